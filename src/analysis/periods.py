@@ -1,0 +1,82 @@
+"""Reporting periods: US federal fiscal years and quarters, and calendar months.
+
+Period labels used in every table:
+
+``FY2023``          the fiscal year, 1 Oct 2022 to 30 Sep 2023
+``FY2023-Q2``       a fiscal quarter (Q1 is Oct-Dec), here 1 Jan 2023 to 31 Mar 2023
+``FY2023-YTD-Q2``   fiscal year to date through the end of Q2, 1 Oct 2022 to 31 Mar 2023
+``2023-05``         a calendar month
+
+The arithmetic is pandas' fiscal periods anchored on September (``Q-SEP`` / ``Y-SEP``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+_FY = re.compile(r"^FY(?P<fy>\d{4})$")
+_FYQ = re.compile(r"^FY(?P<fy>\d{4})-Q(?P<q>[1-4])$")
+_YTD = re.compile(r"^FY(?P<fy>\d{4})-YTD-Q(?P<q>[1-4])$")
+_MONTH = re.compile(r"^(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])$")
+
+#: A regular expression every valid period label matches.
+PERIOD_PATTERN = r"^(FY\d{4}(-Q[1-4]|-YTD-Q[1-4])?|\d{4}-(0[1-9]|1[0-2]))$"
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date
+    fiscal_year: int
+
+
+def _quarter(fy: int, q: int) -> pd.Period:
+    return pd.Period(f"{fy}Q{q}", freq="Q-SEP")
+
+
+def fiscal_quarter(fy: int, q: int) -> Period:
+    p = _quarter(fy, q)
+    return Period(f"FY{fy}-Q{q}", p.start_time.date(), p.end_time.date(), fy)
+
+
+def fiscal_year(fy: int) -> Period:
+    p = pd.Period(str(fy), freq="Y-SEP")
+    return Period(f"FY{fy}", p.start_time.date(), p.end_time.date(), fy)
+
+
+def fiscal_ytd(fy: int, q: int) -> Period:
+    start = _quarter(fy, 1).start_time.date()
+    end = _quarter(fy, q).end_time.date()
+    return Period(f"FY{fy}-YTD-Q{q}", start, end, fy)
+
+
+def month(year: int, month_number: int) -> Period:
+    p = pd.Period(year=year, month=month_number, freq="M")
+    fy = pd.Period(p.start_time, freq="Q-SEP").qyear
+    return Period(f"{year}-{month_number:02d}", p.start_time.date(), p.end_time.date(), fy)
+
+
+def fiscal_year_of(day: date | pd.Timestamp | str) -> int:
+    """The US federal fiscal year a date falls in (October starts the next one)."""
+    return pd.Period(pd.Timestamp(day), freq="Q-SEP").qyear
+
+
+def parse(label: str) -> Period:
+    """Parse a period label; raises ``ValueError`` naming the accepted forms."""
+    text = str(label).strip()
+    if m := _FYQ.match(text):
+        return fiscal_quarter(int(m["fy"]), int(m["q"]))
+    if m := _YTD.match(text):
+        return fiscal_ytd(int(m["fy"]), int(m["q"]))
+    if m := _FY.match(text):
+        return fiscal_year(int(m["fy"]))
+    if m := _MONTH.match(text):
+        return month(int(m["y"]), int(m["m"]))
+    raise ValueError(
+        f"unknown period {label!r}: expected FY2023, FY2023-Q2, FY2023-YTD-Q2 or 2023-05"
+    )

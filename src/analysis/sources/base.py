@@ -1,0 +1,122 @@
+"""What every adapter shares: its result type, cell parsing and the contract's row shape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .. import periods, schemas
+
+
+@dataclass
+class Rejection:
+    """A row (or cell) that could not be used, with the reason; reported, never dropped silently."""
+
+    locator: str
+    reason: str
+    value: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"locator": self.locator, "reason": self.reason, "value": self.value}
+
+
+@dataclass
+class Reconciliation:
+    """A published total checked against the sum of its published parts."""
+
+    check: str
+    period: str
+    parts_sum: float
+    published_total: float
+    locator: str
+    parts: int = 0
+
+    @property
+    def difference(self) -> float:
+        return self.parts_sum - self.published_total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "period": self.period, "parts": self.parts,
+                "parts_sum": self.parts_sum, "published_total": self.published_total,
+                "difference": self.difference, "locator": self.locator,
+                "matches": self.difference == 0}
+
+
+@dataclass
+class AdapterResult:
+    """What an adapter read from one file: contract tables, rejected rows and reconciliations."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rejected: list[Rejection] = field(default_factory=list)
+    reconciliation: list[Reconciliation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# Publisher markers and what they mean (USCIS all-forms table key; DHS "X").
+MARKERS: dict[str, str] = {
+    "D": "suppressed",
+    "X": "suppressed",
+    "-": "zero",
+    "N/A": "not_available",
+    "NA": "not_available",
+    "H": "withheld",
+    "": "not_available",
+}
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_cell(raw: object) -> tuple[float | None, str]:
+    """Turn a published cell into ``(value, status)``.
+
+    ``" 1,009 "`` -> ``(1009.0, "reported")``; ``"D"`` -> ``(None, "suppressed")``;
+    ``"-"`` -> ``(0.0, "zero")``. Raises ``ValueError`` for anything else.
+    """
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        return None, "not_available"
+    if isinstance(raw, int | float):
+        return float(raw), "reported"
+    text = str(raw).strip().strip('"').strip()
+    marker = text.upper()
+    if marker in MARKERS:
+        status = MARKERS[marker]
+        return (0.0 if status == "zero" else None), status
+    plain = text.replace(",", "")
+    if _NUMBER.match(plain):
+        value = float(plain)
+        if value < 0:
+            raise ValueError(f"negative count {text!r}")
+        return value, "reported"
+    raise ValueError(f"{text!r} is not a number or a known marker "
+                     f"({', '.join(repr(m) for m in MARKERS if m)})")
+
+
+def counts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Build a ``counts`` frame from records holding at least the contract's columns except
+    ``period_start``, ``period_end`` and ``fiscal_year``, which come from ``period``."""
+    if not records:
+        return schemas.empty("counts")
+    frame = pd.DataFrame.from_records(records)
+    spans = {label: periods.parse(label) for label in frame["period"].unique()}
+    frame["period_start"] = pd.to_datetime([spans[p].start for p in frame["period"]])
+    frame["period_end"] = pd.to_datetime([spans[p].end for p in frame["period"]])
+    frame["fiscal_year"] = [spans[p].fiscal_year for p in frame["period"]]
+    return _order(frame, "counts")
+
+
+def table_frame(table: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Build a frame for ``table`` from records (missing optional columns become null)."""
+    if not records:
+        return schemas.empty(table)
+    return _order(pd.DataFrame.from_records(records), table)
+
+
+def _order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    cols = schemas.columns(table)
+    for col in cols:
+        if col not in frame.columns:
+            frame[col] = None
+    return frame[cols]

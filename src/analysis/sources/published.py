@@ -1,0 +1,282 @@
+"""Adapter for the compiled published figures bundled in ``data/raw/published/``.
+
+Each compiled file is a tidy CSV transcribed from a published table, one row per published
+row, with the publisher's title (and address) on every row. The adapter recognises the file by
+its header, so a renamed file still loads and an unknown layout is refused by name.
+
+Layouts
+-------
+``uscis_i131_parole_quarterly``  I-131 parole rows of the USCIS quarterly all-forms report
+``uscis_processing_times_i131``  I-131 rows of the USCIS processing-times page history
+``hhs_orr_uc_released_by_state`` ORR releases of unaccompanied children by state (TOTAL row)
+``hhs_orr_uc_released_by_county`` ORR releases by county (counties with 50 or more)
+``published_figures``            single published figures (GAO, CRS, TRAC, reporting)
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .. import geo, periods
+from ..errors import InputError
+from .base import AdapterResult, Reconciliation, Rejection, counts_frame, parse_cell, table_frame
+
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "uscis_i131_parole_quarterly": (
+        "fiscal_year", "fiscal_quarter", "series", "row_title", "received", "approved",
+        "denied", "pending", "median_processing_months", "source_title", "source_url", "note"),
+    "uscis_processing_times_i131": (
+        "form", "subtype_code", "subtype_label", "office_code", "office_name", "reported_date",
+        "months_80th_percentile", "months_second_value", "source_title", "note"),
+    "hhs_orr_uc_released_by_state": (
+        "fiscal_year", "state_name", "released_to_sponsors", "period_note", "source_title",
+        "publisher"),
+    "hhs_orr_uc_released_by_county": (
+        "fiscal_year", "state", "county_name", "released_to_sponsors", "period_note",
+        "source_title", "publisher"),
+    "published_figures": (
+        "figure_id", "measure", "value", "unit", "period_start", "period_end", "geography",
+        "population", "source_title", "publisher", "published", "note"),
+}
+
+I131_MEASURES = ("received", "approved", "denied", "pending")
+
+
+def _read_rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, dict[str, str]]]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = tuple(h.strip() for h in next(reader, []))
+            rows = []
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                line = reader.line_num
+                if len(row) != len(header):
+                    raise InputError(path, f"{len(row)} cells where the header has {len(header)}",
+                                     locator=f"line {line}")
+                rows.append((line, dict(zip(header, row, strict=True))))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from exc
+    except csv.Error as exc:
+        raise InputError(path, f"not a readable CSV file ({exc})") from exc
+    return header, rows
+
+
+def layout_of(path: Path, header: tuple[str, ...]) -> str:
+    for name, columns in LAYOUTS.items():
+        if header == columns:
+            return name
+    best = max(LAYOUTS, key=lambda n: len(set(LAYOUTS[n]) & set(header)))
+    missing = [c for c in LAYOUTS[best] if c not in header]
+    extra = [c for c in header if c not in LAYOUTS[best]]
+    raise InputError(
+        path, "header matches no compiled layout", locator="line 1",
+        expected=f"one of {', '.join(LAYOUTS)}; closest is {best}, which lacks "
+                 f"{', '.join(missing) or 'nothing'} and does not have "
+                 f"{', '.join(extra) or 'nothing'}")
+
+
+def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
+    header, rows = _read_rows(path)
+    if not header:
+        raise InputError(path, "empty file", expected="a header line")
+    layout = layout_of(path, header)
+    if not rows:
+        raise InputError(path, "no data rows after the header")
+    return PARSERS[layout](path, rows, source_file)
+
+
+def _int(path: Path, line: int, row: dict[str, str], column: str) -> int:
+    try:
+        return int(row[column])
+    except ValueError:
+        raise InputError(path, f"{row[column]!r} in column {column} is not a whole number",
+                         locator=f"line {line}") from None
+
+
+def _i131(path: Path, rows, source_file: str) -> AdapterResult:
+    result = AdapterResult()
+    counts, times = [], []
+    for line, row in rows:
+        fy, q = _int(path, line, row, "fiscal_year"), _int(path, line, row, "fiscal_quarter")
+        if not 1 <= q <= 4:
+            raise InputError(path, f"fiscal_quarter {q} out of range", locator=f"line {line}",
+                             expected="1 to 4")
+        period = periods.fiscal_quarter(fy, q).label
+        cite = f"{row['source_title']}. {row['source_url']}".strip(". ")
+        base = {"form": "I-131", "category": row["series"], "geo_level": "nation",
+                "geo_code": "US", "geo_name": "United States", "period": period,
+                "source_file": source_file, "citation": cite, "note": row["note"] or None}
+        for measure in I131_MEASURES:
+            locator = f"line {line}, column {measure} (row title: {row['row_title']})"
+            try:
+                value, status = parse_cell(row[measure])
+            except ValueError as exc:
+                result.rejected.append(Rejection(locator, str(exc), row[measure]))
+                continue
+            counts.append({**base, "source": "uscis-all-forms", "measure": measure,
+                           "value": value, "status": status, "source_locator": locator})
+        locator = (f"line {line}, column median_processing_months "
+                   f"(row title: {row['row_title']})")
+        try:
+            months, status = parse_cell(row["median_processing_months"])
+        except ValueError as exc:
+            result.rejected.append(Rejection(locator, str(exc), row["median_processing_months"]))
+            continue
+        note = row["note"] or None
+        if status == "not_available":
+            note = "; ".join(filter(None, [note, "USCIS publishes no processing time for this row"]))
+        times.append({"source": "uscis-all-forms", "form": "I-131", "subtype": row["series"],
+                      "geo_level": "nation", "geo_code": "US", "geo_name": "United States",
+                      "as_of": None, "period": period, "statistic": "median", "months": months,
+                      "status": status, "source_file": source_file, "source_locator": locator,
+                      "citation": cite, "note": note})
+    result.tables["counts"] = counts_frame(counts)
+    result.tables["processing_times"] = table_frame("processing_times", times)
+    return result
+
+
+def _orr_state(path: Path, rows, source_file: str) -> AdapterResult:
+    result = AdapterResult()
+    records = []
+    for line, row in rows:
+        fy = _int(path, line, row, "fiscal_year")
+        name = row["state_name"].strip()
+        locator = f"line {line}, column released_to_sponsors ({name}, FY{fy})"
+        if name.upper() == "TOTAL":
+            level, code, geo_name = "nation", "US", "United States (published total)"
+        else:
+            try:
+                code = geo.state_code(name)
+            except geo.GeographyError as exc:
+                raise InputError(path, str(exc), locator=f"line {line}, column state_name",
+                                 expected="a US state or territory name") from None
+            level, geo_name = "state", name
+        try:
+            value, status = parse_cell(row["released_to_sponsors"])
+        except ValueError as exc:
+            result.rejected.append(Rejection(locator, str(exc), row["released_to_sponsors"]))
+            continue
+        records.append({
+            "source": "hhs-orr-uc", "form": None, "category": "uc-released-to-sponsors",
+            "measure": "released", "geo_level": level, "geo_code": code, "geo_name": geo_name,
+            "period": f"FY{fy}", "value": value, "status": status, "source_file": source_file,
+            "source_locator": locator,
+            "citation": f"{row['publisher']}, {row['source_title']}, FY{fy}",
+            "note": row["period_note"] or None})
+    frame = counts_frame(records)
+    result.tables["counts"] = frame
+    result.reconciliation = reconcile_states(frame)
+    return result
+
+
+def reconcile_states(frame: pd.DataFrame) -> list[Reconciliation]:
+    """Each period's published national total against the sum of its state rows."""
+    checks = []
+    for period, group in frame.groupby("period", sort=True):
+        total = group[group["geo_level"] == "nation"]
+        states = group[group["geo_level"] == "state"]
+        if total.empty or states.empty or total["value"].isna().any():
+            continue
+        checks.append(Reconciliation(
+            check="states sum to published total", period=period,
+            parts_sum=float(states["value"].sum()), published_total=float(total["value"].iloc[0]),
+            parts=len(states), locator=total["source_locator"].iloc[0]))
+    return checks
+
+
+def _orr_county(path: Path, rows, source_file: str) -> AdapterResult:
+    result = AdapterResult()
+    records = []
+    for line, row in rows:
+        fy = _int(path, line, row, "fiscal_year")
+        try:
+            fips = geo.county_fips(row["county_name"], row["state"])
+        except geo.GeographyError as exc:
+            raise InputError(path, str(exc), locator=f"line {line}, column county_name",
+                             expected="a county of the row's state") from None
+        locator = f"line {line}, column released_to_sponsors ({row['county_name']}, {row['state']})"
+        try:
+            value, status = parse_cell(row["released_to_sponsors"])
+        except ValueError as exc:
+            result.rejected.append(Rejection(locator, str(exc), row["released_to_sponsors"]))
+            continue
+        records.append({
+            "source": "hhs-orr-uc", "form": None, "category": "uc-released-to-sponsors",
+            "measure": "released", "geo_level": "county", "geo_code": fips,
+            "geo_name": f"{row['county_name']}, {geo.state_code(row['state'])}",
+            "period": f"FY{fy}", "value": value, "status": status, "source_file": source_file,
+            "source_locator": locator,
+            "citation": f"{row['publisher']}, {row['source_title']}, FY{fy}",
+            "note": row["period_note"] or None})
+    result.tables["counts"] = counts_frame(records)
+    return result
+
+
+def _processing_times(path: Path, rows, source_file: str) -> AdapterResult:
+    result = AdapterResult()
+    records = []
+    statistics = {"months_80th_percentile": "p80", "months_second_value": "second-value"}
+    for line, row in rows:
+        try:
+            as_of = pd.Timestamp(row["reported_date"])
+        except ValueError:
+            raise InputError(path, f"{row['reported_date']!r} is not a date",
+                             locator=f"line {line}, column reported_date",
+                             expected="YYYY-MM-DD") from None
+        for column, statistic in statistics.items():
+            locator = f"line {line}, column {column}"
+            try:
+                months, status = parse_cell(row[column])
+            except ValueError as exc:
+                result.rejected.append(Rejection(locator, str(exc), row[column]))
+                continue
+            note = row["note"] or None
+            if statistic == "second-value":
+                note = ("second value of the change-log capture; its meaning is not documented, "
+                        "do not read it as a percentile")
+            records.append({
+                "source": "uscis-processing-times", "form": row["form"],
+                "subtype": row["subtype_code"], "geo_level": "office",
+                "geo_code": row["office_code"], "geo_name": row["office_name"], "as_of": as_of,
+                "period": None, "statistic": statistic, "months": months, "status": status,
+                "source_file": source_file, "source_locator": locator,
+                "citation": f"{row['source_title']}, {row['reported_date']}", "note": note})
+    result.tables["processing_times"] = table_frame("processing_times", records)
+    return result
+
+
+def _figures(path: Path, rows, source_file: str) -> AdapterResult:
+    result = AdapterResult()
+    records = []
+    for line, row in rows:
+        locator = f"line {line} ({row['figure_id']})"
+        try:
+            value = float(row["value"])
+        except ValueError:
+            result.rejected.append(Rejection(locator, "value is not a number", row["value"]))
+            continue
+        records.append({
+            "figure_id": row["figure_id"], "measure": row["measure"], "value": value,
+            "unit": row["unit"], "period_start": pd.Timestamp(row["period_start"]),
+            "period_end": pd.Timestamp(row["period_end"]), "geography": row["geography"],
+            "population": row["population"], "publisher": row["publisher"],
+            "published": row["published"] or None, "note": row["note"] or None,
+            "source_file": source_file, "source_locator": locator,
+            "citation": f"{row['publisher']}, {row['source_title']} ({row['published']})"})
+    result.tables["published_figures"] = table_frame("published_figures", records)
+    return result
+
+
+PARSERS: dict[str, Callable[..., AdapterResult]] = {
+    "uscis_i131_parole_quarterly": _i131,
+    "uscis_processing_times_i131": _processing_times,
+    "hhs_orr_uc_released_by_state": _orr_state,
+    "hhs_orr_uc_released_by_county": _orr_county,
+    "published_figures": _figures,
+}
