@@ -78,6 +78,8 @@ def parse_cell(raw: object) -> tuple[float | None, str]:
     if raw is None or (isinstance(raw, float) and pd.isna(raw)):
         return None, "not_available"
     if isinstance(raw, int | float):
+        if raw < 0:
+            raise ValueError(f"negative count {raw!r}")
         return float(raw), "reported"
     text = str(raw).strip().strip('"').strip()
     marker = text.upper()

@@ -130,7 +130,7 @@ def _i131(path: Path, rows, source_file: str) -> AdapterResult:
             continue
         note = row["note"] or None
         if status == "not_available":
-            note = "; ".join(filter(None, [note, "USCIS publishes no processing time for this row"]))
+            note = "; ".join(filter(None, [note, "USCIS publishes no processing time here"]))
         times.append({"source": "uscis-all-forms", "form": "I-131", "subtype": row["series"],
                       "geo_level": "nation", "geo_code": "US", "geo_name": "United States",
                       "as_of": None, "period": period, "statistic": "median", "months": months,

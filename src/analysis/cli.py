@@ -1,0 +1,157 @@
+"""The ``parole`` command line: add raw files, ingest them, render reports.
+
+Every user error prints one line starting with ``parole: error:`` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, config
+from .errors import ParoleError
+
+EPILOG = """\
+examples:
+  parole add ~/Downloads/quarterly_all_forms_fy2025_q1.xlsx --source uscis-all-forms \\
+      --url https://www.uscis.gov/sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx
+  parole ingest
+  parole report national_overview -p fy_start=2023 -p fy_end=2025
+  parole report --default
+"""
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                        help="data folder holding raw/ and processed/ (default: ./data of the "
+                             "project)")
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from .sources import SOURCES
+
+    width = max(len(s) for s in SOURCES)
+    for source in SOURCES.values():
+        print(f"{source.id:<{width}}  {source.title}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from . import manifest
+
+    entry, changed = manifest.add(args.file, args.source, data_dir=args.data_dir,
+                                  url=args.url or "", citation=args.citation or "",
+                                  retrieved=args.retrieved, name=args.name)
+    verb = "added" if changed else "already registered, unchanged:"
+    print(f"{verb} data/raw/{entry.path} (source {entry.source}, sha256 {entry.sha256[:12]}...)")
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from . import ingest
+
+    report = ingest.run(args.data_dir, progress=not args.quiet)
+    if not args.quiet:
+        print(ingest.summary(report))
+    data_dir = args.data_dir or config.default_data_dir()
+    print(f"ingest report: {config.processed_dir(data_dir) / ingest.REPORT_NAME}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import reports
+
+    if args.list:
+        for name, params in reports.available().items():
+            shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            print(f"{name}: {shown}")
+        return 0
+    if args.default:
+        if args.name or args.parameters or args.yaml:
+            raise ParoleError("--default renders the default set; give no report name or "
+                              "parameters with it")
+        rendered = reports.render_default(data_dir=args.data_dir, reports_dir=args.reports_dir,
+                                          progress=not args.quiet)
+    elif args.name:
+        params = reports.parse_parameters(args.parameters or [], args.yaml)
+        rendered = [reports.render(args.name, params, data_dir=args.data_dir,
+                                   reports_dir=args.reports_dir)]
+        reports.write_index(args.reports_dir)
+    else:
+        raise ParoleError("name a report (see `parole report --list`) or use --default")
+    for item in rendered:
+        print(f"rendered {item.html}")
+    index = Path(args.reports_dir or config.default_reports_dir()) / "index.html"
+    print(f"index: {index}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parole",
+        description="Public US parole statistics as traceable numbers, reports and charts.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"parole-stats {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("sources", help="list the source ids adapters understand")
+    p.set_defaults(func=_cmd_sources)
+
+    p = sub.add_parser("add", help="copy a raw file into data/raw/<source>/ and register it",
+                       description="Copy FILE into data/raw/<source>/ and register it in "
+                                   "data/raw/manifest.csv with its checksum and citation. "
+                                   "Refuses to overwrite a different file of the same name.")
+    p.add_argument("file", type=Path, metavar="FILE", help="the file as downloaded")
+    p.add_argument("--source", required=True, metavar="ID",
+                   help="source id (see `parole sources`)")
+    p.add_argument("--url", help="address the file was downloaded from")
+    p.add_argument("--citation", help="citation for the file (default: the source's own)")
+    p.add_argument("--retrieved", metavar="YYYY-MM-DD", help="retrieval date (default: today)")
+    p.add_argument("--name", help="file name inside data/raw/<source>/ (default: FILE's name)")
+    _data_dir_option(p)
+    p.set_defaults(func=_cmd_add)
+
+    p = sub.add_parser("ingest", help="verify, parse and validate raw files into Parquet",
+                       description="Verify every checksum in data/raw/manifest.csv, run each "
+                                   "file's adapter, validate against the data contract and "
+                                   "write data/processed/*.parquet and ingest_report.json.")
+    _data_dir_option(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("report", help="render a parameterized report notebook to HTML",
+                       description="Render notebooks/NAME.ipynb with papermill into "
+                                   "reports/NAME/<slug>.ipynb and .html (code hidden), and "
+                                   "update reports/index.html.")
+    p.add_argument("name", nargs="?", help="report name (see --list)")
+    p.add_argument("-p", "--parameter", dest="parameters", action="append", metavar="KEY=VALUE",
+                   help="set a parameter; VALUE is read as YAML (-p series='[parole-in-place]')")
+    p.add_argument("-y", "--yaml", metavar="FILE", type=Path,
+                   help="YAML file of parameters (for lists and dicts)")
+    p.add_argument("--default", action="store_true", help="render the default report set")
+    p.add_argument("--list", action="store_true", help="list reports and their parameters")
+    p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
+                   help="output folder (default: ./reports of the project)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _data_dir_option(p)
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ParoleError as exc:
+        print(f"parole: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("parole: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,484 @@
+"""Adapter ``hhs-orr-uc``: HHS ORR unaccompanied children (UC) released to sponsors, and the
+ORR monthly program statistics.
+
+Layouts (recognised by the header, not the file name)
+------------------------------------------------------
+``state-table``    The HHS page's table for one fiscal year: two columns, state and count, with
+                   a ``TOTAL`` row. CSV (or HTML when ``lxml`` is installed). The fiscal year is
+                   read from the count column's header ("FY 2019", "2019") or else from the file
+                   name (``..._fy2019.csv``).
+``state-wide``     Compiled wide form: ``state, fy15, fy16, ..., fy21_so_far`` with a ``TOTAL``
+                   row. A ``_so_far`` column is a part-year figure (marked in ``note``).
+``county``         ``state, county, fy21_so_far`` (HHS publishes only counties with 50 or more
+                   releases); the county's 5-digit FIPS code is resolved from state + name.
+``monthly-long``   Program statistics ``group, category, month, value, number_type``.
+``monthly-wide``   The same statistics as a workbook: ``group, category`` then one column per
+                   month (first sheet).
+
+Output
+------
+* Releases: ``counts`` rows with category ``uc-released-to-sponsors``, measure ``released``,
+  period ``FY2018``; the ``TOTAL`` row is the nation (``US``) row. Each year's states are
+  reconciled against the published TOTAL (the FY2018 states add to 34,963 against a published
+  34,953: kept as published and reported, never corrected).
+* Monthly statistics: ``counts`` rows, period ``2019-05``; category by group (see ``GROUPS``),
+  measure from the row title (``-percent`` appended for percentages). These are published
+  numbers, not all of them counts of people: averages, bed capacity and rates are labelled so in
+  the measure name and in ``note``.
+* Average length of care goes to ``processing_times`` (statistic
+  ``mean-length-of-care-discharged`` / ``mean-length-of-care-in-care``). HHS publishes it in
+  days; the contract's unit is months, so ``months = days / 30.4375`` (the mean month,
+  365.25 / 12) and ``note`` keeps the published number of days.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from .. import geo
+from ..errors import InputError
+from .base import AdapterResult, Reconciliation, Rejection, counts_frame, parse_cell, table_frame
+from .published import reconcile_states
+
+SOURCE = "hhs-orr-uc"
+RELEASED = {"category": "uc-released-to-sponsors", "measure": "released"}
+DAYS_PER_MONTH = 365.25 / 12
+TOTAL_NAMES = {"total", "totals", "grand total", "u s total", "us total", "united states"}
+
+#: Monthly statistics group -> counts category.
+GROUPS = {
+    "overall data": "uc-program",
+    "age": "uc-by-age",
+    "gender": "uc-by-gender",
+    "tender age 0 12 uc by shelter type": "uc-tender-age-by-shelter-type",
+    "total monthly discharges to individual sponsors only by category":
+        "uc-discharges-to-individual-sponsors",
+}
+#: Row titles (normalised) that are lengths of care in days -> processing_times statistic.
+LENGTH_OF_CARE = {
+    "average length of care for those discharged": "mean-length-of-care-discharged",
+    "average length of care for those in care": "mean-length-of-care-in-care",
+}
+MONTHLY_COLUMNS = ("group", "category", "month", "value", "number_type")
+_FY_COLUMN = re.compile(r"^fy\s*(?P<y>\d{2}|\d{4})(?P<part>[ _-]*so[ _-]*far)?$", re.I)
+
+
+@dataclass
+class _Row:
+    """One source row: its locator prefix ("line 5" / "sheet 'x', row 5") and cells by column."""
+
+    where: str
+    cells: dict[str, object]
+
+
+def _norm(text: object) -> str:
+    """Lower-case words: "Average Length of Care (for those discharged)**:" -> "average ...";
+    a plus sign is kept as a word ("17+" -> "17 plus", distinct from "17")."""
+    text = str(text).lower().replace("+", " plus ")
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", text)).strip()
+
+
+def _slug(text: object) -> str:
+    return _norm(text).replace(" ", "-")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[_Row]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            rows = []
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    raise InputError(path, f"{len(row)} cells where the header has {len(header)}",
+                                     locator=f"line {reader.line_num}")
+                rows.append(_Row(f"line {reader.line_num}", dict(zip(header, row, strict=True))))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from exc
+    except csv.Error as exc:
+        raise InputError(path, f"not a readable CSV file ({exc})") from exc
+    return header, rows
+
+
+def _read_xlsx(path: Path) -> tuple[list[object], list[_Row]]:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a bad workbook
+        raise InputError(path, f"not a readable .xlsx workbook ({exc})") from exc
+    sheet = book.worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    book.close()
+    if not values:
+        raise InputError(path, f"sheet {sheet.title!r} is empty")
+    header = list(values[0])
+    rows = []
+    for number, row in enumerate(values[1:], start=2):
+        if all(c is None or str(c).strip() == "" for c in row):
+            continue
+        cells = {}
+        for col, (name, cell) in enumerate(zip(header, row, strict=False), start=1):
+            cells[name] = cell
+            cells[("cell", name)] = f"{openpyxl.utils.get_column_letter(col)}{number}"
+        rows.append(_Row(f"sheet {sheet.title!r}, row {number}", cells))
+    return header, rows
+
+
+def _read_html(path: Path) -> tuple[list[str], list[_Row]]:
+    try:
+        tables = pd.read_html(path, flavor="lxml")
+    except ImportError as exc:
+        raise InputError(path, "reading HTML tables needs the lxml package, which is not "
+                         "installed", expected="the table saved as CSV, or lxml installed") from exc
+    except ValueError as exc:
+        raise InputError(path, f"no HTML table found ({exc})") from exc
+    frame = tables[0].astype(str)
+    header = [str(c).strip() for c in frame.columns]
+    rows = [_Row(f"table 1, row {i + 1}", dict(zip(header, r, strict=True)))
+            for i, r in enumerate(frame.itertuples(index=False))]
+    return header, rows
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+def layout_of(path: Path, header: list) -> str:
+    names = [_norm(h).replace(" ", "_") for h in header if h is not None]
+    if tuple(names) == MONTHLY_COLUMNS:
+        return "monthly-long"
+    if names[:2] == ["group", "category"] and len(header) > 2 and all(
+            _as_month(h) is not None for h in header[2:] if h is not None):
+        return "monthly-wide"
+    if names[:2] == ["state", "county"] and len(names) > 2:
+        return "county"
+    if names and names[0] in ("state", "state_name", "states") and len(names) > 2 and all(
+            _FY_COLUMN.match(str(h).strip()) for h in header[1:]):
+        return "state-wide"
+    if len(names) == 2 and names[0] in ("state", "state_name", "states"):
+        return "state-table"
+    raise InputError(path, f"header {header!r} matches no HHS ORR layout", locator="header row",
+                     expected="group,category,month,value,number_type; group,category,<months>; "
+                              "state,county,fyNN; state,fyNN,...; or a two-column state table")
+
+
+def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
+    """Read one HHS ORR file (see the module docstring for the layouts)."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        header, rows = _read_xlsx(path)
+    elif suffix in (".html", ".htm"):
+        header, rows = _read_html(path)
+    else:
+        header, rows = _read_csv(path)
+    if not header:
+        raise InputError(path, "empty file", expected="a header row")
+    layout = layout_of(path, header)
+    if not rows:
+        raise InputError(path, "no data rows after the header")
+    ctx = _Context(path, source_file, citation, AdapterResult())
+    if layout == "monthly-long":
+        _monthly(ctx, _long_cells(rows))
+    elif layout == "monthly-wide":
+        cells, empty = _wide_cells(header, rows)
+        _monthly(ctx, cells)
+        if empty:
+            ctx.result.notes.append(f"{empty} empty cells skipped: months in which the row "
+                                    "title was not published")
+        ctx.result.notes.append("the workbook has no number_type column: 'Average Occupancy "
+                                "Rate' is read as a percentage (as in the long-format file), "
+                                "every other row as a number")
+    elif layout == "county":
+        _county(ctx, header, rows)
+    elif layout == "state-wide":
+        _states(ctx, header, rows, header[1:])
+    else:
+        _states(ctx, header, rows, [header[1]], fy=_table_year(path, header[1]))
+    ctx.result.notes.insert(0, f"hhs-orr-uc layout {layout}")
+    return ctx.result
+
+
+@dataclass
+class _Context:
+    path: Path
+    source_file: str
+    citation: str
+    result: AdapterResult
+
+
+def _fy_of_column(column: object) -> tuple[int, bool] | None:
+    m = _FY_COLUMN.match(str(column).strip())
+    if not m:
+        return None
+    year = int(m["y"])
+    return (2000 + year if year < 100 else year), bool(m["part"])
+
+
+def _table_year(path: Path, column: str) -> int:
+    for text in (column, path.stem):
+        m = re.search(r"(?:fy\s*)?(20\d{2})", str(text), re.I) or re.search(
+            r"fy\s*(\d{2})(?!\d)", str(text), re.I)
+        if m:
+            year = int(m[1])
+            return 2000 + year if year < 100 else year
+    raise InputError(path, f"no fiscal year in the count column header {column!r} or the file "
+                     "name", locator="header row",
+                     expected="a header such as 'FY 2019' or a file name such as ..._fy2019.csv")
+
+
+def _value(ctx: _Context, raw: object, locator: str) -> tuple[float | None, str] | None:
+    """parse_cell, turning a bad cell into a Rejection (returns None)."""
+    try:
+        value, status = parse_cell(raw)
+        if value is not None and value < 0:  # parse_cell passes numeric (xlsx) cells through
+            raise ValueError(f"negative count {raw!r}")
+    except ValueError as exc:
+        ctx.result.rejected.append(Rejection(locator, str(exc), str(raw)))
+        return None
+    return value, status
+
+
+# --------------------------------------------------------------------------- states / counties
+
+
+def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
+            fy: int | None = None) -> None:
+    state_column = header[0]
+    records = []
+    seen: dict[tuple[str, str], str] = {}
+    for column in columns:
+        if fy is not None:
+            year, part = fy, False
+        else:
+            year, part = _fy_of_column(column)
+        for row in rows:
+            name = str(row.cells[state_column]).strip()
+            locator = f"{row.where}, column {column} ({name}, FY{year})"
+            if _norm(name) in TOTAL_NAMES:
+                level, code, geo_name = "nation", "US", "United States (published total)"
+            else:
+                try:
+                    code = geo.state_code(name)
+                except geo.GeographyError as exc:
+                    raise InputError(ctx.path, str(exc), locator=f"{row.where}, column "
+                                     f"{state_column}", expected="a US state or territory name"
+                                     ) from None
+                level, geo_name = "state", geo.state_name(code)
+            if (code, column) in seen:
+                ctx.result.rejected.append(Rejection(
+                    locator, f"duplicate row: {geo_name} already given at {seen[code, column]}",
+                    str(row.cells[column])))
+                continue
+            seen[code, column] = row.where
+            parsed = _value(ctx, row.cells[column], locator)
+            if parsed is None:
+                continue
+            note = None
+            if part:
+                note = (f"part-year figure: column {column!r} is the fiscal year so far when "
+                        "compiled, not the full year")
+            records.append({
+                "source": SOURCE, "form": None, **RELEASED, "geo_level": level,
+                "geo_code": code, "geo_name": geo_name, "period": f"FY{year}",
+                "value": parsed[0], "status": parsed[1], "source_file": ctx.source_file,
+                "source_locator": locator,
+                "citation": f"{ctx.citation}; released to sponsors by state, FY{year}",
+                "note": note})
+    frame = counts_frame(records)
+    ctx.result.tables["counts"] = frame
+    ctx.result.reconciliation.extend(reconcile_states(frame))
+    for check in ctx.result.reconciliation:
+        if check.difference:
+            ctx.result.notes.append(
+                f"{check.period}: the states add to {check.parts_sum:,.0f} but the published "
+                f"TOTAL is {check.published_total:,.0f} (difference {check.difference:+,.0f}); "
+                "both kept as published")
+
+
+def _county(ctx: _Context, header: list, rows: list[_Row]) -> None:
+    state_column, county_column, *value_columns = header
+    records = []
+    seen: dict[tuple[str, str], str] = {}
+    for row in rows:
+        state_text = str(row.cells[state_column]).strip()
+        county_text = str(row.cells[county_column]).strip()
+        try:
+            fips = geo.county_fips(county_text, state_text)
+        except geo.GeographyError as exc:
+            raise InputError(ctx.path, f"{exc} (row: {state_text}, {county_text})",
+                             locator=f"{row.where}, columns {state_column}/{county_column}",
+                             expected="a county of the row's state") from None
+        for column in value_columns:
+            fy = _fy_of_column(column)
+            if fy is None:
+                raise InputError(ctx.path, f"column {column!r} is not a fiscal year",
+                                 locator="header row", expected="fyNN or fyNN_so_far")
+            year, part = fy
+            locator = f"{row.where}, column {column} ({county_text}, {state_text})"
+            if (fips, column) in seen:
+                ctx.result.rejected.append(Rejection(
+                    locator, f"duplicate row: county {fips} already given at "
+                    f"{seen[fips, column]}", str(row.cells[column])))
+                continue
+            seen[fips, column] = row.where
+            parsed = _value(ctx, row.cells[column], locator)
+            if parsed is None:
+                continue
+            note = "HHS publishes only counties with 50 or more releases in the year"
+            if part:
+                note = (f"part-year figure (column {column!r}: fiscal year so far when "
+                        f"compiled); {note}")
+            records.append({
+                "source": SOURCE, "form": None, **RELEASED, "geo_level": "county",
+                "geo_code": fips, "geo_name": f"{geo.county_name(fips)}, "
+                                              f"{geo.state_code(state_text)}",
+                "period": f"FY{year}", "value": parsed[0], "status": parsed[1],
+                "source_file": ctx.source_file, "source_locator": locator,
+                "citation": f"{ctx.citation}; released to sponsors by county, FY{year}",
+                "note": note})
+    ctx.result.tables["counts"] = counts_frame(records)
+
+
+# --------------------------------------------------------------------------- monthly statistics
+
+
+@dataclass
+class _Cell:
+    locator: str
+    group: str
+    category: str
+    month: object
+    value: object
+    number_type: str
+
+
+def _as_month(value: object) -> str | None:
+    """A month label "2019-05" from a date, datetime or "2019-05-01" text; None otherwise."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return f"{stamp.year}-{stamp.month:02d}"
+
+
+def _long_cells(rows: list[_Row]) -> list[_Cell]:
+    cells = []
+    for row in rows:
+        c = {_norm(k).replace(" ", "_"): v for k, v in row.cells.items()}
+        cells.append(_Cell(f"{row.where}, column value", str(c["group"]).strip(),
+                           str(c["category"]).strip(), c["month"], c["value"],
+                           str(c["number_type"]).strip()))
+    return cells
+
+
+def _wide_cells(header: list, rows: list[_Row]) -> tuple[list[_Cell], int]:
+    """Cells of the wide workbook, and how many empty cells were skipped (months in which a
+    row title was not published, e.g. "17" and "17+" each cover part of the months)."""
+    cells, empty = [], 0
+    for row in rows:
+        group, category = row.cells[header[0]], row.cells[header[1]]
+        for column in header[2:]:
+            if column is None:
+                continue
+            if row.cells[column] is None:
+                empty += 1
+                continue
+            percent = "rate" in _norm(category) and "occupancy" in _norm(category)
+            cells.append(_Cell(
+                f"{row.where}, cell {row.cells[('cell', column)]} ({_as_month(column)})",
+                str(group).strip(), str(category).strip(), column, row.cells[column],
+                "Percent" if percent else "Number"))
+    return cells, empty
+
+
+def _monthly(ctx: _Context, cells: list[_Cell]) -> None:
+    counts, times = [], []
+    seen: dict[tuple[str, str, str], str] = {}
+    for cell in cells:
+        month = _as_month(cell.month)
+        if month is None:
+            ctx.result.rejected.append(Rejection(cell.locator, "month is not a date",
+                                                 str(cell.month)))
+            continue
+        key = (_norm(cell.group), _norm(cell.category), month)
+        if key in seen:
+            ctx.result.rejected.append(Rejection(
+                cell.locator, f"duplicate row: {cell.group} / {cell.category} / {month} already "
+                f"given at {seen[key]}", str(cell.value)))
+            continue
+        seen[key] = cell.locator
+        parsed = _value(ctx, cell.value, cell.locator)
+        if parsed is None:
+            continue
+        value, status = parsed
+        footnote = re.search(r"\*+", cell.category)
+        notes = []
+        if footnote:
+            notes.append(f"row title carries footnote mark {footnote[0]} on the HHS page "
+                         "(footnote text not in this file)")
+        title = _norm(cell.category)
+        base = {"source": SOURCE, "form": None, "geo_level": "nation", "geo_code": "US",
+                "geo_name": "United States", "period": month, "source_file": ctx.source_file,
+                "source_locator": cell.locator,
+                "citation": f"{ctx.citation}; program statistics, {cell.group}: "
+                            f"{cell.category.rstrip(':* ')}"}
+        if title in LENGTH_OF_CARE:
+            days = value
+            months = None if days is None else days / DAYS_PER_MONTH
+            notes.insert(0, f"published as {days:g} days; months = days / 30.4375"
+                         if days is not None else "published without a value")
+            times.append({**base, "subtype": "unaccompanied-children", "as_of": None,
+                          "statistic": LENGTH_OF_CARE[title], "months": months,
+                          "status": status, "note": "; ".join(notes)})
+            continue
+        category = GROUPS.get(_norm(cell.group))
+        if category is None:
+            category = "uc-" + _slug(cell.group)
+            notes.append(f"group {cell.group!r} is not one this adapter knows; category "
+                         "derived from its name")
+        measure = _slug(cell.category)
+        if _norm(cell.group) == "age":
+            measure = f"age-{measure}"
+        if cell.number_type.lower() == "percent":
+            measure += "-percent"
+            notes.append("a percentage, not a count")
+        elif re.search(r"\b(average|rate|maximum)\b", title):
+            notes.append("an average, rate or capacity as published, not a count of children")
+        if category in ("uc-by-age", "uc-by-gender"):
+            notes.append("the file does not say whether these count children in care or "
+                         "children referred in the month")
+        counts.append({**base, "category": category, "measure": measure, "value": value,
+                       "status": status, "note": "; ".join(notes) or None})
+    ctx.result.tables["counts"] = counts_frame(counts)
+    ctx.result.tables["processing_times"] = table_frame("processing_times", times)
+    ctx.result.reconciliation.extend(_reconcile_discharges(ctx.result.tables["counts"]))
+
+
+def _reconcile_discharges(frame: pd.DataFrame) -> list[Reconciliation]:
+    """Each month's discharges by sponsor category against the published Total."""
+    checks = []
+    rows = frame[frame["category"] == "uc-discharges-to-individual-sponsors"]
+    for period, group in rows.groupby("period", sort=True):
+        total = group[group["measure"] == "total"]
+        parts = group[group["measure"] != "total"]
+        if total.empty or parts.empty or total["value"].isna().any():
+            continue
+        checks.append(Reconciliation(
+            check="sponsor categories sum to published Total", period=period,
+            parts_sum=float(parts["value"].sum()), published_total=float(total["value"].iloc[0]),
+            parts=len(parts), locator=total["source_locator"].iloc[0]))
+    return checks

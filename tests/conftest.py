@@ -1,0 +1,40 @@
+"""Shared fixtures: the project's paths and an ingested copy of the bundled data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real sample files beside the repository; tests skip when they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real sample data not available ({SHARED_DATA} is absent)")
+    return SHARED_DATA
+
+
+def copy_bundled_raw(dest: Path) -> Path:
+    """A copy of the bundled data/raw (manifest included) under ``dest/raw``."""
+    shutil.copytree(ROOT / "data" / "raw", dest / "raw")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory) -> Path:
+    """A data folder holding the bundled raw files, ingested once for the session."""
+    from analysis import ingest
+
+    data_dir = copy_bundled_raw(tmp_path_factory.mktemp("data"))
+    ingest.run(data_dir, progress=False)
+    return data_dir

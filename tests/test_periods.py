@@ -1,0 +1,38 @@
+from datetime import date
+
+import pytest
+
+from analysis import periods
+
+
+def test_fiscal_quarter_one_starts_in_october_of_previous_year():
+    q1 = periods.parse("FY2023-Q1")
+    assert (q1.start, q1.end, q1.fiscal_year) == (date(2022, 10, 1), date(2022, 12, 31), 2023)
+
+
+def test_fiscal_quarter_two():
+    q2 = periods.parse("FY2023-Q2")
+    assert (q2.start, q2.end) == (date(2023, 1, 1), date(2023, 3, 31))
+
+
+def test_fiscal_year_and_year_to_date():
+    fy = periods.parse("FY2023")
+    assert (fy.start, fy.end) == (date(2022, 10, 1), date(2023, 9, 30))
+    ytd = periods.parse("FY2025-YTD-Q3")
+    assert (ytd.start, ytd.end, ytd.fiscal_year) == (date(2024, 10, 1), date(2025, 6, 30), 2025)
+
+
+@pytest.mark.parametrize(("label", "fy"), [("2023-09", 2023), ("2023-10", 2024), ("2024-02", 2024)])
+def test_month_fiscal_year(label, fy):
+    assert periods.parse(label).fiscal_year == fy
+
+
+def test_fiscal_year_of_a_date():
+    assert periods.fiscal_year_of("2022-09-30") == 2022
+    assert periods.fiscal_year_of("2022-10-01") == 2023
+
+
+@pytest.mark.parametrize("bad", ["2023", "FY23", "FY2023-Q5", "2023-13", "Q2 2023"])
+def test_unknown_period_is_refused_with_accepted_forms(bad):
+    with pytest.raises(ValueError, match="expected FY2023, FY2023-Q2"):
+        periods.parse(bad)

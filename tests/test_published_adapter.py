@@ -1,0 +1,56 @@
+import pytest
+
+from analysis import sources
+from analysis.errors import InputError
+from analysis.provenance import source_line
+
+HEADER = "fiscal_year,state_name,released_to_sponsors,period_note,source_title,publisher\n"
+
+
+def _write(tmp_path, text, name="f.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_state_table_with_total_and_reconciliation(tmp_path):
+    path = _write(tmp_path, HEADER + "2020,Texas,10,,T,P\n2020,Calif.,5,,T,P\n"
+                                     "2020,TOTAL,16,,T,P\n")
+    result = sources.load(path, "published")
+    counts = result.tables["counts"]
+    assert dict(zip(counts["geo_code"], counts["value"], strict=True)) == {
+        "TX": 10, "CA": 5, "US": 16}
+    [check] = result.reconciliation
+    assert (check.parts_sum, check.published_total, check.difference) == (15, 16, -1)
+
+
+def test_non_numeric_cell_is_rejected_with_reason(tmp_path):
+    path = _write(tmp_path, HEADER + "2020,Texas,ten,,T,P\n2020,Ohio,3,,T,P\n")
+    result = sources.load(path, "published")
+    assert result.tables["counts"]["geo_code"].tolist() == ["OH"]
+    [rejected] = result.rejected
+    assert rejected.locator.startswith("line 2, column released_to_sponsors")
+    assert "'ten' is not a number" in rejected.reason
+
+
+def test_unknown_layout_names_the_closest(tmp_path):
+    path = _write(tmp_path, "fiscal_year,state,released\n2020,TX,1\n")
+    with pytest.raises(InputError, match="header matches no compiled layout"):
+        sources.read(path, "published")
+
+
+def test_short_row_names_the_line(tmp_path):
+    path = _write(tmp_path, HEADER + "2020,Texas,10\n")
+    with pytest.raises(InputError, match="f.csv, line 2: 3 cells where the header has 6"):
+        sources.read(path, "published")
+
+
+def test_read_returns_contract_frame_and_source_line(ingested):
+    path = ingested / "raw" / "published" / "uscis_i131_parole_quarterly.csv"
+    counts = sources.read(path, "published")
+    pip = counts[counts["category"] == "parole-in-place"]
+    line = source_line(pip)
+    assert line.startswith("Source: USCIS, Number of Service-wide Forms by Quarter")
+    assert "FY2020-Q1 to FY2026-Q2" in line
+    times = sources.read(path, "published", table="processing_times")
+    assert set(times["statistic"]) == {"median"}
