@@ -17,6 +17,7 @@ EPILOG = """\
 examples:
   parole add ~/Downloads/quarterly_all_forms_fy2025_q1.xlsx --source uscis-all-forms \\
       --url https://www.uscis.gov/sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx
+  parole fetch uscis-all-forms --fiscal-year 2025 --quarter 1
   parole ingest
   parole report national_overview -p fy_start=2023 -p fy_end=2025
   parole report --default
@@ -137,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _data_dir_option(p)
     p.set_defaults(func=_cmd_report)
+
+    from . import fetch
+
+    fetch.register_cli(sub)
     return parser
 
 

@@ -1,0 +1,161 @@
+"""``parole fetch`` against a local HTTP server started by the tests (never the internet)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socket
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from analysis import fetch, manifest
+from analysis.errors import ParoleError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    fail_first: dict[str, int] = {}
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        Handler.seen.append(self.path)
+        left = Handler.fail_first.get(self.path, 0)
+        if left:
+            Handler.fail_first[self.path] = left - 1
+            self.send_error(503, "busy")
+            return
+        super().do_GET()
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    root = tmp_path / "site"
+    Handler.fail_first = {}
+    Handler.seen = []
+    handler = functools.partial(Handler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def publish(root: Path, rel: str, source: Path) -> None:
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, dest)
+
+
+def test_url_variants_and_formats():
+    site = "https://x.test/sites/default/files/document"
+    urls = list(fetch.all_forms_urls(2022, 2, "https://x.test"))
+    assert urls[0] == f"{site}/data/quarterly_all_forms_fy2022_q2.csv"
+    assert f"{site}/data/Quarterly_All_Forms_FY2022_Q2.csv" in urls
+    assert f"{site}/reports/quarterly_all_forms_fy2022_q2_v1.csv" in urls
+    assert len(urls) == 16 and all(u.endswith(".csv") for u in urls[:8])
+    assert all(u.endswith(".xlsx") for u in list(fetch.all_forms_urls(2025, 1))[:8])
+    with pytest.raises(ParoleError, match="only as PDF"):
+        list(fetch.all_forms_urls(2020, 1))
+
+
+def test_latest_quarters():
+    assert fetch.latest_quarters(date(2025, 2, 10), 3) == [(2025, 1), (2024, 4), (2024, 3)]
+    assert fetch.latest_quarters(date(2024, 11, 1), 1) == [(2024, 4)]
+
+
+def test_fetch_finds_variant_and_registers(server, tmp_path):
+    root, base = server
+    rel = "sites/default/files/document/reports/Quarterly_All_Forms_FY2025_Q1_v1.csv"
+    publish(root, rel, FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
+    data_dir = tmp_path / "data"
+    got = fetch.run(["uscis-all-forms"], fiscal_year=2025, quarter=1, data_dir=data_dir,
+                    base_url=base, timeout=5, retries=2, backoff=0.01, progress=False)
+    assert [g.path for g in got] == ["uscis-all-forms/Quarterly_All_Forms_FY2025_Q1_v1.csv"]
+    saved = data_dir / "raw" / got[0].path
+    assert saved.read_bytes() == (FIXTURES / "quarterly_all_forms_fy2025_q1.csv").read_bytes()
+    entry = manifest.read(data_dir)[0]
+    assert entry.url == f"{base}/{rel}" and "FY2025 Q1" in entry.citation
+    assert entry.sha256 == manifest.sha256(saved)
+    # a second run finds the same file and changes nothing
+    again = fetch.run([], fiscal_year=2025, quarter=1, data_dir=data_dir, base_url=base,
+                      timeout=5, retries=1, backoff=0.01, progress=False)
+    assert again[0].changed is False
+
+
+def test_retries_server_errors_with_backoff(server, tmp_path):
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
+    publish(root, rel, FIXTURES / "quarterly_all_forms_fy2025_q1.csv")  # bytes do not matter
+    (root / rel).write_bytes(b"PK\x03\x04 SYNTHETIC not really a workbook")
+    Handler.fail_first = {"/" + rel: 2}
+    got = fetch.run(["uscis-all-forms"], fiscal_year=2025, quarter=1, data_dir=tmp_path / "d",
+                    base_url=base, timeout=5, retries=3, backoff=0.01, progress=False)
+    assert got[0].url.endswith(rel)
+    assert Handler.seen.count("/" + rel) == 3
+
+
+def test_html_error_page_is_not_registered(server, tmp_path):
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("<!DOCTYPE html><html>Page not found</html>")
+    with pytest.raises(ParoleError, match="no all-forms report found for FY2025 Q1"):
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=tmp_path / "d", base_url=base,
+                  timeout=5, retries=1, backoff=0.01, progress=False)
+    assert manifest.read(tmp_path / "d") == []
+
+
+def test_newest_quarter_when_none_given(server, tmp_path):
+    root, base = server
+    publish(root, "sites/default/files/document/data/quarterly_all_forms_fy2024_q4.xlsx",
+            FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
+    (root / "sites/default/files/document/data/quarterly_all_forms_fy2024_q4.xlsx"
+     ).write_bytes(b"PK\x03\x04 SYNTHETIC")
+    got = fetch.run([], data_dir=tmp_path / "d", base_url=base, timeout=5, retries=1,
+                    backoff=0.01, progress=False, today=date(2025, 2, 1))
+    assert got[0].path.endswith("quarterly_all_forms_fy2024_q4.xlsx")
+
+
+def test_offline_gives_one_clean_message(tmp_path):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(fetch.OfflineError) as info:
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=tmp_path / "d",
+                  base_url=f"http://127.0.0.1:{port}", timeout=1, retries=2, backoff=0.01,
+                  progress=False)
+    message = str(info.value)
+    assert "\n" not in message and "are you offline?" in message
+    assert f"127.0.0.1:{port}" in message and "parole add" in message
+
+
+def test_unknown_or_unfetchable_source(tmp_path):
+    with pytest.raises(ParoleError, match="cannot be fetched"):
+        fetch.run(["hhs-orr-uc"], fiscal_year=2025, quarter=1, data_dir=tmp_path)
+
+
+def test_cli_registration(server, tmp_path, capsys):
+    import argparse
+
+    root, base = server
+    publish(root, "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx",
+            FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
+    (root / "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
+     ).write_bytes(b"PK\x03\x04 SYNTHETIC")
+    parser = argparse.ArgumentParser()
+    fetch.register_cli(parser.add_subparsers())
+    args = parser.parse_args(["fetch", "uscis-all-forms", "--fiscal-year", "2025", "--quarter",
+                              "1", "--base-url", base, "--data-dir", str(tmp_path / "d"),
+                              "--retries", "1", "-q"])
+    assert args.func(args) == 0
+    assert "fetched data/raw/uscis-all-forms/quarterly_all_forms_fy2025_q1.xlsx" in (
+        capsys.readouterr().out)
