@@ -21,6 +21,7 @@ examples:
   parole ingest
   parole report national_overview -p fy_start=2023 -p fy_end=2025
   parole report --default
+  parole report regional_report --all-states -j 2
 """
 
 
@@ -69,23 +70,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
             print(f"{name}: {shown}")
         return 0
+    params = reports.parse_parameters(args.parameters or [], args.yaml)
     if args.default:
-        if args.name or args.parameters or args.yaml:
-            raise ParoleError("--default renders the default set; give no report name or "
-                              "parameters with it")
-        rendered = reports.render_default(data_dir=args.data_dir, reports_dir=args.reports_dir,
-                                          progress=not args.quiet)
-    elif args.name:
-        params = reports.parse_parameters(args.parameters or [], args.yaml)
-        rendered = [reports.render(args.name, params, data_dir=args.data_dir,
-                                   reports_dir=args.reports_dir)]
-        reports.write_index(args.reports_dir)
-    else:
+        if args.name or params or args.all_states or args.regions:
+            raise ParoleError("--default renders the default set; give no report name, "
+                              "parameters, --all-states or --regions with it")
+        jobs = reports.DEFAULT_SET
+    elif not args.name:
         raise ParoleError("name a report (see `parole report --list`) or use --default")
-    for item in rendered:
+    elif args.all_states or args.regions:
+        places = reports.batch_places(all_states=args.all_states, regions_file=args.regions)
+        if "geo" in params:
+            raise ParoleError("-p geo=... cannot be combined with --all-states or --regions")
+        jobs = [(args.name, {**params, "geo": place}) for place in places]
+    else:
+        jobs = [(args.name, params)]
+    batch = reports.render_batch(jobs, data_dir=args.data_dir, reports_dir=args.reports_dir,
+                                 workers=args.workers, progress=not args.quiet)
+    for item in batch.rendered:
         print(f"rendered {item.html}")
-    index = Path(args.reports_dir or config.default_reports_dir()) / "index.html"
+    for name, job_params, message in batch.failed:
+        print(f"parole: failed: {name} {job_params}: {message}", file=sys.stderr)
+    index = Path(args.reports_dir or config.default_reports_dir()).resolve() / "index.html"
     print(f"index: {index}")
+    if batch.failed:
+        print(f"parole: error: {len(batch.failed)} of {len(jobs)} reports failed",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -133,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML file of parameters (for lists and dicts)")
     p.add_argument("--default", action="store_true", help="render the default report set")
     p.add_argument("--list", action="store_true", help="list reports and their parameters")
+    p.add_argument("--all-states", action="store_true",
+                   help="render the report once per state (50 states and DC), as geo=<code>")
+    p.add_argument("--regions", type=Path, metavar="FILE",
+                   help="render the report once per region named in FILE (YAML list, or "
+                        "one name per line), as geo=<name>")
+    p.add_argument("-j", "--workers", type=int, default=2, metavar="N",
+                   help="worker processes for several reports (default 2)")
     p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
                    help="output folder (default: ./reports of the project)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

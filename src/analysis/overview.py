@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, series, storage
-from .provenance import source_line
+from . import config, series, storage, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
 
@@ -114,19 +113,9 @@ def share_finding(table: pd.DataFrame, label: str) -> str:
 
 def display_table(table: pd.DataFrame, rows: pd.DataFrame) -> str:
     """HTML for the quarterly table with its source line underneath."""
-    shown = table.copy()
-    for measure in MEASURES:
-        shown[measure] = shown[measure].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-    shown["denial_share"] = shown["denial_share"].map(
-        lambda v: "n/a" if pd.isna(v) else f"{v:.1%}")
-    shown = shown.rename(columns={"period": "Quarter", "received": "Received",
-                                  "approved": "Approved", "denied": "Denied",
-                                  "pending": "Pending (end of quarter)",
-                                  "denial_share": "Denied / (approved + denied)",
-                                  "notes": "Notes"})
-    html = shown.to_html(index=False, border=0, classes="parole-table", escape=True)
-    return html + f'<p class="source-line"><em>{_escape(source_line(rows))}</em></p>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return tables.to_html(
+        table, rows,
+        columns={"period": "Quarter", "received": "Received", "approved": "Approved",
+                 "denied": "Denied", "pending": "Pending (end of quarter)",
+                 "denial_share": "Denied / (approved + denied)", "notes": "Notes"},
+        formats={**dict.fromkeys(MEASURES, tables.count), "denial_share": tables.percent})

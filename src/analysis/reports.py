@@ -14,8 +14,11 @@ from __future__ import annotations
 import ast
 import html
 import json
+import multiprocessing
 import re
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,9 +33,42 @@ from .errors import ReportError
 #: The reports ``parole report --default`` renders, with their parameters.
 DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
     ("national_overview", {}),
+    ("regional_report", {"geo": "CA"}),
+    ("regional_report", {"geo": "TX"}),
+    ("processing_times", {}),
 ]
 
 _INTERNAL = {"data_dir"}  # parameters the command line fills in itself
+
+
+def _check_national_overview(p: dict[str, Any]) -> None:
+    from . import overview
+
+    overview.check_parameters(p["fy_start"], p["fy_end"], p["series"], p["data_dir"])
+
+
+def _check_regional_report(p: dict[str, Any]) -> None:
+    from . import regional
+
+    regional.check_parameters(p["geo"], p["fy_start"], p["fy_end"], p["data_dir"])
+
+
+def _check_processing_times(p: dict[str, Any]) -> None:
+    from . import processing_report
+
+    processing_report.check_parameters(p["form"], p["offices"], p["data_dir"])
+
+
+#: Checks run on a report's values (in this process, before any kernel starts); each is the
+#: same function the notebook's first cell calls, so both refuse the same values.
+VALIDATORS = {
+    "national_overview": _check_national_overview,
+    "regional_report": _check_regional_report,
+    "processing_times": _check_processing_times,
+}
+
+#: Kernel start-up failures worth another try (papermill users report flaky starts under load).
+KERNEL_START_ERRORS = (RuntimeError, TimeoutError, ConnectionError)
 
 
 @dataclass(frozen=True)
@@ -103,9 +139,11 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def check_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
+def check_parameters(name: str, params: dict[str, Any],
+                     data_dir: Path | str | None = None) -> dict[str, Any]:
     """Check names and types of ``params`` against the notebook's parameter cell.
 
+    With ``data_dir``, also runs the report's own validator (values, data available).
     Returns the full parameter set (defaults filled in). Raises :class:`ReportError` naming
     the parameter and what was expected.
     """
@@ -126,7 +164,16 @@ def check_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
             raise ReportError(f"report {name}: parameter {key}={value!r} is a "
                               f"{_type_name(value)}; expected a {_type_name(default)} "
                               f"like {default!r}")
-    return {**known, **params}
+    full = {**known, **params}
+    if data_dir is not None:
+        full["data_dir"] = str(data_dir)
+        validator = VALIDATORS.get(name)
+        if validator is not None:
+            try:
+                validator(full)
+            except ValueError as exc:
+                raise ReportError(f"report {name}: {exc}") from None
+    return full
 
 
 def slug(params: dict[str, Any]) -> str:
@@ -177,15 +224,19 @@ def to_html(notebook: Path) -> str:
 
 
 def render(name: str, params: dict[str, Any] | None = None, *,
-           data_dir: Path | str | None = None, reports_dir: Path | str | None = None) -> Rendered:
-    """Render report ``name`` with ``params``; return where the notebook and HTML went."""
+           data_dir: Path | str | None = None, reports_dir: Path | str | None = None,
+           retries: int = 2, record: bool = True) -> Rendered:
+    """Render report ``name`` with ``params``; return where the notebook and HTML went.
+
+    A kernel that fails to start is tried again up to ``retries`` times; an error inside the
+    notebook is not retried (the executed notebook is kept as ``<slug>.failed.ipynb``).
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     params = dict(params or {})
-    full = check_parameters(name, params)
     data_dir = Path(data_dir or config.default_data_dir()).resolve()
-    full["data_dir"] = str(data_dir)
+    full = check_parameters(name, params, data_dir)
     reports_dir = Path(reports_dir or config.default_reports_dir()).resolve()
     out_dir = reports_dir / name
     stem = slug(params)
@@ -195,15 +246,23 @@ def render(name: str, params: dict[str, Any] | None = None, *,
     kernel = ensure_kernel()
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".{stem}.running.ipynb"
-    try:
-        papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=full,
-                                   kernel_name=kernel, cwd=str(config.project_root()),
-                                   progress_bar=False, log_output=False)
-    except PapermillExecutionError as exc:
-        failed = out_dir / f"{stem}.failed.ipynb"
-        tmp.replace(failed)
-        raise ReportError(f"report {name} failed in cell {exc.exec_count}: {exc.ename}: "
-                          f"{exc.evalue} (executed notebook kept at {failed})") from None
+    for attempt in range(retries + 1):
+        try:
+            papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=full,
+                                       kernel_name=kernel, cwd=str(config.project_root()),
+                                       progress_bar=False, log_output=False)
+            break
+        except PapermillExecutionError as exc:
+            failed = out_dir / f"{stem}.failed.ipynb"
+            tmp.replace(failed)
+            raise ReportError(f"report {name} failed in cell {exc.exec_count}: {exc.ename}: "
+                              f"{exc.evalue} (executed notebook kept at {failed})") from None
+        except KERNEL_START_ERRORS as exc:
+            tmp.unlink(missing_ok=True)
+            if attempt == retries:
+                raise ReportError(f"report {name}: the kernel failed to start {retries + 1} "
+                                  f"times ({type(exc).__name__}: {exc})") from None
+            time.sleep(1 + attempt)
     try:
         storage.write_text(to_html(tmp), target_html)
         tmp.replace(target_nb)
@@ -211,16 +270,100 @@ def render(name: str, params: dict[str, Any] | None = None, *,
         tmp.unlink(missing_ok=True)
     rendered = Rendered(name, {k: v for k, v in full.items() if k not in _INTERNAL},
                         target_nb, target_html)
-    _record(reports_dir, rendered)
+    if record:
+        _record(reports_dir, rendered)
     return rendered
 
 
-def render_default(*, data_dir=None, reports_dir=None, progress: bool = True) -> list[Rendered]:
-    done = []
-    for name, params in tqdm(DEFAULT_SET, desc="reports", unit="report", disable=not progress):
-        done.append(render(name, params, data_dir=data_dir, reports_dir=reports_dir))
+@dataclass
+class Batch:
+    """What a batch render did: the reports rendered and the ones that failed, with why."""
+
+    rendered: list[Rendered]
+    failed: list[tuple[str, dict[str, Any], str]]
+
+
+def _render_job(job: tuple[str, dict[str, Any], str, str, int]) -> tuple[str, object]:
+    name, params, data_dir, reports_dir, retries = job
+    try:
+        return "ok", render(name, params, data_dir=data_dir, reports_dir=reports_dir,
+                            retries=retries, record=False)
+    except ReportError as exc:
+        return "error", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a worker reports every failure, never loses it
+        return "error", f"report {name}: {type(exc).__name__}: {exc}"
+
+
+def render_batch(jobs: list[tuple[str, dict[str, Any]]], *, data_dir=None, reports_dir=None,
+                 workers: int = 2, retries: int = 2, progress: bool = True) -> Batch:
+    """Render many reports in ``workers`` processes, with a progress bar.
+
+    Every job's parameters are checked first (so a bad value stops the batch before any kernel
+    starts); failures while rendering are collected and returned, never lose the successes,
+    and the index is updated with every report rendered.
+    """
+    data_dir = Path(data_dir or config.default_data_dir()).resolve()
+    reports_dir = Path(reports_dir or config.default_reports_dir()).resolve()
+    for name, params in jobs:
+        check_parameters(name, params, data_dir)
+    ensure_kernel()
+    work = [(name, params, str(data_dir), str(reports_dir), retries) for name, params in jobs]
+    batch = Batch([], [])
+    bar = tqdm(total=len(work), desc="reports", unit="report", disable=not progress)
+    if workers <= 1 or len(work) <= 1:
+        outcomes = map(_render_job, work)
+        for job, (kind, value) in zip(work, outcomes, strict=True):
+            _collect(batch, reports_dir, job, kind, value)
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_render_job, job): job for job in work}
+            for future in as_completed(futures):
+                kind, value = future.result()
+                _collect(batch, reports_dir, futures[future], kind, value)
+                bar.update()
+    bar.close()
     write_index(reports_dir)
-    return done
+    return batch
+
+
+def _collect(batch: Batch, reports_dir: Path, job, kind: str, value) -> None:
+    if kind == "ok":
+        batch.rendered.append(value)
+        _record(reports_dir, value)
+    else:
+        batch.failed.append((job[0], job[1], value))
+
+
+def render_default(*, data_dir=None, reports_dir=None, progress: bool = True,
+                   workers: int = 2) -> Batch:
+    """Render :data:`DEFAULT_SET` (in parallel) and write the index."""
+    return render_batch(DEFAULT_SET, data_dir=data_dir, reports_dir=reports_dir,
+                        workers=workers, progress=progress)
+
+
+def batch_places(*, all_states: bool = False, regions_file: Path | None = None) -> list[str]:
+    """Places for a batch: every state and DC, and/or the regions named in a file."""
+    import us
+
+    places: list[str] = []
+    if all_states:
+        places += sorted(s.abbr for s in [*us.states.STATES, us.states.DC])
+    if regions_file is not None:
+        try:
+            text = Path(regions_file).read_text(encoding="utf-8")
+            loaded = yaml.safe_load(text)
+        except (OSError, yaml.YAMLError) as exc:
+            raise ReportError(f"{regions_file}: cannot read regions ({exc})") from None
+        if isinstance(loaded, dict) and "regions" in loaded:
+            loaded = loaded["regions"]
+        if isinstance(loaded, str):
+            loaded = [line.strip() for line in text.splitlines() if line.strip()]
+        if not isinstance(loaded, list) or not all(isinstance(x, str) for x in loaded):
+            raise ReportError(f"{regions_file}: expected a list of region names")
+        places += loaded
+    return places
 
 
 def _registry_path(reports_dir: Path) -> Path:

@@ -139,6 +139,9 @@ CASES = pa.DataFrameSchema(
         "county_fips": pa.Column(str, nullable=True, checks=pa.Check.str_matches(r"^\d{5}$")),
         "office": pa.Column(str, nullable=True),
         "synthetic": pa.Column(bool),
+        "source_file": _opt_text,
+        "source_locator": _opt_text,
+        "citation": _opt_text,
     },
     checks=[
         pa.Check(lambda df: df["decided_date"].isna() | (df["decided_date"] >= df["received_date"]),
