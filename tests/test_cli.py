@@ -6,7 +6,8 @@ import pytest
 from analysis import cli
 
 
-@pytest.mark.parametrize("command", [[], ["add"], ["ingest"], ["report"], ["sources"]])
+@pytest.mark.parametrize("command", [[], ["add"], ["ingest"], ["report"], ["sources"], ["fetch"],
+                                     ["chart"]])
 def test_help_describes_each_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*command, "--help"])

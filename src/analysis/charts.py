@@ -4,75 +4,668 @@ The title states the finding, the subtitle says what is measured, the source lin
 the data's citations by :func:`analysis.provenance.source_line`) sits at the bottom left, the
 palette is seaborn's colour-blind-safe one, series are labelled directly, and synthetic data
 carries a SYNTHETIC mark that cannot be missed.
+
+Chart kinds: :func:`line_chart`, :func:`bar_intervals`, :func:`trend_band`,
+:func:`stacked_outcomes`, :func:`km_curves`, :func:`tile_map`. Each returns a matplotlib
+``Figure`` that carries its alternative text (read it with :func:`alt_text`); :func:`save`
+writes ``NAME.png``, ``NAME.svg`` and ``NAME.alt.txt`` side by side. ``source`` may be the
+source line itself or the rows shown (a DataFrame), from which the line is built.
+``synthetic=None`` (the default of the newer kinds) detects synthetic rows in the table.
+
+The command ``parole chart KIND`` is :func:`register_cli` at the end of this module.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
-from .provenance import SYNTHETIC_LABEL
+from . import synthetic as synthetic_rows
+from .errors import ParoleError
+from .provenance import SYNTHETIC_LABEL, source_line
 
+DPI = 150
 SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0)}
 PALETTE = sns.color_palette("colorblind")
+INK, MUTED, FAINT = "#222222", "#555555", "#bbbbbb"
+SYNTHETIC_RED = "#c0392b"
+MISSING_FILL = "#e6e6e6"
+#: Sequential colour map of the tile map (perceptually uniform, readable in grey).
+SEQUENTIAL = "mako_r"
+
+_TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
+_ALT = "_parole_alt_text"
+_LABELS = "_parole_direct_labels"
+
+
+# ---------------------------------------------------------------- house layout
 
 
 def figure(size: str = "slide"):
+    """A new figure and axes of the named ``size`` (``slide``, ``social`` or ``print``)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
+        raise ParoleError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
-    fig, ax = plt.subplots(figsize=SIZES[size])
+    # drawn at the export resolution: text is measured for wrapping and layout at this DPI
+    fig, ax = plt.subplots(figsize=SIZES[size], dpi=DPI)
     return fig, ax
 
 
-def finish(fig, ax, *, title: str, subtitle: str, source: str, synthetic: bool = False):
-    """Apply the house layout: finding as title, measure as subtitle, source bottom left."""
-    width = int(fig.get_figwidth() * 11)
-    fig.subplots_adjust(top=0.80, bottom=0.22, left=0.09, right=0.86)
-    fig.text(0.01, 0.97, textwrap.fill(title, width), fontsize=14, fontweight="bold",
-             va="top", ha="left")
-    fig.text(0.01, 0.885, textwrap.fill(subtitle, int(width * 1.2)), fontsize=10.5,
-             color="#444444", va="top", ha="left")
-    fig.text(0.01, 0.015, textwrap.fill(source, int(width * 1.45)), fontsize=7.5,
-             color="#555555", va="bottom", ha="left")
-    ax.spines[["top", "right"]].set_visible(False)
+def _source_text(source: str | pd.DataFrame) -> str:
+    return source_line(source) if isinstance(source, pd.DataFrame) else str(source)
+
+
+def _detect(synthetic: bool | None, *frames: object) -> bool:
+    """``synthetic`` as given, or True when any frame passed is synthetic."""
+    if synthetic is not None:
+        return bool(synthetic)
+    return any(isinstance(f, pd.DataFrame) and synthetic_rows.is_synthetic(f) for f in frames)
+
+
+def _to_fig(fig, bbox):
+    return bbox.transformed(fig.transFigure.inverted())
+
+
+def _wrapped_text(fig, x: float, y: float, text: str, *, max_width: float, fontsize: float,
+                  **kwargs):
+    """Place ``text`` at (x, y) wrapped so it is no wider than ``max_width`` (figure
+    fraction); lines break at spaces only, so joining the lines gives the text back."""
+    renderer = fig.canvas.get_renderer()
+    chars = max(20, int(fig.get_figwidth() * max_width * 72 / (fontsize * 0.5)))
+    artist = fig.text(x, y, text, fontsize=fontsize, parse_math=False, **kwargs)
+    while True:
+        lines = textwrap.wrap(text, chars, break_long_words=False, break_on_hyphens=False)
+        artist.set_text("\n".join(lines) if lines else "")
+        width = _to_fig(fig, artist.get_window_extent(renderer)).width
+        if width <= max_width or chars <= 20:
+            return artist
+        chars = int(chars * 0.92)
+
+
+def _fit_axes(fig, ax, *, left: float, right: float, bottom: float, top: float) -> None:
+    """Move ``ax`` so its decorations (tick labels, axis titles, direct labels, insets) fill
+    the box between the header and the footer without spilling over it."""
+    renderer = fig.canvas.get_renderer()
+    for _ in range(3):
+        tight = _to_fig(fig, ax.get_tightbbox(renderer))
+        pos = ax.get_position()
+        pad_l, pad_r = pos.x0 - tight.x0, tight.x1 - pos.x1
+        pad_b, pad_t = pos.y0 - tight.y0, tight.y1 - pos.y1
+        x0, x1 = left + pad_l, right - pad_r
+        y0, y1 = bottom + pad_b, top - pad_t
+        if x1 - x0 < 0.1 or y1 - y0 < 0.1:
+            raise ParoleError("the chart does not fit its size: shorten the labels or use a "
+                              "larger --size")
+        ax.set_position([x0, y0, x1 - x0, y1 - y0])
+
+
+def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
+           synthetic: bool = False, note: str = ""):
+    """Apply the house layout: finding as title, measure as subtitle, ``note`` (optional,
+    e.g. which states have no figure) above the source line at the bottom left."""
+    source = _source_text(source)
+    width_in, height_in = fig.get_size_inches()
+    px, py = 0.16 / width_in, 0.12 / height_in
+    usable = 1 - 2 * px
+    top = 1 - py
     if synthetic:
-        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=60, color="#d62728", alpha=0.18,
-                 ha="center", va="center", rotation=20, fontweight="bold")
-        fig.text(0.99, 0.97, f"{SYNTHETIC_LABEL} DATA", fontsize=11, color="#d62728",
-                 fontweight="bold", ha="right", va="top")
+        tag = fig.text(1 - px, top, f"{SYNTHETIC_LABEL} DATA", fontsize=11, color="white",
+                       fontweight="bold", ha="right", va="top", parse_math=False,
+                       bbox={"boxstyle": "square,pad=0.3", "fc": SYNTHETIC_RED, "ec": "none"})
+        tag_box = _to_fig(fig, tag.get_window_extent(fig.canvas.get_renderer()))
+        title_width = tag_box.x0 - px - 0.02
+    else:
+        title_width = usable
+    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT,
+                         fontweight="bold", color=INK, va="top", ha="left")
+    renderer = fig.canvas.get_renderer()
+    y = _to_fig(fig, head.get_window_extent(renderer)).y0 - 0.06 / height_in
+    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT,
+                        color="#444444", va="top", ha="left")
+    header_bottom = _to_fig(fig, sub.get_window_extent(renderer)).y0 - 0.16 / height_in
+    foot = _wrapped_text(fig, px, py, source, max_width=usable, fontsize=_SOURCE_PT,
+                         color=MUTED, va="bottom", ha="left")
+    footer_top = _to_fig(fig, foot.get_window_extent(renderer)).y1
+    if note:
+        extra = _wrapped_text(fig, px, footer_top + 0.05 / height_in, note, max_width=usable,
+                              fontsize=_NOTE_PT, color=INK, style="italic", va="bottom",
+                              ha="left")
+        footer_top = _to_fig(fig, extra.get_window_extent(renderer)).y1
+    footer_top += 0.12 / height_in
+    if ax.axison:
+        ax.spines[["top", "right"]].set_visible(False)
+    _fit_axes(fig, ax, left=px, right=1 - px, bottom=footer_top, top=header_bottom)
+    _respread_labels(fig, ax)
+    if synthetic:
+        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=min(60, 7 * width_in), color=SYNTHETIC_RED,
+                 alpha=0.14, ha="center", va="center", rotation=20, fontweight="bold",
+                 zorder=10, parse_math=False)
     return fig
 
 
+# ---------------------------------------------------------------- direct labels
+
+
+def _spread(values: Sequence[float], gap: float, lo: float = 0.0, hi: float = 1.0) -> list[float]:
+    """Positions as close to ``values`` as possible, at least ``gap`` apart, within [lo, hi]."""
+    if not values:
+        return []
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed = [min(max(values[i], lo), hi) for i in order]
+    for i in range(1, len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + gap)
+    overflow = placed[-1] - hi
+    if overflow > 0:
+        placed[-1] -= overflow
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - gap)
+    out = [0.0] * len(values)
+    for rank, i in enumerate(order):
+        out[i] = placed[rank]
+    return out
+
+
+def _direct_labels(fig, ax, items: list[tuple[float, float, str, object]], *,
+                   edge: bool = False) -> None:
+    """Label series at their ends: ``items`` are ``(x, y, text, colour)`` in data units
+    (``edge``: all labels in one column at the right edge of the plot instead of at ``x``);
+    the labels are pushed apart vertically after layout (see :func:`_respread_labels`)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)  # freeze the limits so axes fractions stay valid
+    labels = []
+    for x, y, text, colour in items:
+        frac = (y - y0) / (y1 - y0) if y1 != y0 else 0.5
+        where = ((1.0, frac), "axes fraction") if edge else (
+            (x, frac), ax.get_xaxis_transform())
+        ann = ax.annotate(text, xy=where[0], xycoords=where[1],
+                          xytext=(7, 0), textcoords="offset points", va="center", ha="left",
+                          color=colour, fontsize=_LABEL_PT, fontweight="bold",
+                          annotation_clip=False)
+        ann.set_parse_math(False)
+        labels.append((ann, frac))
+    setattr(fig, _LABELS, labels)
+
+
+def _respread_labels(fig, ax) -> None:
+    labels = getattr(fig, _LABELS, [])
+    if not labels:
+        return
+    height_pt = ax.get_position().height * fig.get_figheight() * 72
+    lines = [ann.get_text().count("\n") + 1 for ann, _ in labels]
+    gap = _LABEL_PT * 1.25 * max(lines) / height_pt
+    ys = _spread([frac for _, frac in labels], gap, lo=0.0, hi=1.0)
+    for (ann, _), y in zip(labels, ys, strict=True):
+        ann.xy = (ann.xy[0], y)
+
+
+# ---------------------------------------------------------------- formatting and alt text
+
+
+def _fmt(value: float, percent: bool = False, digits: int | None = None) -> str:
+    """A count with thousands separators, or a percentage (``digits`` decimals; default 1
+    below 10% and 0 above)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no figure"
+    if percent:
+        if digits is None:
+            digits = 1 if abs(value) < 0.1 else 0
+        return f"{value:.{digits}%}"
+    return f"{value:,.0f}"
+
+
+def _pct_digits(lower: np.ndarray, upper: np.ndarray) -> int:
+    """Decimals of percentages that keep the narrowest interval's two ends apart (0 to 2)."""
+    width = (upper - lower)[~np.isnan(upper - lower)]
+    width = width[width > 0]
+    if not len(width):
+        return 1
+    return int(min(2, max(1, math.ceil(-math.log10(width.min() * 100)))))
+
+
+def _short(value: float) -> str:
+    """Compact count for a tile: 950, 8.2k, 12k, 1.3M."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    a = abs(value)
+    if a >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    if a >= 1e3:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:,.0f}"
+
+
+def _set_alt(fig, kind: str, title: str, subtitle: str, details: str, source: str,
+             synthetic: bool, note: str = "") -> None:
+    parts = [f"{SYNTHETIC_LABEL} DATA, not real figures." if synthetic else "",
+             f"{kind}. {title.rstrip('.')}.", f"{subtitle.rstrip('.')}.",
+             details.strip(), note.strip(), _source_text(source)]
+    setattr(fig, _ALT, " ".join(p for p in parts if p))
+
+
+def alt_text(fig) -> str:
+    """The alternative text a chart function attached to ``fig`` (finding, key numbers,
+    source); raises ``ValueError`` for a figure not made here."""
+    text = getattr(fig, _ALT, None)
+    if not text:
+        raise ValueError("this figure has no alternative text; pass alt_text= to save()")
+    return text
+
+
+def _y_format(ax, percent: bool) -> None:
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _x_ticks(ax, labels: Sequence[str]) -> None:
+    ticks = list(range(len(labels)))
+    step = max(1, math.ceil(len(ticks) / 12))
+    rotate = len(labels) > 6
+    ax.set_xticks(ticks[::step], [str(v) for v in list(labels)[::step]],
+                  rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+
+
+# ---------------------------------------------------------------- chart kinds
+
+
 def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[str, str],
-               title: str, subtitle: str, source: str, ylabel: str = "",
-               percent: bool = False, size: str = "slide", synthetic: bool = False):
+               title: str, subtitle: str, source: str | pd.DataFrame, ylabel: str = "",
+               percent: bool = False, size: str = "slide", synthetic: bool | None = False):
     """Lines for ``columns`` of ``table`` over ``x``, each labelled at its last point."""
+    synthetic = _detect(synthetic, table, source)
     fig, ax = figure(size)
-    positions = range(len(table))
+    table = table.reset_index(drop=True)
+    positions = np.arange(len(table))
+    ends, details = [], []
     for i, column in enumerate(columns):
-        values = table[column].astype(float)
-        ax.plot(positions, values, marker="o", markersize=3, color=PALETTE[i % len(PALETTE)])
-        last = values.last_valid_index()
-        if last is not None:
-            ax.annotate(labels.get(column, column), (table.index.get_loc(last), values[last]),
-                        xytext=(6, 0), textcoords="offset points", va="center",
-                        color=PALETTE[i % len(PALETTE)], fontsize=9, fontweight="bold")
-    ticks = list(positions)
-    step = max(1, len(ticks) // 10)
-    ax.set_xticks(ticks[::step], table[x].iloc[::step], rotation=45, ha="right", fontsize=8)
+        colour = PALETTE[i % len(PALETTE)]
+        values = pd.to_numeric(table[column], errors="coerce").astype(float)
+        ax.plot(positions, values, marker="o", markersize=3, color=colour, linewidth=2)
+        present = values.dropna()
+        if not present.empty:
+            first, last = present.index[0], present.index[-1]
+            name = labels.get(column, column)
+            ends.append((last, values[last], name, colour))
+            details.append(f"{name}: {_fmt(values[first], percent)} in {table[x][first]}, "
+                           f"{_fmt(values[last], percent)} in {table[x][last]}"
+                           + (f", highest {_fmt(present.max(), percent)} in "
+                              f"{table[x][present.idxmax()]}" if len(present) > 2 else "")
+                           + ".")
+    _x_ticks(ax, table[x].tolist())
+    ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    if percent:
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    else:
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _y_format(ax, percent)
+    _direct_labels(fig, ax, ends)
+    _set_alt(fig, "Line chart", title, subtitle, " ".join(details), source, synthetic)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic)
+
+
+def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = "estimate",
+                  lower: str = "lower", upper: str = "upper", title: str, subtitle: str,
+                  source: str | pd.DataFrame, percent: bool = True, xlabel: str = "",
+                  size: str = "slide", synthetic: bool | None = None, note: str = ""):
+    """Horizontal bars with interval whiskers, largest at the top (e.g. regional shares from
+    :mod:`analysis.shares`: ``group, estimate, lower, upper, method``).
+
+    A row without an estimate but with ``estimate_low``/``estimate_high`` (a share bounded by
+    suppressed cells) is drawn as a hatched range; a row with neither says "not estimable".
+    """
+    for col in (label, estimate, lower, upper):
+        if col not in table.columns:
+            raise ParoleError(f"bar_intervals: the table has no column {col!r}")
+    synthetic = _detect(synthetic, table, source)
+    rows = table.reset_index(drop=True)
+    fig, ax = figure(size)
+    n = len(rows)
+    ys = np.arange(n)[::-1]  # first row at the top
+    est = pd.to_numeric(rows[estimate], errors="coerce").to_numpy(float)
+    lo = pd.to_numeric(rows[lower], errors="coerce").to_numpy(float)
+    hi = pd.to_numeric(rows[upper], errors="coerce").to_numpy(float)
+    b_lo = (pd.to_numeric(rows["estimate_low"], errors="coerce").to_numpy(float)
+            if "estimate_low" in rows.columns else np.full(n, np.nan))
+    b_hi = (pd.to_numeric(rows["estimate_high"], errors="coerce").to_numpy(float)
+            if "estimate_high" in rows.columns else np.full(n, np.nan))
+    ok = ~np.isnan(est)
+    ax.barh(ys[ok], est[ok], height=0.62, color=PALETTE[0], zorder=2)
+    bounded = ~ok & ~np.isnan(b_lo) & ~np.isnan(b_hi)
+    if bounded.any():
+        ax.barh(ys[bounded], b_hi[bounded] - b_lo[bounded], left=b_lo[bounded], height=0.62,
+                color="white", edgecolor=PALETTE[0], hatch="///", zorder=2)
+    whisk = ~np.isnan(lo) & ~np.isnan(hi)
+    ax.hlines(ys[whisk], lo[whisk], hi[whisk], color=INK, linewidth=1.3, zorder=3)
+    ax.vlines(np.r_[lo[whisk], hi[whisk]], np.r_[ys[whisk], ys[whisk]] - 0.14,
+              np.r_[ys[whisk], ys[whisk]] + 0.14, color=INK, linewidth=1.3, zorder=3)
+    reach = np.nanmax(np.r_[hi, est, b_hi, [0.0]])
+    ax.set_xlim(0, reach * 1.32 if reach > 0 else 1)
+    details = []
+    dg = _pct_digits(lo, hi) if percent else None
+    for i in range(n):
+        name = str(rows[label].iloc[i])
+        if ok[i]:
+            text = f"{_fmt(est[i], percent, dg)}"
+            if whisk[i]:
+                text += f" ({_fmt(lo[i], percent, dg)} to {_fmt(hi[i], percent, dg)})"
+        elif bounded[i]:
+            text = (f"between {_fmt(b_lo[i], percent, dg)} and "
+                    f"{_fmt(b_hi[i], percent, dg)}")
+        else:
+            text = "not estimable"
+        x_at = np.nanmax([v for v in (hi[i], est[i], b_hi[i], 0.0) if not np.isnan(v)])
+        ax.text(x_at + reach * 0.015, ys[i], text, va="center", ha="left", fontsize=8.5,
+                color=INK, parse_math=False)
+        details.append(f"{name} {text}")
+    ax.set_yticks(ys, [str(v) for v in rows[label]], fontsize=9)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.grid(axis="y", visible=False)
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel(xlabel)
+    _set_alt(fig, "Horizontal bar chart with interval whiskers", title, subtitle,
+             "Values, largest first: " + "; ".join(details) + ".", source, synthetic, note)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=note)
+
+
+def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, title: str,
+               subtitle: str, source: str | pd.DataFrame, label: str = "",
+               observed: str | None = None, observed_label: str = "Published",
+               band_label: str = "95% interval", ylabel: str = "", percent: bool = False,
+               size: str = "slide", synthetic: bool | None = None, note: str = ""):
+    """A trend line ``y`` over ``x`` with a shaded interval band ``lower``..``upper``;
+    ``observed`` (optional) adds the published points the trend was fitted to."""
+    for col in (x, y, lower, upper, *([observed] if observed else [])):
+        if col not in table.columns:
+            raise ParoleError(f"trend_band: the table has no column {col!r}")
+    synthetic = _detect(synthetic, table, source)
+    data = table.reset_index(drop=True)
+    fig, ax = figure(size)
+    pos = np.arange(len(data))
+    mid = pd.to_numeric(data[y], errors="coerce").to_numpy(float)
+    lo = pd.to_numeric(data[lower], errors="coerce").to_numpy(float)
+    hi = pd.to_numeric(data[upper], errors="coerce").to_numpy(float)
+    ax.fill_between(pos, lo, hi, color=PALETTE[0], alpha=0.22, linewidth=0, zorder=1)
+    ax.plot(pos, mid, color=PALETTE[0], linewidth=2.2, zorder=3)
+    ends = []
+    valid = np.flatnonzero(~np.isnan(mid))
+    if len(valid):
+        ends.append((valid[-1], mid[valid[-1]], label or y, PALETTE[0]))
+    details = []
+    obs = np.array([])
+    if observed:
+        obs = pd.to_numeric(data[observed], errors="coerce").to_numpy(float)
+        ax.plot(pos, obs, color=PALETTE[1], marker="o", markersize=3.5, linewidth=1,
+                zorder=4)
+        have = np.flatnonzero(~np.isnan(obs))
+        if len(have):
+            ends.append((have[-1], obs[have[-1]], observed_label, PALETTE[1]))
+            details.append(f"{observed_label}: {_fmt(obs[have[0]], percent)} in "
+                           f"{data[x][have[0]]}, {_fmt(obs[have[-1]], percent)} in "
+                           f"{data[x][have[-1]]}.")
+    if len(valid):
+        first, last = valid[0], valid[-1]
+        details.append(f"{label or y}: {_fmt(mid[first], percent)} in {data[x][first]} "
+                       f"({band_label} {_fmt(lo[first], percent)} to {_fmt(hi[first], percent)})"
+                       f", {_fmt(mid[last], percent)} in {data[x][last]} ({band_label} "
+                       f"{_fmt(lo[last], percent)} to {_fmt(hi[last], percent)}).")
+    _x_ticks(ax, data[x].tolist())
+    ax.grid(axis="x", visible=False)
+    ax.set_ylabel(ylabel)
+    top = np.nanmax(np.r_[hi, mid, obs, [0.0]])
+    ax.set_ylim(0, min(1.0, top * 1.08) if percent and top <= 1 else top * 1.08 or 1)
+    _y_format(ax, percent)
+    if len(valid):
+        # name the band once, inside it at its widest point
+        middle = int(valid[len(valid) // 2])
+        ax.annotate(band_label, (middle, hi[middle]), xytext=(0, 4), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8, color=PALETTE[0])
+    _direct_labels(fig, ax, ends)
+    _set_alt(fig, "Line chart with interval band", title, subtitle, " ".join(details), source,
+             synthetic, note)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=note)
+
+
+def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
+                     labels: Mapping[str, str] | None = None, title: str, subtitle: str,
+                     source: str | pd.DataFrame, normalize: bool = False, ylabel: str = "",
+                     size: str = "slide", synthetic: bool | None = None, note: str = ""):
+    """Stacked bars of outcomes (``parts``, e.g. approved, denied) per ``x``; with
+    ``normalize`` each bar shows shares of its total. Labels sit beside the last bar."""
+    labels = dict(labels or {})
+    for col in (x, *parts):
+        if col not in table.columns:
+            raise ParoleError(f"stacked_outcomes: the table has no column {col!r}")
+    if not parts:
+        raise ParoleError("stacked_outcomes needs at least one part")
+    synthetic = _detect(synthetic, table, source)
+    data = table.reset_index(drop=True)
+    values = data[parts].apply(pd.to_numeric, errors="coerce").astype(float)
+    totals = values.sum(axis=1, min_count=len(parts))
+    shown = values.div(totals.where(totals > 0), axis=0) if normalize else values
+    fig, ax = figure(size)
+    pos = np.arange(len(data))
+    base = np.zeros(len(data))
+    ends = []
+    for i, part in enumerate(parts):
+        colour = PALETTE[i % len(PALETTE)]
+        height = shown[part].fillna(0).to_numpy()
+        ax.bar(pos, height, bottom=base, width=0.72, color=colour, edgecolor="white",
+               linewidth=0.5, zorder=2)
+        last = len(data) - 1
+        if last >= 0 and not np.isnan(shown[part].iloc[last]):
+            ends.append((last + 0.36, base[last] + height[last] / 2, labels.get(part, part),
+                         colour))
+        base = base + height
+    missing = data.loc[totals.isna(), x].astype(str).tolist()
+    _x_ticks(ax, data[x].tolist())
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if normalize:
+        ax.set_ylim(0, 1)
+    _y_format(ax, normalize)
+    _direct_labels(fig, ax, ends)
+    if missing:
+        listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
+                                           else "")
+        note = (note + " " if note else "") + (f"No complete figures for {listed} (bars "
+                                               "incomplete or empty).")
+    details = []
+    complete = totals.dropna().index
+    for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
+        total = totals[idx]
+        shares = ", ".join(
+            f"{labels.get(p, p)} {_fmt(values[p][idx])} ({_fmt(values[p][idx] / total, True)})"
+            if total > 0 else f"{labels.get(p, p)} {_fmt(values[p][idx])}" for p in parts)
+        details.append(f"{data[x][idx]}: {shares}, total {_fmt(total)}.")
+    _set_alt(fig, "Stacked bar chart", title, subtitle, " ".join(details), source, synthetic,
+             note)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=note)
+
+
+def _median_time(times: np.ndarray, surv: np.ndarray) -> float:
+    below = np.flatnonzero(surv <= 0.5)
+    return float(times[below[0]]) if len(below) else float("nan")
+
+
+def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
+              survival: str = "survival", lower: str | None = None, upper: str | None = None,
+              title: str, subtitle: str, source: str | pd.DataFrame,
+              xlabel: str = "Days since the application was received",
+              ylabel: str = "Share still waiting", size: str = "slide",
+              synthetic: bool | None = None, note: str = ""):
+    """Kaplan-Meier step curves ("share still waiting") per ``group`` from a tidy frame such
+    as :func:`analysis.timing.kaplan_meier` (``group, days, survival, lower, upper``), with
+    pointwise interval bands when ``lower``/``upper`` are given and a dashed median line."""
+    for col in (group, time, survival, *(c for c in (lower, upper) if c)):
+        if col not in curves.columns:
+            raise ParoleError(f"km_curves: the table has no column {col!r}")
+    synthetic = _detect(synthetic, curves, source)
+    fig, ax = figure(size)
+    ends, details = [], []
+    groups = list(dict.fromkeys(curves[group].astype(str)))
+    for i, name in enumerate(groups):
+        part = curves[curves[group].astype(str) == name].sort_values(time)
+        colour = PALETTE[i % len(PALETTE)]
+        t = np.r_[0.0, part[time].to_numpy(float)]
+        s = np.r_[1.0, part[survival].to_numpy(float)]
+        ax.step(t, s, where="post", color=colour, linewidth=1.8, zorder=3)
+        if lower and upper:
+            lo = np.r_[1.0, part[lower].to_numpy(float)]
+            hi = np.r_[1.0, part[upper].to_numpy(float)]
+            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+        ends.append((t[-1], s[-1], name, colour))
+        med = _median_time(t, s)
+        details.append(f"{name}: half decided by day {med:,.0f}" if not math.isnan(med) else
+                       f"{name}: more than half still waiting at day {t[-1]:,.0f}")
+    ax.axhline(0.5, color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _direct_labels(fig, ax, ends, edge=True)
+    _set_alt(fig, "Kaplan-Meier step chart of the share still waiting", title, subtitle,
+             "Median wait by group (Kaplan-Meier): " + "; ".join(details) + ".", source,
+             synthetic, note)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=note)
+
+
+def _tile_values(values: Mapping[str, float] | pd.Series | pd.DataFrame, code: str,
+                 value: str) -> dict[str, float]:
+    if isinstance(values, pd.DataFrame):
+        for col in (code, value):
+            if col not in values.columns:
+                raise ParoleError(f"tile_map: the table has no column {col!r}")
+        if values[code].duplicated().any():
+            dup = values.loc[values[code].duplicated(), code].astype(str).unique()
+            raise ParoleError(f"tile_map: several rows for {', '.join(dup)}; give one value "
+                              "per state")
+        pairs = zip(values[code].astype(str), pd.to_numeric(values[value], errors="coerce"),
+                    strict=True)
+    else:
+        pairs = ((str(k), float(v) if v is not None else float("nan"))
+                 for k, v in dict(values).items())
+    return {k.upper(): float(v) for k, v in pairs}
+
+
+def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: str,
+             subtitle: str, source: str | pd.DataFrame, legend: str = "",
+             code: str = "geo_code", value: str = "value", percent: bool = False,
+             log: bool = False, territories: Sequence[str] | None = None,
+             missing_reason: Mapping[str, str] | None = None, size: str = "slide",
+             synthetic: bool | None = None, note: str = ""):
+    """US tile-grid map: each state (and DC) one square on a fixed grid, coloured by its value,
+    with its USPS code printed on it and a labelled colour bar.
+
+    ``values`` maps USPS codes to numbers (a dict, a Series, or a frame with ``code`` and
+    ``value`` columns). States with no number are hatched grey and listed in a note (with
+    ``missing_reason[code]`` when given, e.g. "suppressed"). ``territories`` picks which of
+    PR, VI get a tile (default: those present in ``values``); codes with no tile are listed.
+    """
+    from . import tilegrid
+
+    frame = values if isinstance(values, pd.DataFrame) else None
+    synthetic = _detect(synthetic, frame, source)
+    data = _tile_values(values, code, value)
+    if territories is None:
+        territories = [t for t in tilegrid.territory_codes() if t in data]
+    grid = tilegrid.layout(tuple(territories))
+    on_grid = set(grid["code"])
+    off_grid = sorted(k for k in data if k not in on_grid and not math.isnan(data[k]))
+    known = [v for k, v in data.items() if k in on_grid and not math.isnan(v)]
+    if not known:
+        raise ParoleError("tile_map: no state has a value to show")
+    fig, ax = figure(size)
+    ax.set_axis_off()
+    vmin, vmax = min(known), max(known)
+    if log:
+        if vmin <= 0:
+            raise ParoleError("tile_map: a log scale needs every value above 0")
+        norm = LogNorm(vmin=vmin, vmax=vmax)
+    else:
+        norm = Normalize(vmin=min(0.0, vmin), vmax=vmax if vmax > min(0.0, vmin) else vmin + 1)
+    cmap = sns.color_palette(SEQUENTIAL, as_cmap=True)
+    missing = []
+    n_rows = int(grid["row"].max()) + 1
+    for tile in grid.itertuples():
+        x, y = tile.col, n_rows - 1 - tile.row
+        v = data.get(tile.code, float("nan"))
+        if math.isnan(v):
+            missing.append(tile.code)
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=MISSING_FILL,
+                                   edgecolor="#9a9a9a", hatch="////", linewidth=0.6,
+                                   gid=f"tile-{tile.code}"))
+            ink, shown = MUTED, "no data"
+        else:
+            rgba = cmap(norm(v))
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=rgba,
+                                   edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
+            lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
+            ink = "white" if lum < 0.5 else INK
+            shown = _fmt(v, True) if percent else _short(v)
+        ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
+                fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
+        ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
+                parse_math=False)
+    n_cols = int(grid["col"].max()) + 1
+    ax.set_xlim(0, n_cols)
+    ax.set_ylim(0, n_rows)
+    ax.set_aspect("equal")
+    ax.set_anchor("C")
+    bar_ax = ax.inset_axes([0.02, 0.80, 0.36, 0.04])
+    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
+    bar.outline.set_visible(False)
+    bar.ax.tick_params(labelsize=7.5, length=2)
+    if percent:
+        bar.ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    elif not log:
+        bar.ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
+    reasons = dict(missing_reason or {})
+    notes = [note] if note else []
+    if missing:
+        shown_missing = [f"{c} ({reasons[c]})" if c in reasons else c for c in missing]
+        notes.append(f"Hatched: no figure for {', '.join(shown_missing)}.")
+    if off_grid:
+        notes.append("Not on the map: " + ", ".join(
+            f"{c} {_fmt(data[c], percent)}" for c in off_grid) + ".")
+    full_note = " ".join(notes)
+    ranked = sorted(((v, k) for k, v in data.items() if k in on_grid and not math.isnan(v)),
+                    reverse=True)
+    top = "; ".join(f"{k} {_fmt(v, percent)}" for v, k in ranked[:5])
+    low = "; ".join(f"{k} {_fmt(v, percent)}" for v, k in ranked[-3:])
+    details = (f"{len(ranked)} of {len(grid)} places have a figure. Highest: {top}. "
+               f"Lowest: {low}.")
+    _set_alt(fig, "Tile-grid map of US states", title, subtitle, details, source, synthetic,
+             full_note)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=full_note)
+
+
+# ---------------------------------------------------------------- output
 
 
 def show(fig) -> None:
@@ -83,16 +676,21 @@ def show(fig) -> None:
     plt.close(fig)
 
 
-def save(fig, path: Path | str, *, alt_text: str) -> list[Path]:
-    """Save ``fig`` as PNG and SVG beside a ``.alt.txt`` file holding its alternative text."""
+def save(fig, path: Path | str, *, alt_text: str | None = None) -> list[Path]:
+    """Save ``fig`` as PNG and SVG beside a ``.alt.txt`` file holding its alternative text
+    (``alt_text``, or the text the chart function attached). Text stays text in the SVG."""
+    text = alt_text if alt_text is not None else globals()["alt_text"](fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix in (".png", ".svg"):
-        target = path.with_suffix(suffix)
-        fig.savefig(target, dpi=150)
-        written.append(target)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        for suffix in (".png", ".svg"):
+            target = path.with_suffix(suffix)
+            meta = ({"Description": text} if suffix == ".png"
+                    else {"Description": text, "Title": target.stem})
+            fig.savefig(target, dpi=DPI, metadata=meta)
+            written.append(target)
     alt = path.with_suffix(".alt.txt")
-    alt.write_text(alt_text + "\n", encoding="utf-8")
+    alt.write_text(text + "\n", encoding="utf-8")
     written.append(alt)
     return written

@@ -22,6 +22,8 @@ examples:
   parole report national_overview -p fy_start=2023 -p fy_end=2025
   parole report --default
   parole report regional_report --all-states -j 2
+  parole chart tilemap --category uc-released-to-sponsors --measure released --period FY2019 \
+      --out reports/charts/orr_fy2019.png
 """
 
 
@@ -157,9 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_option(p)
     p.set_defaults(func=_cmd_report)
 
-    from . import fetch
+    from . import chart_cli, fetch
 
     fetch.register_cli(sub)
+    chart_cli.register_cli(sub)
     return parser
 
 

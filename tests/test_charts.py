@@ -1,0 +1,195 @@
+"""Chart module: files written, source lines and SYNTHETIC marks in the SVG, the tile grid."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import us
+
+from analysis import charts, tilegrid
+from analysis.errors import ParoleError
+from analysis.provenance import source_line
+
+matplotlib.use("Agg")
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+STATES_AND_DC = {s.abbr for s in us.states.STATES} | {"DC"}
+
+
+def svg_text(path: Path) -> str:
+    """All text drawn in an SVG, lines joined by spaces (wrapped lines come back whole)."""
+    root = ET.parse(path).getroot()
+    parts = ["".join(node.itertext()) for node in root.iter(f"{SVG_NS}text")]
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+def svg_ids(path: Path) -> list[str]:
+    root = ET.parse(path).getroot()
+    return [node.get("id") for node in root.iter() if node.get("id")]
+
+
+def rows(citation: str = "Test Agency, Table 7, FY2020", synthetic: bool = False):
+    frame = pd.DataFrame({
+        "period": ["FY2020", "FY2020"], "period_start": pd.to_datetime(["2019-10-01"] * 2),
+        "citation": [citation] * 2, "source_file": ["published/table7.csv"] * 2,
+    })
+    if synthetic:
+        frame["synthetic"] = True
+    return frame
+
+
+def test_tilegrid_has_every_state_and_dc_once_on_distinct_tiles():
+    grid = tilegrid.layout()
+    assert set(grid["code"]) == STATES_AND_DC
+    assert len(grid) == 51
+    assert not grid[["row", "col"]].duplicated().any()
+    with_pr = tilegrid.layout(("PR",))
+    assert set(with_pr["code"]) == STATES_AND_DC | {"PR"}
+    with pytest.raises(ParoleError, match="GU"):
+        tilegrid.layout(("GU",))
+
+
+def test_tile_map_places_every_state_once_and_flags_missing(tmp_path):
+    values = {code: float(i + 1) for i, code in enumerate(sorted(STATES_AND_DC - {"VT", "WY"}))}
+    values["GU"] = 5.0  # no tile for Guam: must be said, not dropped silently
+    fig = charts.tile_map(values, title="Most in AK", subtitle="Test counts by state",
+                          source=rows(), missing_reason={"WY": "suppressed"})
+    written = charts.save(fig, tmp_path / "map.png")
+    svg = written[1]
+    tiles = [i.removeprefix("tile-") for i in svg_ids(svg) if i.startswith("tile-")]
+    assert sorted(tiles) == sorted(STATES_AND_DC)  # each exactly once, nothing else
+    codes = [i.removeprefix("code-") for i in svg_ids(svg) if i.startswith("code-")]
+    assert sorted(codes) == sorted(STATES_AND_DC)
+    text = svg_text(svg)
+    assert "Hatched: no figure for VT, WY (suppressed)." in text
+    assert "Not on the map: GU 5." in text
+    alt = written[2].read_text()
+    assert "49 of 51 places have a figure" in alt
+    assert "no figure for VT, WY (suppressed)" in alt
+
+
+def test_tile_map_rejects_duplicates_and_empty():
+    frame = pd.DataFrame({"geo_code": ["CA", "CA"], "value": [1.0, 2.0]})
+    with pytest.raises(ParoleError, match="several rows for CA"):
+        charts.tile_map(frame, title="t", subtitle="s", source="Source: x")
+    with pytest.raises(ParoleError, match="no state has a value"):
+        charts.tile_map({"CA": float("nan")}, title="t", subtitle="s", source="Source: x")
+
+
+def test_save_writes_png_svg_and_alt_text_with_the_numbers(tmp_path):
+    table = pd.DataFrame({"group": ["Texas", "Ohio"], "estimate": [0.40, 0.10],
+                          "lower": [0.35, 0.08], "upper": [0.45, 0.12]})
+    fig = charts.bar_intervals(table, title="Texas had 40% of releases",
+                               subtitle="Share of releases", source=rows())
+    written = charts.save(fig, tmp_path / "out" / "bar.png")
+    assert [p.name for p in written] == ["bar.png", "bar.svg", "bar.alt.txt"]
+    assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert written[1].read_text().lstrip().startswith("<?xml")
+    alt = written[2].read_text()
+    assert alt.startswith("Horizontal bar chart with interval whiskers. Texas had 40% of")
+    assert "Texas 40.0% (35.0% to 45.0%)" in alt
+    assert "Ohio 10.0% (8.0% to 12.0%)" in alt
+    assert source_line(rows()) in alt
+
+
+def test_source_line_from_rows_is_searchable_text_in_svg(tmp_path):
+    long_citation = ("Office of Examples, Very Long Table Title That Has To Wrap Across More "
+                     "Than One Line In The Footer Of A Small Print Chart, FY2020")
+    frame = rows(long_citation)
+    table = pd.DataFrame({"p": ["A", "B", "C"], "y": [1.0, 2.0, 3.0]})
+    fig = charts.line_chart(table, x="p", columns=["y"], labels={"y": "Y"}, title="Up",
+                            subtitle="Count", source=frame, size="print")
+    svg = charts.save(fig, tmp_path / "line.png", alt_text="Line rises from 1 to 3")[1]
+    assert source_line(frame) in svg_text(svg)
+    assert "SYNTHETIC" not in svg_text(svg)
+    assert (tmp_path / "line.alt.txt").read_text() == "Line rises from 1 to 3\n"
+
+
+def test_synthetic_rows_carry_a_visible_mark(tmp_path):
+    curves = pd.DataFrame({"group": ["a"] * 3 + ["b"] * 3, "days": [10, 20, 30] * 2,
+                           "survival": [0.8, 0.5, 0.2, 0.9, 0.7, 0.6],
+                           "synthetic": True})
+    fig = charts.km_curves(curves, title="a cases were decided faster",
+                           subtitle="Share still waiting", source=rows(synthetic=True))
+    written = charts.save(fig, tmp_path / "km.png")
+    text = svg_text(written[1])
+    assert "SYNTHETIC DATA" in text  # corner tag
+    assert text.count("SYNTHETIC") >= 3  # tag, watermark, source line
+    alt = written[2].read_text()
+    assert alt.startswith("SYNTHETIC DATA, not real figures.")
+    assert "a: half decided by day 20" in alt
+    assert "b: more than half still waiting at day 30" in alt
+
+
+def test_layout_keeps_header_plot_and_footer_apart():
+    table = pd.DataFrame({"p": [f"FY20{y}-Q1" for y in range(10, 30)],
+                          "a": np.arange(20.0), "b": np.arange(20.0) + 0.2})
+    title = "A long finding that states what the chart shows and needs a second line " * 2
+    fig = charts.line_chart(table, x="p", columns=["a", "b"],
+                            labels={"a": "Approved", "b": "Also approved"}, title=title,
+                            subtitle="What is measured", source="Source: somewhere",
+                            size="social")
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    plot = ax.get_tightbbox(renderer)
+    texts = {t.get_text().split("\n")[0][:20]: t.get_window_extent(renderer) for t in fig.texts}
+    assert texts["What is measured"].y0 > plot.y1
+    assert texts["Source: somewhere"].y1 < plot.y0
+    for box in (plot, *texts.values()):
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width + 0.5
+    # the two end labels (values 19 and 19.2) are pushed apart instead of overlapping
+    labels = [t for t in ax.texts if t.get_text() in ("Approved", "Also approved")]
+    a, b = (t.get_window_extent(renderer) for t in labels)
+    assert not a.overlaps(b)
+    charts.plt.close(fig)
+
+
+def test_spread_keeps_order_gap_and_bounds():
+    out = charts._spread([0.5, 0.5, 0.95], gap=0.1, lo=0.0, hi=1.0)
+    assert out[2] <= 1.0
+    ordered = sorted(out)
+    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(ordered, ordered[1:], strict=False))
+
+
+def test_stacked_and_trend_alt_text_state_key_numbers(tmp_path):
+    table = pd.DataFrame({"period": ["FY2020", "FY2021"], "approved": [30.0, 10.0],
+                          "denied": [10.0, 30.0], "synthetic": False})
+    fig = charts.stacked_outcomes(table, x="period", parts=["approved", "denied"],
+                                  labels={"approved": "Approved", "denied": "Denied"},
+                                  title="Denials tripled", subtitle="Decisions",
+                                  source=rows())
+    alt = charts.alt_text(fig)
+    assert "FY2020: Approved 30 (75%), Denied 10 (25%), total 40." in alt
+    assert "FY2021: Approved 10 (25%), Denied 30 (75%), total 40." in alt
+    charts.plt.close(fig)
+    band = pd.DataFrame({"p": ["Q1", "Q2", "Q3"], "y": [0.2, 0.3, 0.4], "lo": [0.1, 0.2, 0.3],
+                         "hi": [0.3, 0.4, 0.5], "synthetic": True})
+    fig = charts.trend_band(band, x="p", y="y", lower="lo", upper="hi", label="Denials",
+                            title="Denials rose", subtitle="Share", source="Source: t",
+                            percent=True)
+    alt = charts.alt_text(fig)
+    assert alt.startswith("SYNTHETIC DATA")  # detected from the rows
+    assert "Denials: 20% in Q1 (95% interval 10% to 30%), 40% in Q3" in alt
+    svg = charts.save(fig, tmp_path / "band.svg")[1]
+    assert "SYNTHETIC" in svg_text(svg)
+
+
+def test_bad_inputs_raise_parole_error():
+    with pytest.raises(ParoleError, match="unknown size"):
+        charts.figure("poster")
+    with pytest.raises(ParoleError, match="no column 'upper'"):
+        charts.bar_intervals(pd.DataFrame({"group": ["a"], "estimate": [0.1], "lower": [0]}),
+                             title="t", subtitle="s", source="Source: x")
+    with pytest.raises(ParoleError, match="no column 'days'"):
+        charts.km_curves(pd.DataFrame({"group": ["a"], "survival": [1.0]}), title="t",
+                         subtitle="s", source="Source: x")
+    fig, _ = charts.figure("print")
+    with pytest.raises(ValueError, match="no alternative text"):
+        charts.alt_text(fig)
+    charts.plt.close(fig)
