@@ -28,11 +28,20 @@ def test_national_overview_parameters():
     ("national_overview", {"fy_start": "soon"}, "fy_start='soon' is a str; expected a int"),
     ("national_overview", {"series": "humanitarian-parole"}, "expected a list"),
     ("national_overview", {"data_dir": "/tmp"}, "unknown parameter 'data_dir'"),
+    ("regional_report", {"geo": "Atlantis"}, "geo='Atlantis' is neither a state"),
+    ("regional_report", {"geo": "central-california"}, "choose one of central-california-sjv"),
+    ("regional_report", {"geo": "CA", "fy_start": 2023, "fy_end": 2024},
+     "no data for California (CA) in FY2023 to FY2024"),
+    ("processing_times", {"form": "I-999"}, "no processing times for form 'I-999'"),
+    ("claim_check", {"claims_file": "no/such.yml"}, "no such claims file"),
 ])
-def test_bad_report_requests_fail_before_any_kernel_starts(monkeypatch, name, params, message):
+def test_bad_report_requests_fail_before_any_kernel_starts(monkeypatch, ingested, name, params,
+                                                          message):
     monkeypatch.setattr(reports, "ensure_kernel", lambda: pytest.fail("kernel started"))
     with pytest.raises(ReportError, match=re.escape(message)):
-        reports.render(name, params)
+        reports.render(name, params, data_dir=ingested)
+    with pytest.raises(ReportError, match=re.escape(message)):
+        reports.render_batch([("national_overview", {}), (name, params)], data_dir=ingested)
 
 
 def test_cli_reports_bad_parameter_in_one_line(capsys):

@@ -21,6 +21,8 @@ examples:
   parole ingest
   parole report national_overview -p fy_start=2023 -p fy_end=2025
   parole report --default
+  parole check data/claims/seed_article.yml
+  parole claims extract article.txt -o claims.yml
   parole report regional_report --all-states -j 2
   parole chart tilemap --category uc-released-to-sponsors --measure released --period FY2019 \
       --out reports/charts/orr_fy2019.png
@@ -160,9 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_report)
 
     from . import chart_cli, fetch
+    from .claims.cli import register_cli as register_claims_cli
 
     fetch.register_cli(sub)
     chart_cli.register_cli(sub)
+    register_claims_cli(sub)  # `parole check` and `parole claims extract`
     return parser
 
 

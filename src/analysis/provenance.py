@@ -52,7 +52,8 @@ def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ") -> str:
         stems = sorted({c.split(". http")[0] for c in citations})
         title = _common_prefix(stems) or "; ".join(stems)
         span = _periods(group)
-        text = title + (f", {span}" if span and span not in title else "")
+        shown = span and span not in title and span.replace("-", " ") not in title
+        text = title + (f", {span}" if shown else "")
         if source_file:
             text += f" (data/raw/{source_file})"
         parts.append(text)

@@ -28,11 +28,12 @@ import yaml
 from tqdm.auto import tqdm
 
 from . import config, storage
-from .errors import ReportError
+from .errors import ParoleError, ReportError
 
 #: The reports ``parole report --default`` renders, with their parameters.
 DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
     ("national_overview", {}),
+    ("claim_check", {"claims_file": "data/claims/seed_article.yml"}),
     ("regional_report", {"geo": "CA"}),
     ("regional_report", {"geo": "TX"}),
     ("processing_times", {}),
@@ -59,12 +60,23 @@ def _check_processing_times(p: dict[str, Any]) -> None:
     processing_report.check_parameters(p["form"], p["offices"], p["data_dir"])
 
 
+def _check_claim_check(p: dict[str, Any]) -> None:
+    from .claims import load
+    from .claims.report import resolve_claims_file
+
+    try:
+        load(resolve_claims_file(p["claims_file"]))
+    except ParoleError as exc:
+        raise ValueError(str(exc)) from None
+
+
 #: Checks run on a report's values (in this process, before any kernel starts); each is the
 #: same function the notebook's first cell calls, so both refuse the same values.
 VALIDATORS = {
     "national_overview": _check_national_overview,
     "regional_report": _check_regional_report,
     "processing_times": _check_processing_times,
+    "claim_check": _check_claim_check,
 }
 
 #: Kernel start-up failures worth another try (papermill users report flaky starts under load).

@@ -224,13 +224,20 @@ def _split(path: Path, rows: list[tuple[int, list[str]]]) -> list[Table]:
                                   "Pending")
     for n, table in enumerate(tables):
         stop = tables[n + 1].start - 1 if n + 1 < len(tables) else len(rows)
-        ended = False
+        ended, ended_label = False, ""
         for line, row in rows[table.start + 1: stop]:
             label = row[0] if row else ""
             if ended:
+                if len(row) > 2 and row[1].strip() and any(
+                        re.search(r"\d", c) for c in row[table.data_start:]):
+                    raise InputError(
+                        path, "an office row with figures after the line taken as the table's "
+                        "end", locator=_where(line),
+                        expected=f"no figures after {ended_label!r} (is that line a state name "
+                                 "with a stray marker?)")
                 continue  # footnotes and the next table's title lines
             if _END.match(label) and not any(row[table.data_start:]):
-                ended = True
+                ended, ended_label = True, label
                 continue
             for c, cell in enumerate(row):
                 if header_key(cell) == "field office code":

@@ -1,0 +1,556 @@
+"""Checking claims against the ingested tables: verdicts with numbers, evidence and reasons.
+
+Rules (documented for users in ``docs/claims.md``):
+
+* A claim is ``not-checkable`` when it is marked ``out_of_scope``, depends on a dimension no
+  public dataset has (``basis``, ``age``), or the ingested data has no figure for its category,
+  measure, geography or period. The verdict names what is missing and lists the nearest
+  datasets (:mod:`analysis.claims.nearest`).
+* Otherwise the estimate ``E`` is computed from ``counts`` (sums over quarters or member places
+  when they tile the claim's period or region exactly; stock measures such as ``pending`` only
+  for an exactly published period) or, failing that, from a published figure whose scope
+  matches (category via ``FIGURE_SCOPES`` or ``figure_id``, measure, geography, period overlap).
+* ``about``: supported when ``|E - claimed| <= tolerance``. ``more-than``: ``E > claimed``;
+  ``less-than``: ``E < claimed``; ``at-least``: ``E >= claimed``; ``at-most``: ``E <= claimed``
+  (directional comparators ignore the tolerance).
+* Shares and rates (a measure over a sum that includes it) carry a 95% Wilson interval.
+  ``interval_straddles_claim`` is true when the claimed value lies inside it. The verdict
+  follows the point estimate (the counts are complete administrative counts, so the estimate
+  is exact and the interval is a model-based statement about chance variation); when the
+  interval straddles a claim that the point estimate does not support, or makes a directional
+  verdict uncertain, the reason says so explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel
+from statsmodels.stats.proportion import proportion_confint
+
+from .. import config, series, storage
+from . import nearest as nearest_mod
+from .model import DURATION_UNITS, Claim, ClaimsFile, Place, Span, load, resolve_period
+from .model import resolve_place as _resolve_place
+
+SCHEMA_VERSION = "1"
+CONFIDENCE = 0.95
+#: Default tolerance per metric: absolute, in the units of ``value``. Counts, amounts and
+#: comparisons (ratios) use a fraction of the claimed value instead (RELATIVE_TOLERANCE).
+DEFAULT_TOLERANCE: dict[str, float] = {"share": 0.01, "rate": 0.01, "change": 0.01,
+                                       "duration": 1.0}
+RELATIVE_TOLERANCE: dict[str, float] = {"count": 0.02, "amount": 0.02, "comparison": 0.02}
+#: Measures that are levels at a point in time: never summed over periods.
+STOCK_MEASURES = {"pending"}
+_EPS = 1e-9
+
+VerdictName = Literal["supported", "not-supported", "not-checkable"]
+
+
+class Evidence(BaseModel):
+    role: str
+    value: float | None
+    period: str | None
+    geo: str | None
+    status: str | None
+    source_file: str
+    source_locator: str
+    citation: str
+    note: str | None = None
+
+
+class Nearest(BaseModel):
+    dataset: str
+    caveat: str
+    detail: str | None = None
+    source_file: str | None = None
+    source_locator: str | None = None
+    citation: str | None = None
+
+
+class Verdict(BaseModel):
+    """The result for one claim (the JSON schema is in the package docstring)."""
+
+    id: str
+    text: str
+    metric: str
+    verdict: VerdictName
+    claimed: float
+    comparator: str
+    tolerance: float | None
+    unit: str | None
+    computed: float | None
+    lower: float | None
+    upper: float | None
+    interval_method: str | None
+    interval_straddles_claim: bool | None
+    method: str
+    reason: str
+    missing: str | None
+    nearest: list[Nearest]
+    evidence: list[Evidence]
+    notes: list[str]
+
+
+class NotCheckable(Exception):
+    """Raised inside the checker: ``missing`` says what the data lack."""
+
+    def __init__(self, missing: str, notes: list[str] | None = None) -> None:
+        super().__init__(missing)
+        self.missing = missing
+        self.notes = notes or []
+
+
+@dataclass
+class Amount:
+    value: float
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tables:
+    counts: pd.DataFrame
+    figures: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- data access
+
+
+def load_tables(data_dir: Path | str | None = None) -> Tables:
+    data_dir = data_dir or config.default_data_dir()
+    return Tables(storage.read_table("counts", data_dir),
+                  storage.read_table("published_figures", data_dir))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) \
+        or pd.isna(value) else str(value)
+
+
+def _evidence(row: pd.Series, role: str) -> Evidence:
+    notes = [n for n in (_text(row.get("note")), _text(row.get("series_note"))) if n]
+    value = row.get("value")
+    return Evidence(role=role, value=None if pd.isna(value) else float(value),
+                    period=_text(row.get("period")), geo=_text(row.get("geo_code")),
+                    status=_text(row.get("status")), source_file=str(row["source_file"]),
+                    source_locator=str(row["source_locator"]), citation=str(row["citation"]),
+                    note="; ".join(notes) or None)
+
+
+def _category_rows(counts: pd.DataFrame, category: str) -> pd.DataFrame:
+    if category in series.SERIES:
+        return series.select(counts, category)
+    return counts[counts["category"] == category].assign(series_note="")
+
+
+def _kind(label: str) -> str:
+    if re.fullmatch(r"FY\d{4}", label):
+        return "year"
+    if re.fullmatch(r"FY\d{4}-Q\d", label):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-\d{2}", label):
+        return "month"
+    return "other"
+
+
+def _tiles(frame: pd.DataFrame, span: Span) -> bool:
+    spans = frame[["period_start", "period_end"]].drop_duplicates().sort_values("period_start")
+    cursor = pd.Timestamp(span.start)
+    for start, end in spans.itertuples(index=False):
+        if pd.Timestamp(start) != cursor:
+            return False
+        cursor = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
+    return cursor == pd.Timestamp(span.end) + pd.Timedelta(days=1)
+
+
+def _available(frame: pd.DataFrame) -> str:
+    ordered = frame.sort_values("period_start")["period"].drop_duplicates().tolist()
+    if not ordered:
+        return "none"
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]} to {ordered[-1]}"
+
+
+def _member_value(sub: pd.DataFrame, span: Span, measure: str, where: str,
+                  role: str) -> Amount:
+    starts = sub["period_start"].dt.date
+    ends = sub["period_end"].dt.date
+    chosen = sub[(starts == span.start) & (ends == span.end)]
+    if chosen.empty:
+        if measure in STOCK_MEASURES:
+            raise NotCheckable(
+                f"'{measure}' is a level at the end of a period and is only read for a period "
+                f"published as such; {where} has {_available(sub)}, not {span.label}")
+        inside = sub[(starts >= span.start) & (ends <= span.end)]
+        for kind in ("year", "quarter", "month"):
+            candidate = inside[inside["period"].map(_kind) == kind]
+            if not candidate.empty and _tiles(candidate, span):
+                chosen = candidate
+                break
+        if chosen.empty:
+            raise NotCheckable(f"no '{measure}' figures for {where} cover {span.label} "
+                               f"(available: {_available(sub)})")
+    total, evidence = 0.0, []
+    for period, rows in chosen.sort_values("period_start").groupby("period", sort=False):
+        evidence += [_evidence(row, role) for _, row in rows.iterrows()]
+        if rows["value"].isna().any():
+            status = rows.loc[rows["value"].isna(), "status"].iloc[0]
+            raise NotCheckable(f"the {period} figure for {where} is {status} by the publisher")
+        values = rows["value"].unique()
+        if len(values) > 1:
+            raise NotCheckable(f"sources disagree on {where} {period}: "
+                               f"{', '.join(f'{v:,.0f}' for v in values)}")
+        total += float(values[0])
+    notes = sorted({e.note for e in evidence if e.note})
+    return Amount(total, evidence, notes)
+
+
+def amount(tables: Tables, category: str, measure: str, place: Place, span: Span,
+           role: str = "value") -> Amount:
+    """The sum of ``measure`` for ``category`` over ``place`` and ``span`` from ``counts``."""
+    rows = _category_rows(tables.counts, category)
+    if rows.empty:
+        raise NotCheckable(f"no ingested dataset has category '{category}'")
+    by_measure = rows[rows["measure"] == measure]
+    if by_measure.empty:
+        raise NotCheckable(f"'{category}' has no measure '{measure}' (available: "
+                           f"{', '.join(sorted(rows['measure'].unique()))})")
+    at_level = by_measure[by_measure["geo_level"] == place.level]
+    if at_level.empty:
+        levels = ", ".join(sorted(by_measure["geo_level"].unique()))
+        level_word = {"nation": "national"}.get(levels, f"{levels}-level")
+        raise NotCheckable(f"'{category}' {measure} figures are published at {level_word} "
+                           f"geography only, not for {place.name}")
+    total, evidence, notes, missing = 0.0, [], [], []
+    for member in place.members:
+        sub = at_level[at_level["geo_code"] == member]
+        if sub.empty:
+            missing.append(member)
+            continue
+        where = place.name if len(place.members) == 1 else f"{member} ({place.name})"
+        part = _member_value(sub, span, measure, where, role)
+        total += part.value
+        evidence += part.evidence
+        notes += part.notes
+    if missing and len(missing) == len(place.members):
+        raise NotCheckable(f"no '{category}' {measure} figures for {place.name} "
+                           f"({place.level} {', '.join(missing[:5])})")
+    if missing:
+        raise NotCheckable(
+            f"{len(missing)} of {len(place.members)} members of {place.name} have no "
+            f"'{category}' {measure} figure for {span.label} ({', '.join(missing[:8])}"
+            f"{', ...' if len(missing) > 8 else ''}); the published members sum to "
+            f"{total:,.0f}, a lower bound only",
+            notes=[f"partial sum over published members: {total:,.0f}"])
+    if place.kind == "region":
+        notes.append(f"region {place.code}: {place.note} Definition: {place.citation}")
+    return Amount(total, evidence, list(dict.fromkeys(notes)))
+
+
+_UNIT_OK = {
+    "share": lambda u: u.startswith("share"), "rate": lambda u: u.startswith("share"),
+    "duration": lambda u: u in ("months", "month"),
+    "amount": lambda u: u in ("dollars", "usd", "$"),
+    "count": lambda u: not u.startswith("share") and u not in ("months", "dollars"),
+}
+
+
+def matching_figures(tables: Tables, claim: Claim, place: Place, span: Span) -> pd.DataFrame:
+    """Published single figures whose scope matches the claim."""
+    figs = tables.figures
+    if claim.figure_id:
+        figs = figs[figs["figure_id"] == claim.figure_id]
+    else:
+        scope = figs["figure_id"].map(nearest_mod.FIGURE_SCOPES)
+        figs = figs[(scope == claim.category) & (figs["measure"] == claim.measure)]
+    ok_unit = _UNIT_OK.get(claim.metric, lambda u: False)
+    figs = figs[figs["unit"].str.lower().map(ok_unit).astype(bool)]
+    geo_ok = figs["geography"].str.upper().isin({place.code.upper(),
+                                                 *(["US", "USA"] if place.is_national else [])})
+    figs = figs[geo_ok]
+    overlap = [span.overlaps(s, e) for s, e in zip(figs["period_start"], figs["period_end"],
+                                                   strict=True)]
+    return figs[overlap] if len(figs) else figs
+
+
+def _figure_evidence(row: pd.Series) -> Evidence:
+    return Evidence(role="published figure", value=float(row["value"]),
+                    period=f"{row['period_start']:%Y-%m-%d}/{row['period_end']:%Y-%m-%d}",
+                    geo=str(row["geography"]), status="reported",
+                    source_file=str(row["source_file"]),
+                    source_locator=str(row["source_locator"]), citation=str(row["citation"]),
+                    note=_text(row.get("note")))
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def tolerance_for(claim: Claim) -> float | None:
+    """The claim's tolerance, or the documented default for its metric (None for directional
+    comparators, which ignore it)."""
+    if claim.comparator != "about":
+        return claim.tolerance
+    if claim.tolerance is not None:
+        return claim.tolerance
+    if claim.metric in RELATIVE_TOLERANCE:
+        return abs(claim.value) * RELATIVE_TOLERANCE[claim.metric]
+    if claim.metric == "duration":  # one month, in the claim's unit
+        return DEFAULT_TOLERANCE["duration"] / DURATION_UNITS[claim.unit or "months"]
+    return DEFAULT_TOLERANCE[claim.metric]
+
+
+def decide(estimate: float, claimed: float, comparator: str, tolerance: float | None) -> bool:
+    """Whether ``estimate`` supports the claim under ``comparator`` (see module docstring)."""
+    scale = _EPS * max(1.0, abs(claimed), abs(estimate))
+    if comparator == "about":
+        return abs(estimate - claimed) <= (tolerance or 0.0) + scale
+    if comparator == "more-than":
+        return estimate > claimed + scale
+    if comparator == "less-than":
+        return estimate < claimed - scale
+    if comparator == "at-least":
+        return estimate >= claimed - scale
+    if comparator == "at-most":
+        return estimate <= claimed + scale
+    raise ValueError(comparator)
+
+
+def fmt(value: float | None, metric: str, unit: str | None = None) -> str:
+    if value is None:
+        return "n/a"
+    if metric in ("share", "rate", "change"):
+        return f"{value * 100:.1f}%" if abs(value * 1000 - round(value * 1000)) > _EPS \
+            else f"{value * 100:g}%"
+    if metric == "amount":
+        return f"${value:,.0f}"
+    if metric == "duration":
+        return f"{value:.3g} {unit or 'months'}"
+    if metric == "comparison":
+        return f"{value:.2f} times"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+_WORDS = {"more-than": "more than", "less-than": "less than", "at-least": "at least",
+          "at-most": "at most"}
+
+
+def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
+            straddles: bool | None, lower: float | None, upper: float | None,
+            unit: str | None) -> str:
+    m = claim.metric
+    est, said = fmt(estimate, m, unit), fmt(claim.value, m, unit)
+    if claim.comparator == "about":
+        if ok:
+            text = f"The data give {est}, within the tolerance of {fmt(tol, m, unit)} of the " \
+                   f"claimed {said}"
+        else:
+            text = f"The data give {est}, which differs from the claimed {said} by " \
+                   f"{fmt(abs(estimate - claim.value), m, unit)}, more than the tolerance of " \
+                   f"{fmt(tol, m, unit)}"
+            if straddles:
+                text += (f"; the {CONFIDENCE:.0%} Wilson interval ({fmt(lower, m)} to "
+                         f"{fmt(upper, m)}) straddles the claim, so chance variation could "
+                         "explain the gap, but the verdict follows the point estimate")
+    else:
+        word = _WORDS[claim.comparator]
+        text = f"The data give {est}, which is {'' if ok else 'not '}{word} the claimed {said}"
+        if straddles:
+            text += (f"; the {CONFIDENCE:.0%} Wilson interval ({fmt(lower, m)} to "
+                     f"{fmt(upper, m)}) straddles the claimed value, so the direction is not "
+                     "certain beyond chance variation")
+    return text + "."
+
+
+def _wilson(count: float, nobs: float) -> tuple[float, float]:
+    low, high = proportion_confint(count, nobs, alpha=1 - CONFIDENCE, method="wilson")
+    return float(low), float(high)
+
+
+def _compute(claim: Claim, tables: Tables) -> tuple[float, float | None, float | None, str,
+                                                    list[Evidence], list[str], str | None]:
+    """(estimate, lower, upper, method, evidence, notes, unit) or raise NotCheckable."""
+    place = _resolve_place(claim.geo)
+    span = resolve_period(claim.period)
+    m = claim.metric
+    if m in ("count", "share", "rate", "change", "comparison"):
+        try:
+            return _from_counts(claim, tables, place, span)
+        except NotCheckable as exc:
+            if m in ("change", "comparison"):
+                raise
+            figs = matching_figures(tables, claim, place, span)
+            if figs.empty:
+                raise
+            return _from_figure(claim, figs, exc)
+    figs = matching_figures(tables, claim, place, span)
+    if figs.empty:
+        what = {"duration": "durations", "amount": "money amounts"}[m]
+        raise NotCheckable(f"no published figure reports {what} for '{claim.category}' "
+                           f"({claim.measure}) for {place.name} in {span.label}")
+    return _from_figure(claim, figs, None)
+
+
+def _from_figure(claim: Claim, figs: pd.DataFrame, fallback: NotCheckable | None):
+    row = figs.iloc[0]
+    value = float(row["value"])
+    unit = claim.unit
+    if claim.metric == "duration":
+        factor = DURATION_UNITS[claim.unit or "months"]
+        value = value / factor
+        unit = claim.unit or "months"
+    notes = [f"published single figure {row['figure_id']}: {row['population']} "
+             f"({row['geography']}, {row['period_start']:%Y-%m-%d} to "
+             f"{row['period_end']:%Y-%m-%d})"]
+    if fallback is not None:
+        notes.append(f"the counts tables could not answer: {fallback.missing}")
+    if len(figs) > 1:
+        notes.append("other matching figures: " + ", ".join(figs["figure_id"].iloc[1:]))
+    method = f"published single figure {row['figure_id']} compared with the claim"
+    return value, None, None, method, [_figure_evidence(r) for _, r in figs.iterrows()], \
+        notes, unit
+
+
+def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
+    m = claim.metric
+    cat, measure = claim.category, claim.measure
+    label = f"{cat} {measure}"
+    if m == "count":
+        a = amount(tables, cat, measure, place, span)
+        method = f"sum of {label} for {place.name}, {span.label} ({len(a.evidence)} figures)"
+        return a.value, None, None, method, a.evidence, a.notes, claim.unit
+    if m == "share":
+        whole = _resolve_place(claim.whole_geo)
+        part = amount(tables, cat, measure, place, span, "numerator")
+        total = amount(tables, cat, measure, whole, span, "denominator")
+        if total.value <= 0 or part.value > total.value:
+            raise NotCheckable(f"{place.name} ({part.value:,.0f}) is not a part of "
+                               f"{whole.name} ({total.value:,.0f}); no share can be formed")
+        low, high = _wilson(part.value, total.value)
+        method = (f"share = {label} {place.name} {part.value:,.0f} / {whole.name} "
+                  f"{total.value:,.0f}, {span.label}; {CONFIDENCE:.0%} Wilson interval "
+                  "(statsmodels proportion_confint)")
+        return part.value / total.value, low, high, method, part.evidence + total.evidence, \
+            part.notes + total.notes, None
+    if m == "rate":
+        over = claim.over or []
+        num = amount(tables, cat, measure, place, span, "numerator")
+        parts = [amount(tables, cat, o, place, span, "denominator") for o in over]
+        denom = sum(p.value for p in parts)
+        if denom <= 0:
+            raise NotCheckable(f"{' + '.join(over)} is zero for {place.name} {span.label}")
+        evidence = num.evidence + [e for p in parts for e in p.evidence if e.role]
+        notes = num.notes + [n for p in parts for n in p.notes]
+        low = high = None
+        interval = ""
+        if measure in over:
+            low, high = _wilson(num.value, denom)
+            interval = f"; {CONFIDENCE:.0%} Wilson interval (statsmodels proportion_confint)"
+        else:
+            notes.append(f"{measure} is not one of {over}: a ratio, not a proportion, so no "
+                         "interval")
+        method = (f"rate = {measure} {num.value:,.0f} / ({' + '.join(over)}) {denom:,.0f}, "
+                  f"{cat}, {place.name}, {span.label}{interval}")
+        return num.value / denom, low, high, method, evidence, list(dict.fromkeys(notes)), None
+    if m == "change":
+        base_span = resolve_period(claim.period_from)
+        base = amount(tables, cat, measure, place, base_span, "base period")
+        now = amount(tables, cat, measure, place, span, "compared period")
+        if base.value == 0:
+            raise NotCheckable(f"{label} is zero in {base_span.label}; no relative change")
+        method = (f"relative change = ({span.label} {now.value:,.0f} - {base_span.label} "
+                  f"{base.value:,.0f}) / {base.value:,.0f}, {label}, {place.name}")
+        return (now.value - base.value) / base.value, None, None, method, \
+            base.evidence + now.evidence, list(dict.fromkeys(base.notes + now.notes)), None
+    # comparison
+    other_place = _resolve_place(claim.compare_geo) if claim.compare_geo else place
+    other_span = resolve_period(claim.compare_period) if claim.compare_period else span
+    first = amount(tables, cat, measure, place, span, "first")
+    second = amount(tables, cat, measure, other_place, other_span, "second")
+    if second.value == 0:
+        raise NotCheckable(f"{label} is zero for {other_place.name} {other_span.label}")
+    method = (f"ratio = {place.name} {span.label} {first.value:,.0f} / {other_place.name} "
+              f"{other_span.label} {second.value:,.0f}, {label}")
+    return first.value / second.value, None, None, method, first.evidence + second.evidence, \
+        list(dict.fromkeys(first.notes + second.notes)), None
+
+
+def _not_checkable(claim: Claim, tables: Tables, missing: str, reason: str,
+                   notes: list[str], method: str) -> Verdict:
+    try:
+        place = _resolve_place(claim.geo)
+    except Exception:  # noqa: BLE001 - validated earlier; nearest only needs a hint
+        place = None
+    near = [] if claim.out_of_scope else nearest_mod.nearest_for(claim, place, tables.counts,
+                                                                 tables.figures)
+    if claim.attributed_to and any(w in claim.attributed_to.lower()
+                                   for w in ("hhs", "health and human services")):
+        notes = [*notes, f"the claim cites {claim.attributed_to}; HHS does not decide or "
+                         "publish parole grants (its ORR publishes releases of unaccompanied "
+                         "children, a different population)"]
+    return Verdict(id=claim.id, text=claim.text, metric=claim.metric, verdict="not-checkable",
+                   claimed=claim.value, comparator=claim.comparator,
+                   tolerance=tolerance_for(claim), unit=claim.unit, computed=None, lower=None,
+                   upper=None, interval_method=None, interval_straddles_claim=None,
+                   method=method, reason=reason, missing=missing,
+                   nearest=[Nearest(**n) for n in near], evidence=[], notes=notes)
+
+
+def check_claim(claim: Claim, tables: Tables) -> Verdict:
+    """The verdict for one validated claim."""
+    if claim.out_of_scope:
+        return _not_checkable(claim, tables, "not a statistic about public parole data",
+                              f"Not checkable: {claim.out_of_scope}.", [], "none")
+    gaps = []
+    if claim.basis:
+        place = _resolve_place(claim.geo)
+        if place.is_national:
+            gaps.append(f"no public dataset reports parole counts by {claim.basis} basis")
+        else:
+            gaps.append(f"no public dataset reports parole by {claim.basis} basis below "
+                        "national level, nor a separate count for it nationally")
+    if claim.age:
+        gaps.append(f"no public dataset reports parole counts by age ({claim.age})")
+    if gaps:
+        missing = "; ".join(gaps)
+        return _not_checkable(claim, tables, missing,
+                              f"Not checkable: {missing}, so the claimed figure cannot be "
+                              "computed from public data.", [], "none")
+    try:
+        estimate, low, high, method, evidence, notes, unit = _compute(claim, tables)
+    except NotCheckable as exc:
+        return _not_checkable(claim, tables, exc.missing,
+                              f"Not checkable: {exc.missing}.", exc.notes, "none")
+    claimed = claim.value
+    tol = tolerance_for(claim)
+    ok = decide(estimate, claimed, claim.comparator, tol)
+    straddles = None if low is None else bool(low - _EPS <= claimed <= high + _EPS)
+    show_straddle = straddles and ((claim.comparator == "about" and not ok)
+                                   or claim.comparator != "about")
+    reason = _reason(claim, estimate, tol, ok, show_straddle, low, high, unit)
+    return Verdict(id=claim.id, text=claim.text, metric=claim.metric,
+                   verdict="supported" if ok else "not-supported", claimed=claimed,
+                   comparator=claim.comparator, tolerance=tol, unit=unit or claim.unit,
+                   computed=estimate, lower=low, upper=high,
+                   interval_method=None if low is None else f"wilson {CONFIDENCE:.0%}",
+                   interval_straddles_claim=straddles, method=method, reason=reason,
+                   missing=None, nearest=[], evidence=evidence, notes=notes)
+
+
+def check(claims: ClaimsFile | Path | str, data_dir: Path | str | None = None) -> list[Verdict]:
+    """Check every claim of a claims file (a path or a loaded :class:`ClaimsFile`)."""
+    loaded = claims if isinstance(claims, ClaimsFile) else load(claims)
+    tables = load_tables(data_dir)
+    return [check_claim(claim, tables) for claim in loaded.claims]
+
+
+def to_json(verdicts: list[Verdict], *, claims_file: str | None = None) -> dict:
+    """The stable JSON document (``schema_version`` 1; see the package docstring)."""
+    counts = {name: sum(v.verdict == name for v in verdicts)
+              for name in ("supported", "not-supported", "not-checkable")}
+    return {"schema_version": SCHEMA_VERSION, "claims_file": claims_file, "summary": counts,
+            "verdicts": [v.model_dump(mode="json") for v in verdicts]}

@@ -1,0 +1,314 @@
+"""The claims file: pydantic models, loading, and validation that reports every problem at once.
+
+A claims file is YAML with a top-level ``claims`` list (and optional ``title`` and ``article``).
+Each claim is validated by :class:`Claim` (unknown keys, missing keys and wrong types) and then by
+semantic checks (places that do not resolve, period labels that do not parse, keys a metric
+needs, ``FILL_IN`` placeholders left by ``parole claims extract``). Every problem becomes one line
+``claim <id>, key <key>: <problem>``; :func:`load` raises a single :class:`ParoleError` listing
+them all, and returns nothing partial.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .. import geo, periods
+from ..errors import ParoleError
+
+FILL_IN = "FILL_IN"
+
+Metric = Literal["count", "share", "rate", "change", "comparison", "duration", "amount"]
+Comparator = Literal["about", "more-than", "less-than", "at-least", "at-most"]
+
+METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]
+COMPARATORS: tuple[str, ...] = Comparator.__args__  # type: ignore[attr-defined]
+
+#: Units a ``duration`` claim may state, in months.
+DURATION_UNITS: dict[str, float] = {
+    "hours": 1 / (24 * 30.4375), "days": 1 / 30.4375, "weeks": 7 / 30.4375, "months": 1.0,
+    "years": 12.0,
+}
+
+Text = Annotated[str, Field(strict=True, min_length=1)]
+Number = Annotated[float, Field(strict=True)]
+
+
+class Claim(BaseModel):
+    """One claim. Keys and their meaning are documented in ``docs/claims.md``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    id: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    text: Text
+    metric: Metric
+    value: Number
+    comparator: Comparator = "about"
+    tolerance: Annotated[float, Field(strict=True, ge=0)] | None = None
+    category: Text
+    measure: Text
+    geo: Text
+    whole_geo: Text | None = None
+    period: Text
+    basis: Text | None = None
+    # optional keys beyond the issue's list
+    over: list[Text] | None = None
+    period_from: Text | None = None
+    compare_geo: Text | None = None
+    compare_period: Text | None = None
+    unit: Text | None = None
+    age: Text | None = None
+    figure_id: Text | None = None
+    attributed_to: Text | None = None
+    out_of_scope: Text | None = None
+    note: Text | None = None
+
+
+class ClaimsFile(BaseModel):
+    """The whole file (claims are validated one by one, so this only holds the result)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    article: str | None = None
+    claims: list[Claim]
+    path: str | None = None
+
+
+ALLOWED_KEYS = tuple(Claim.model_fields)
+_TOP_KEYS = ("title", "article", "claims")
+
+
+# --------------------------------------------------------------------------- places and periods
+
+
+@dataclass(frozen=True)
+class Place:
+    """A claim's geography, resolved: ``kind`` is nation, state, county, office or region."""
+
+    kind: str
+    code: str
+    name: str
+    level: str  # geo_level of the rows to read: nation, state, county, office
+    members: tuple[str, ...]
+    note: str = ""
+    citation: str = ""
+
+    @property
+    def is_national(self) -> bool:
+        return self.kind == "nation"
+
+
+_NATION = {"us", "usa", "united states", "nation", "national", "united states of america"}
+
+
+def resolve_place(text: str) -> Place:
+    """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code or a region name.
+
+    Raises :class:`analysis.geo.GeographyError` (an ambiguous region lists its candidates).
+    """
+    value = str(text).strip()
+    if value.lower() in _NATION:
+        return Place("nation", "US", "United States", "nation", ("US",))
+    if re.fullmatch(r"\d{5}", value):
+        return Place("county", value, f"{geo.county_name(value)}, {geo.county_state(value)}",
+                     "county", (value,))
+    try:
+        code = geo.state_code(value)
+    except geo.GeographyError:
+        code = None
+    if code is not None:
+        return Place("state", code, geo.state_name(code), "state", (code,))
+    if re.fullmatch(r"[A-Z]{3}", value):
+        try:
+            office = geo.office(value)
+        except geo.GeographyError:
+            office = None
+        if office is not None:
+            return Place("office", office.code, office.name, "office", (office.code,))
+    reg = geo.region(value)  # raises GeographyError / AmbiguousRegionError
+    return Place("region", reg.name, reg.title or reg.name, reg.level, reg.members,
+                 note=reg.note, citation=reg.citation)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A claim's period, resolved to first and last day."""
+
+    label: str
+    start: date
+    end: date
+
+    def overlaps(self, start: Any, end: Any) -> bool:
+        return pd.Timestamp(start).date() <= self.end and pd.Timestamp(end).date() >= self.start
+
+
+def _endpoint(text: str, *, last: bool) -> date:
+    text = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return date.fromisoformat(text)
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 12, 31) if last else date(int(text), 1, 1)
+    found = periods.parse(text)
+    return found.end if last else found.start
+
+
+def resolve_period(text: str) -> Span:
+    """A period label (``FY2019``, ``FY2023-Q2``, ``FY2023-YTD-Q2``, ``2023-05``), a calendar
+    year (``2022``), or a range ``A/B`` of labels, years or ISO dates (``2022-01/2025-11``,
+    ``2021-01-01/2023-12-31``). Raises ``ValueError`` naming the accepted forms."""
+    value = str(text).strip()
+    try:
+        if "/" in value:
+            first, _, second = value.partition("/")
+            start, end = _endpoint(first, last=False), _endpoint(second, last=True)
+            if end < start:
+                raise ValueError(f"range {value!r} ends before it starts")
+            return Span(value, start, end)
+        return Span(value, _endpoint(value, last=False), _endpoint(value, last=True))
+    except ValueError as exc:
+        if "ends before" in str(exc):
+            raise
+        raise ValueError(
+            f"unknown period {value!r}: expected FY2023, FY2023-Q2, FY2023-YTD-Q2, 2023-05, a "
+            "year (2022) or a range A/B of those or of dates (2021-01-01/2023-12-31)") from None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _claim_label(raw: Any, index: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"].strip():
+        return raw["id"].strip()
+    return f"#{index + 1}"
+
+
+def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        loc = err["loc"]
+        key = ".".join(str(part) for part in loc) if loc else "(claim)"
+        kind = err["type"]
+        if kind == "missing":
+            text = "required key is missing"
+        elif kind == "extra_forbidden":
+            text = f"unknown key (allowed keys: {', '.join(ALLOWED_KEYS)})"
+        elif kind.endswith("_type") or kind == "model_type":
+            got = err.get("input")
+            text = f"{err['msg'].lower()}, got {type(got).__name__} {got!r}"
+        else:
+            text = f"{err['msg']} (got {err.get('input')!r})"
+        problems.append((key, text))
+    return problems
+
+
+def fill_in_keys(raw: dict[str, Any]) -> list[str]:
+    """Keys still holding the ``FILL_IN`` placeholder."""
+    return [key for key, value in raw.items()
+            if value == FILL_IN or (isinstance(value, list) and FILL_IN in value)]
+
+
+def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+
+    def usable(key: str) -> bool:
+        return key not in bad_keys and isinstance(raw.get(key), str) and raw[key].strip() != ""
+
+    for key in fill_in_keys(raw):
+        problems.append((key, f"not filled in ({FILL_IN} left by `parole claims extract`)"))
+        bad_keys.add(key)
+    for key in ("geo", "whole_geo", "compare_geo"):
+        if usable(key):
+            try:
+                resolve_place(raw[key])
+            except geo.GeographyError as exc:
+                problems.append((key, str(exc)))
+    for key in ("period", "period_from", "compare_period"):
+        if usable(key):
+            try:
+                resolve_period(raw[key])
+            except ValueError as exc:
+                problems.append((key, str(exc)))
+    metric = raw.get("metric") if "metric" not in bad_keys else None
+    if raw.get("out_of_scope"):
+        return problems
+    needs = {"share": ["whole_geo"], "rate": ["over"], "change": ["period_from"]}
+    for key in needs.get(metric, []):
+        if raw.get(key) in (None, "", []):
+            problems.append((key, f"required for metric {metric}"))
+    if metric == "comparison" and not (raw.get("compare_geo") or raw.get("compare_period")):
+        problems.append(("compare_geo", "metric comparison needs compare_geo or compare_period"))
+    if metric == "duration" and usable("unit") and raw["unit"] not in DURATION_UNITS:
+        problems.append(("unit", f"unknown duration unit {raw['unit']!r}; expected one of "
+                                 f"{', '.join(DURATION_UNITS)}"))
+    if metric in ("share", "rate") and "value" not in bad_keys:
+        value = raw.get("value")
+        if isinstance(value, int | float) and not 0 <= value <= 1:
+            problems.append(("value", f"{value} is not a fraction between 0 and 1 (write 22% "
+                                      "as 0.22)"))
+    return problems
+
+
+def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
+    """Validate parsed YAML; raise one :class:`ParoleError` listing every problem."""
+    if not isinstance(data, dict) or "claims" not in data:
+        raise ParoleError(f"{origin}: expected a mapping with a 'claims' list at the top")
+    problems: list[str] = []
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(f"top level, key {key}: unknown key (allowed: "
+                            f"{', '.join(_TOP_KEYS)})")
+    raws = data["claims"]
+    if not isinstance(raws, list) or not raws:
+        raise ParoleError(f"{origin}: 'claims' must be a non-empty list of claims")
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raws):
+        label = _claim_label(raw, index)
+        if not isinstance(raw, dict):
+            problems.append(f"claim {label}, key (claim): expected a mapping of keys, got "
+                            f"{type(raw).__name__}")
+            continue
+        found: list[tuple[str, str]] = []
+        try:
+            claim = Claim.model_validate(raw)
+        except ValidationError as exc:
+            claim = None
+            placeholders = set(fill_in_keys(raw))
+            found = [(k, t) for k, t in _pydantic_problems(exc)
+                     if k.split(".")[0] not in placeholders]
+        bad = {key.split(".")[0] for key, _ in found}
+        found += _semantic_problems(raw, bad)
+        if label in seen:
+            found.append(("id", f"duplicate id (also claim number {seen[label] + 1})"))
+        seen.setdefault(label, index)
+        problems += [f"claim {label}, key {key}: {text}" for key, text in found]
+        if claim is not None and not found:
+            claims.append(claim)
+    if problems:
+        listing = "\n  ".join(problems)
+        raise ParoleError(f"{origin}: {len(problems)} problem{'s' * (len(problems) > 1)}; "
+                          f"nothing was checked:\n  {listing}")
+    return ClaimsFile(title=data.get("title"), article=data.get("article"), claims=claims,
+                      path=None if origin == "claims file" else origin)
+
+
+def load(path: Path | str) -> ClaimsFile:
+    """Read and validate a claims file (see :func:`validate`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParoleError(f"{path}: no such claims file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParoleError(f"{path}: not valid YAML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ParoleError(f"{path}: not UTF-8 text") from None
+    return validate(data, origin=str(path))

@@ -1,0 +1,113 @@
+"""The fact-check sheet of ``notebooks/claim_check.ipynb``: one card and one small chart per
+claim, built from :class:`~analysis.claims.checker.Verdict` objects (the notebook stays thin)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib.ticker
+import pandas as pd
+
+from .. import charts, config
+from ..errors import ParoleError
+from ..provenance import source_line
+from .checker import Verdict, fmt
+
+BADGES = {"supported": "✅ Supported", "not-supported": "❌ Not supported",
+          "not-checkable": "⚪ Not checkable"}
+
+
+def resolve_claims_file(claims_file: str) -> Path:
+    """``claims_file`` as given, relative paths against the project root."""
+    if not str(claims_file).strip():
+        raise ParoleError("claims_file is empty; give a claims file such as "
+                          "data/claims/seed_article.yml")
+    path = Path(claims_file)
+    return path if path.is_absolute() else config.project_root() / path
+
+
+def _md(text: object) -> str:
+    """Plain text made safe for Markdown (no accidental emphasis or HTML)."""
+    text = html.escape(str(text), quote=False)
+    return text.replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+
+
+def summary_markdown(verdicts: list[Verdict]) -> str:
+    counts = {name: sum(v.verdict == name for v in verdicts) for name in BADGES}
+    return (f"**{len(verdicts)} claims:** {counts['supported']} supported, "
+            f"{counts['not-supported']} not supported, {counts['not-checkable']} not "
+            "checkable with public data.")
+
+
+def evidence_source(verdict: Verdict) -> str:
+    if not verdict.evidence:
+        return ""
+    frame = pd.DataFrame([{"citation": e.citation, "source_file": e.source_file,
+                           "period": e.period} for e in verdict.evidence])
+    return source_line(frame)
+
+
+def card_markdown(verdict: Verdict) -> str:
+    """One claim as a Markdown card: verdict, claim, numbers, reason, nearest data, sources."""
+    v = verdict
+    lines = [f"### {BADGES[v.verdict]}: `{v.id}`", "", f"> {_md(v.text)}", "",
+             f"**Why:** {_md(v.reason)}", ""]
+    if v.computed is not None:
+        numbers = (f"**Claimed:** {fmt(v.claimed, v.metric, v.unit)} ({v.comparator}) · "
+                   f"**Data:** {fmt(v.computed, v.metric, v.unit)}")
+        if v.lower is not None:
+            numbers += (f" · **{v.interval_method} interval:** {fmt(v.lower, v.metric)} to "
+                        f"{fmt(v.upper, v.metric)}")
+        lines += [numbers, "", f"*Method:* {_md(v.method)}", ""]
+    if v.missing:
+        lines += [f"**Missing from public data:** {_md(v.missing)}", ""]
+    if v.nearest:
+        lines.append("**Closest data that exist:**")
+        for near in v.nearest:
+            detail = f": {_md(near.detail)}" if near.detail else ""
+            lines.append(f"- {_md(near.dataset)}{detail}. *Caveat:* {_md(near.caveat)}")
+        lines.append("")
+    for note in v.notes:
+        lines.append(f"- *Note:* {_md(note)}")
+    source = evidence_source(v)
+    if source:
+        lines += ["", f"<small>{_md(source)}</small>"]
+    return "\n".join(lines)
+
+
+def chart(verdict: Verdict):
+    """A one-line chart: the data's value (with its interval) against the claim (and its
+    tolerance band). ``None`` when the data give no value."""
+    v = verdict
+    if v.computed is None:
+        return None
+    fig, ax = charts.figure("print")
+    fig.set_figheight(2.6)
+    scale = 100.0 if v.metric in ("share", "rate", "change") else 1.0
+    colour_data, colour_claim = charts.PALETTE[0], charts.PALETTE[3]
+    if v.comparator == "about" and v.tolerance:
+        ax.axvspan((v.claimed - v.tolerance) * scale, (v.claimed + v.tolerance) * scale,
+                   color=colour_claim, alpha=0.15, lw=0)
+    ax.axvline(v.claimed * scale, color=colour_claim, lw=2)
+    ax.annotate(f"claimed ({v.comparator})", (v.claimed * scale, 1.35), color=colour_claim,
+                ha="center", fontsize=8, annotation_clip=False)
+    if v.lower is not None:
+        ax.hlines(1, v.lower * scale, v.upper * scale, color=colour_data, lw=3)
+    ax.plot([v.computed * scale], [1], "o", color=colour_data, ms=9)
+    ax.annotate("data", (v.computed * scale, 0.62), color=colour_data, ha="center", fontsize=8)
+    ax.set_ylim(0.4, 1.6)
+    ax.set_yticks([])
+    if scale == 100:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100))
+    elif v.unit:
+        ax.set_xlabel(v.unit, fontsize=8)
+    ax.margins(x=0.25)
+    title = f"{BADGES[v.verdict].split(' ', 1)[1]}: data {fmt(v.computed, v.metric, v.unit)}, " \
+            f"claimed {fmt(v.claimed, v.metric, v.unit)}"
+    subtitle = "What the data give (dot" + (", bar: 95% Wilson interval" if v.lower is not None
+                                            else "") + ") against the claim (line" + (
+        ", shaded: tolerance" if v.comparator == "about" and v.tolerance else "") + ")"
+    charts.finish(fig, ax, title=title, subtitle=subtitle, source=evidence_source(v))
+    fig.subplots_adjust(top=0.62, bottom=0.36)
+    return fig
