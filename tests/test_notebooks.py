@@ -36,7 +36,9 @@ def test_every_notebook_is_rendered_and_indexed(rendered):
 def test_rendered_html_reads_without_code(rendered, name):
     page = rendered[1][name].html.read_text(encoding="utf-8")
     assert re.search(r"<h1[^>]*>", page) and len(re.findall(r"<h[23][^>]*>", page)) >= 3
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 1
+    images = [tag for tag in re.findall(r"<img[^>]+>", page) if "data:image/png;base64," in tag]
+    alts = [re.search(r'alt="([^"]*)"', tag) for tag in images]
+    assert images and all(a and len(a.group(1)) > 40 for a in alts)  # every chart has alt text
     code_cells = re.findall(r'class="jp-Cell jp-CodeCell[^"]*"', page)
     assert code_cells and all("jp-mod-noInput" in c for c in code_cells)  # code hidden
     assert "from analysis import" not in page and "check_parameters(" not in page

@@ -668,12 +668,34 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
 # ---------------------------------------------------------------- output
 
 
-def show(fig) -> None:
-    """Display ``fig`` as an image in a notebook output and release it."""
-    from IPython.display import display
+def _fallback_alt(fig) -> str:
+    """Alternative text for a figure drawn without a chart function: its visible texts."""
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+    return "Chart. " + " ".join(t.strip() for t in texts if t and t.strip())
 
-    display(fig)
+
+def show(fig, *, alt: str | None = None) -> None:
+    """Display ``fig`` in a notebook as an embedded PNG that carries its alternative text
+    (``<img alt=...>``, which a plain figure output cannot), and release it."""
+    import base64
+    import html
+    import io
+
+    from IPython.display import HTML, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    try:
+        text = alt or alt_text(fig)
+    except ValueError:
+        text = _fallback_alt(fig)
+    alt = html.escape(text, quote=True)
     plt.close(fig)
+    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{alt}" '
+                 f'style="max-width:100%;height:auto">'))
 
 
 def save(fig, path: Path | str, *, alt_text: str | None = None) -> list[Path]:
