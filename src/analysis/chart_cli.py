@@ -15,10 +15,10 @@ import pandas as pd
 
 from .charts import (
     SIZES,
-    _fmt,
-    _median_time,
     bar_intervals,
+    fmt,
     km_curves,
+    median_time,
     save,
     stacked_outcomes,
     tile_map,
@@ -134,13 +134,13 @@ def _chart_bar(args):
     shown_rows = places[places["geo_code"].isin(table["group"])]
     source_rows = pd.concat([shown_rows, nation]) if total is not None else shown_rows
     lead = table.iloc[0]
-    denominator = (f"the published national total ({_fmt(total)})"
+    denominator = (f"the published national total ({fmt(total)})"
                    if total is not None else f"the sum over the {n_all} places listed")
     what = label if args.measure in label else f"{label} ({args.measure})"
     method = table["method"].iloc[0].replace("-", " ").title().replace(" ", "-")
     title = args.title or (
         f"{lead['name']} had the largest share of {what} in {args.period}: "
-        f"{_fmt(lead['estimate'], True, 1)}" if not math.isnan(lead["estimate"]) else
+        f"{fmt(lead['estimate'], True, 1)}" if not math.isnan(lead["estimate"]) else
         f"Shares of {what} in {args.period}")
     top = f"the {len(table)} largest of {n_all}" if len(table) < n_all else f"all {n_all}"
     subtitle = args.subtitle or (
@@ -191,8 +191,8 @@ def _chart_trend(args):
         first, last = table.iloc[0], table.iloc[-1]
         word = "Denials" if wanted == "denied" else "Approvals"
         title = args.title or (
-            f"{label}: {word.lower()} were {_fmt(last['estimate'], True)} of decisions in "
-            f"{last['period']} ({_fmt(first['estimate'], True)} in {first['period']})")
+            f"{label}: {word.lower()} were {fmt(last['estimate'], True)} of decisions in "
+            f"{last['period']} ({fmt(first['estimate'], True)} in {first['period']})")
         subtitle = args.subtitle or (
             f"{word} as a share of approvals plus denials per period; band: 95% "
             f"{table['method'].iloc[0].title()} interval")
@@ -263,14 +263,14 @@ def _chart_stacked(args):
     focus = parts[-1]
     share = last[focus] / total if total else float("nan")
     before = sum(first[p] for p in parts)
-    was = (f", against {_fmt(first[focus] / before, True)} in {first['period']}"
+    was = (f", against {fmt(first[focus] / before, True)} in {first['period']}"
            if before and first["period"] != last["period"] else "")
     if set(parts) == {"approved", "denied"}:
         what = "denials" if focus == "denied" else "approvals"
-        title = args.title or (f"{label}: {_fmt(share, True)} of decisions in {last['period']} "
+        title = args.title or (f"{label}: {fmt(share, True)} of decisions in {last['period']} "
                                f"were {what}{was}")
     else:
-        title = args.title or (f"{label}: {focus} made up {_fmt(share, True)} of "
+        title = args.title or (f"{label}: {focus} made up {fmt(share, True)} of "
                                f"{', '.join(parts)} in {last['period']}{was}")
     per = "fiscal quarter" if args.freq == "quarter" else "fiscal year"
     subtitle = args.subtitle or (
@@ -308,7 +308,7 @@ def _chart_km(args):
         raise ParoleError("no decided cases: nothing to draw")
     medians = {}
     for name, part in curves.groupby("group"):
-        medians[name] = _median_time(part["days"].to_numpy(float),
+        medians[name] = median_time(part["days"].to_numpy(float),
                                      part["survival"].to_numpy(float))
     known = {k: v for k, v in medians.items() if not math.isnan(v)}
     if len(known) >= 2:
@@ -345,7 +345,7 @@ def _chart_tilemap(args):
     what = label if args.measure in label else f"{label} ({args.measure})"
     title = args.title or (
         f"{lead['geo_name']} had the most {what} in {args.period}: "
-        f"{_fmt(lead['value'])}" if lead is not None else f"{label}, {args.period}")
+        f"{fmt(lead['value'])}" if lead is not None else f"{label}, {args.period}")
     subtitle = args.subtitle or f"{what.capitalize()}, by state, {args.period}"
     return tile_map(values, title=title, subtitle=subtitle, source=rows,
                     legend=what.capitalize(), log=args.log,

@@ -214,7 +214,7 @@ def _respread_labels(fig, ax) -> None:
 # ---------------------------------------------------------------- formatting and alt text
 
 
-def _fmt(value: float, percent: bool = False, digits: int | None = None) -> str:
+def fmt(value: float, percent: bool = False, digits: int | None = None) -> str:
     """A count with thousands separators, or a percentage (``digits`` decimals; default 1
     below 10% and 0 above)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -302,9 +302,9 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
             first, last = present.index[0], present.index[-1]
             name = labels.get(column, column)
             ends.append((last, values[last], name, colour))
-            details.append(f"{name}: {_fmt(values[first], percent)} in {table[x][first]}, "
-                           f"{_fmt(values[last], percent)} in {table[x][last]}"
-                           + (f", highest {_fmt(present.max(), percent)} in "
+            details.append(f"{name}: {fmt(values[first], percent)} in {table[x][first]}, "
+                           f"{fmt(values[last], percent)} in {table[x][last]}"
+                           + (f", highest {fmt(present.max(), percent)} in "
                               f"{table[x][present.idxmax()]}" if len(present) > 2 else "")
                            + ".")
     _x_ticks(ax, table[x].tolist())
@@ -359,12 +359,12 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     for i in range(n):
         name = str(rows[label].iloc[i])
         if ok[i]:
-            text = f"{_fmt(est[i], percent, dg)}"
+            text = f"{fmt(est[i], percent, dg)}"
             if whisk[i]:
-                text += f" ({_fmt(lo[i], percent, dg)} to {_fmt(hi[i], percent, dg)})"
+                text += f" ({fmt(lo[i], percent, dg)} to {fmt(hi[i], percent, dg)})"
         elif bounded[i]:
-            text = (f"between {_fmt(b_lo[i], percent, dg)} and "
-                    f"{_fmt(b_hi[i], percent, dg)}")
+            text = (f"between {fmt(b_lo[i], percent, dg)} and "
+                    f"{fmt(b_hi[i], percent, dg)}")
         else:
             text = "not estimable"
         x_at = np.nanmax([v for v in (hi[i], est[i], b_hi[i], 0.0) if not np.isnan(v)])
@@ -417,15 +417,15 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
         have = np.flatnonzero(~np.isnan(obs))
         if len(have):
             ends.append((have[-1], obs[have[-1]], observed_label, PALETTE[1]))
-            details.append(f"{observed_label}: {_fmt(obs[have[0]], percent)} in "
-                           f"{data[x][have[0]]}, {_fmt(obs[have[-1]], percent)} in "
+            details.append(f"{observed_label}: {fmt(obs[have[0]], percent)} in "
+                           f"{data[x][have[0]]}, {fmt(obs[have[-1]], percent)} in "
                            f"{data[x][have[-1]]}.")
     if len(valid):
         first, last = valid[0], valid[-1]
-        details.append(f"{label or y}: {_fmt(mid[first], percent)} in {data[x][first]} "
-                       f"({band_label} {_fmt(lo[first], percent)} to {_fmt(hi[first], percent)})"
-                       f", {_fmt(mid[last], percent)} in {data[x][last]} ({band_label} "
-                       f"{_fmt(lo[last], percent)} to {_fmt(hi[last], percent)}).")
+        details.append(f"{label or y}: {fmt(mid[first], percent)} in {data[x][first]} "
+                       f"({band_label} {fmt(lo[first], percent)} to {fmt(hi[first], percent)})"
+                       f", {fmt(mid[last], percent)} in {data[x][last]} ({band_label} "
+                       f"{fmt(lo[last], percent)} to {fmt(hi[last], percent)}).")
     _x_ticks(ax, data[x].tolist())
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
@@ -493,16 +493,16 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
         total = totals[idx]
         shares = ", ".join(
-            f"{labels.get(p, p)} {_fmt(values[p][idx])} ({_fmt(values[p][idx] / total, True)})"
-            if total > 0 else f"{labels.get(p, p)} {_fmt(values[p][idx])}" for p in parts)
-        details.append(f"{data[x][idx]}: {shares}, total {_fmt(total)}.")
+            f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
+            if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
+        details.append(f"{data[x][idx]}: {shares}, total {fmt(total)}.")
     _set_alt(fig, "Stacked bar chart", title, subtitle, " ".join(details), source, synthetic,
              note)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
 
-def _median_time(times: np.ndarray, surv: np.ndarray) -> float:
+def median_time(times: np.ndarray, surv: np.ndarray) -> float:
     below = np.flatnonzero(surv <= 0.5)
     return float(times[below[0]]) if len(below) else float("nan")
 
@@ -534,7 +534,7 @@ def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
             hi = np.r_[1.0, part[upper].to_numpy(float)]
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
         ends.append((t[-1], s[-1], name, colour))
-        med = _median_time(t, s)
+        med = median_time(t, s)
         details.append(f"{name}: half decided by day {med:,.0f}" if not math.isnan(med) else
                        f"{name}: more than half still waiting at day {t[-1]:,.0f}")
     ax.axhline(0.5, color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
@@ -624,7 +624,7 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
                                    edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
             lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
             ink = "white" if lum < 0.5 else INK
-            shown = _fmt(v, True) if percent else _short(v)
+            shown = fmt(v, True) if percent else _short(v)
         ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
                 fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
         ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
@@ -651,12 +651,12 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
         notes.append(f"Hatched: no figure for {', '.join(shown_missing)}.")
     if off_grid:
         notes.append("Not on the map: " + ", ".join(
-            f"{c} {_fmt(data[c], percent)}" for c in off_grid) + ".")
+            f"{c} {fmt(data[c], percent)}" for c in off_grid) + ".")
     full_note = " ".join(notes)
     ranked = sorted(((v, k) for k, v in data.items() if k in on_grid and not math.isnan(v)),
                     reverse=True)
-    top = "; ".join(f"{k} {_fmt(v, percent)}" for v, k in ranked[:5])
-    low = "; ".join(f"{k} {_fmt(v, percent)}" for v, k in ranked[-3:])
+    top = "; ".join(f"{k} {fmt(v, percent)}" for v, k in ranked[:5])
+    low = "; ".join(f"{k} {fmt(v, percent)}" for v, k in ranked[-3:])
     details = (f"{len(ranked)} of {len(grid)} places have a figure. Highest: {top}. "
                f"Lowest: {low}.")
     _set_alt(fig, "Tile-grid map of US states", title, subtitle, details, source, synthetic,

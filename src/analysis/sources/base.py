@@ -54,6 +54,16 @@ class AdapterResult:
     reconciliation: list[Reconciliation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def cell(self, raw: object, locator: str) -> tuple[float | None, str] | None:
+        """:func:`parse_cell`, recording a cell that is not a number or a known marker as a
+        :class:`Rejection` at ``locator`` (and returning None) instead of raising."""
+        try:
+            return parse_cell(raw)
+        except ValueError as exc:
+            text = "" if raw is None else str(raw)
+            self.rejected.append(Rejection(locator, str(exc), text))
+            return None
+
 
 # Publisher markers and what they mean (USCIS all-forms table key; DHS "X").
 MARKERS: dict[str, str] = {
@@ -94,6 +104,22 @@ def parse_cell(raw: object) -> tuple[float | None, str]:
         return value, "reported"
     raise ValueError(f"{text!r} is not a number or a known marker "
                      f"({', '.join(repr(m) for m in MARKERS if m)})")
+
+
+def reconcile_totals(frame: pd.DataFrame, *, is_total: pd.Series,
+                     check: str) -> list[Reconciliation]:
+    """Per period, the published total row (``is_total``) against the sum of the other rows."""
+    checks = []
+    for period, group in frame.groupby("period", sort=True):
+        mask = is_total.loc[group.index]
+        total, parts = group[mask], group[~mask]
+        if total.empty or parts.empty or total["value"].isna().any():
+            continue
+        checks.append(Reconciliation(
+            check=check, period=period, parts_sum=float(parts["value"].sum()),
+            published_total=float(total["value"].iloc[0]), parts=len(parts),
+            locator=total["source_locator"].iloc[0]))
+    return checks
 
 
 def counts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

@@ -146,11 +146,10 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
                    "-self-reported"
         for column, measure in MEASURES.items():
             locator = f"line {line}, column {column} ({country}, report date {row['ReportDate']})"
-            try:
-                value, status = parse_cell(row[column])
-            except ValueError as exc:
-                result.rejected.append(Rejection(locator, str(exc), row[column]))
+            parsed = result.cell(row[column], locator)
+            if parsed is None:
                 continue
+            value, status = parsed
             note = f"approvals reported on {row['ReportDate']} only (one day); {SELF_REPORTED}"
             if measure == "denied":
                 note = f"denials reported on {row['ReportDate']} only (one day); {SELF_REPORTED}"

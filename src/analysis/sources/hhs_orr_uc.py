@@ -44,7 +44,14 @@ import pandas as pd
 
 from .. import geo
 from ..errors import InputError
-from .base import AdapterResult, Reconciliation, Rejection, counts_frame, parse_cell, table_frame
+from .base import (
+    AdapterResult,
+    Reconciliation,
+    Rejection,
+    counts_frame,
+    reconcile_totals,
+    table_frame,
+)
 from .published import reconcile_states
 
 SOURCE = "hhs-orr-uc"
@@ -237,15 +244,8 @@ def _table_year(path: Path, column: str) -> int:
 
 
 def _value(ctx: _Context, raw: object, locator: str) -> tuple[float | None, str] | None:
-    """parse_cell, turning a bad cell into a Rejection (returns None)."""
-    try:
-        value, status = parse_cell(raw)
-        if value is not None and value < 0:  # parse_cell passes numeric (xlsx) cells through
-            raise ValueError(f"negative count {raw!r}")
-    except ValueError as exc:
-        ctx.result.rejected.append(Rejection(locator, str(exc), str(raw)))
-        return None
-    return value, status
+    """The cell's (value, status), or None with a Rejection recorded."""
+    return ctx.result.cell(raw, locator)
 
 
 # --------------------------------------------------------------------------- states / counties
@@ -470,15 +470,6 @@ def _monthly(ctx: _Context, cells: list[_Cell]) -> None:
 
 def _reconcile_discharges(frame: pd.DataFrame) -> list[Reconciliation]:
     """Each month's discharges by sponsor category against the published Total."""
-    checks = []
     rows = frame[frame["category"] == "uc-discharges-to-individual-sponsors"]
-    for period, group in rows.groupby("period", sort=True):
-        total = group[group["measure"] == "total"]
-        parts = group[group["measure"] != "total"]
-        if total.empty or parts.empty or total["value"].isna().any():
-            continue
-        checks.append(Reconciliation(
-            check="sponsor categories sum to published Total", period=period,
-            parts_sum=float(parts["value"].sum()), published_total=float(total["value"].iloc[0]),
-            parts=len(parts), locator=total["source_locator"].iloc[0]))
-    return checks
+    return reconcile_totals(rows, is_total=rows["measure"].eq("total"),
+                            check="sponsor categories sum to published Total")

@@ -44,7 +44,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import periods
 from ..errors import InputError
-from .base import AdapterResult, Reconciliation, Rejection, counts_frame, parse_cell
+from .base import AdapterResult, Reconciliation, Rejection, counts_frame
 
 SOURCE = "ohss-monthly"
 SHEET = "CHNV Paroles"
@@ -226,14 +226,8 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
 
 
 def _parse(result: AdapterResult, raw: object, locator: str) -> tuple[float | None, str] | None:
-    try:
-        value, status = parse_cell(raw)
-        if value is not None and value < 0:  # parse_cell passes numeric cells through
-            raise ValueError(f"negative count {raw!r}")
-    except ValueError as exc:
-        result.rejected.append(Rejection(locator, str(exc), _text(raw)))
-        return None
-    return value, status
+    """The cell's (value, status), or None with a Rejection recorded."""
+    return result.cell(raw, locator)
 
 
 def _rounded(cell: tuple | None, span: periods.Period) -> tuple | None:

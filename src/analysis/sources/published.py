@@ -23,7 +23,14 @@ import pandas as pd
 
 from .. import geo, periods
 from ..errors import InputError
-from .base import AdapterResult, Reconciliation, Rejection, counts_frame, parse_cell, table_frame
+from .base import (
+    AdapterResult,
+    Reconciliation,
+    Rejection,
+    counts_frame,
+    reconcile_totals,
+    table_frame,
+)
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
     "uscis_i131_parole_quarterly": (
@@ -114,20 +121,18 @@ def _i131(path: Path, rows, source_file: str) -> AdapterResult:
                 "source_file": source_file, "citation": cite, "note": row["note"] or None}
         for measure in I131_MEASURES:
             locator = f"line {line}, column {measure} (row title: {row['row_title']})"
-            try:
-                value, status = parse_cell(row[measure])
-            except ValueError as exc:
-                result.rejected.append(Rejection(locator, str(exc), row[measure]))
+            parsed = result.cell(row[measure], locator)
+            if parsed is None:
                 continue
+            value, status = parsed
             counts.append({**base, "source": "uscis-all-forms", "measure": measure,
                            "value": value, "status": status, "source_locator": locator})
         locator = (f"line {line}, column median_processing_months "
                    f"(row title: {row['row_title']})")
-        try:
-            months, status = parse_cell(row["median_processing_months"])
-        except ValueError as exc:
-            result.rejected.append(Rejection(locator, str(exc), row["median_processing_months"]))
+        parsed = result.cell(row["median_processing_months"], locator)
+        if parsed is None:
             continue
+        months, status = parsed
         note = row["note"] or None
         if status == "not_available":
             note = "; ".join(filter(None, [note, "USCIS publishes no processing time here"]))
@@ -157,11 +162,10 @@ def _orr_state(path: Path, rows, source_file: str) -> AdapterResult:
                 raise InputError(path, str(exc), locator=f"line {line}, column state_name",
                                  expected="a US state or territory name") from None
             level, geo_name = "state", name
-        try:
-            value, status = parse_cell(row["released_to_sponsors"])
-        except ValueError as exc:
-            result.rejected.append(Rejection(locator, str(exc), row["released_to_sponsors"]))
+        parsed = result.cell(row["released_to_sponsors"], locator)
+        if parsed is None:
             continue
+        value, status = parsed
         records.append({
             "source": "hhs-orr-uc", "form": None, "category": "uc-released-to-sponsors",
             "measure": "released", "geo_level": level, "geo_code": code, "geo_name": geo_name,
@@ -177,17 +181,9 @@ def _orr_state(path: Path, rows, source_file: str) -> AdapterResult:
 
 def reconcile_states(frame: pd.DataFrame) -> list[Reconciliation]:
     """Each period's published national total against the sum of its state rows."""
-    checks = []
-    for period, group in frame.groupby("period", sort=True):
-        total = group[group["geo_level"] == "nation"]
-        states = group[group["geo_level"] == "state"]
-        if total.empty or states.empty or total["value"].isna().any():
-            continue
-        checks.append(Reconciliation(
-            check="states sum to published total", period=period,
-            parts_sum=float(states["value"].sum()), published_total=float(total["value"].iloc[0]),
-            parts=len(states), locator=total["source_locator"].iloc[0]))
-    return checks
+    rows = frame[frame["geo_level"].isin(["nation", "state"])]
+    return reconcile_totals(rows, is_total=rows["geo_level"].eq("nation"),
+                            check="states sum to published total")
 
 
 def _orr_county(path: Path, rows, source_file: str) -> AdapterResult:
@@ -201,11 +197,10 @@ def _orr_county(path: Path, rows, source_file: str) -> AdapterResult:
             raise InputError(path, str(exc), locator=f"line {line}, column county_name",
                              expected="a county of the row's state") from None
         locator = f"line {line}, column released_to_sponsors ({row['county_name']}, {row['state']})"
-        try:
-            value, status = parse_cell(row["released_to_sponsors"])
-        except ValueError as exc:
-            result.rejected.append(Rejection(locator, str(exc), row["released_to_sponsors"]))
+        parsed = result.cell(row["released_to_sponsors"], locator)
+        if parsed is None:
             continue
+        value, status = parsed
         records.append({
             "source": "hhs-orr-uc", "form": None, "category": "uc-released-to-sponsors",
             "measure": "released", "geo_level": "county", "geo_code": fips,
@@ -231,11 +226,10 @@ def _processing_times(path: Path, rows, source_file: str) -> AdapterResult:
                              expected="YYYY-MM-DD") from None
         for column, statistic in statistics.items():
             locator = f"line {line}, column {column}"
-            try:
-                months, status = parse_cell(row[column])
-            except ValueError as exc:
-                result.rejected.append(Rejection(locator, str(exc), row[column]))
+            parsed = result.cell(row[column], locator)
+            if parsed is None:
                 continue
+            months, status = parsed
             note = row["note"] or None
             if statistic == "second-value":
                 note = ("second value of the change-log capture; its meaning is not documented, "
