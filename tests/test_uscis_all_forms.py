@@ -287,7 +287,7 @@ def test_workbook_without_data_sheet(tmp_path, q2_xlsx):
     book["FY25Q2_All_Forms"].title = "Data"
     path = tmp_path / "renamed.xlsx"
     book.save(path)
-    with pytest.raises(InputError, match=r"no data sheet: sheets are Cover, Data"):
+    with pytest.raises(InputError, match=r"no sheet holds the table: sheets are Cover, Data"):
         load(path)
 
 
@@ -308,9 +308,11 @@ def test_truncated_csv_gives_no_partial_output(tmp_path):
 
 
 def test_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(af, "MAX_BYTES", 100)
-    with pytest.raises(InputError, match="over the"):
-        af.check_size(Q1_CSV, af.MAX_BYTES)
+    from analysis.sources import reading
+
+    monkeypatch.setattr(reading, "LIMITS", reading.Limits(max_bytes=100))
+    with pytest.raises(InputError, match="over the limit max_bytes=100"):
+        load(Q1_CSV)
 
 
 def test_xml_bomb_is_refused(tmp_path, q2_xlsx):

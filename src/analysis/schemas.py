@@ -28,6 +28,7 @@ STATUSES = (
     "zero",  # published as "-": zero, or rounds to zero
     "suppressed",  # published as "D" / "X": withheld under disclosure rules
     "not_available",  # published as "N/A" or left empty by the publisher
+    "not_applicable",  # published as "X" by DHS OHSS: the measure did not exist then
     "withheld",  # published as "H": withheld so a suppressed cell cannot be derived
     "rounded",  # published after rounding (e.g. OHSS since 2023)
     "estimated",  # an estimate by the publisher

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,18 +55,19 @@ class AdapterResult:
     reconciliation: list[Reconciliation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def cell(self, raw: object, locator: str) -> tuple[float | None, str] | None:
+    def cell(self, raw: object, locator: str, markers: dict[str, str] | None = None
+             ) -> tuple[float | None, str] | None:
         """:func:`parse_cell`, recording a cell that is not a number or a known marker as a
         :class:`Rejection` at ``locator`` (and returning None) instead of raising."""
         try:
-            return parse_cell(raw)
+            return parse_cell(raw, markers)
         except ValueError as exc:
             text = "" if raw is None else str(raw)
             self.rejected.append(Rejection(locator, str(exc), text))
             return None
 
 
-# Publisher markers and what they mean (USCIS all-forms table key; DHS "X").
+# Publisher markers and what they mean (USCIS table key; DHS OHSS uses "X" for "not applicable").
 MARKERS: dict[str, str] = {
     "D": "suppressed",
     "X": "suppressed",
@@ -76,34 +78,53 @@ MARKERS: dict[str, str] = {
     "": "not_available",
 }
 
+#: the largest count accepted (larger numbers are misreads: dates, codes or overflow)
+MAX_COUNT = 1e10
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
-def parse_cell(raw: object) -> tuple[float | None, str]:
+def parse_cell(raw: object, markers: dict[str, str] | None = None) -> tuple[float | None, str]:
     """Turn a published cell into ``(value, status)``.
 
     ``" 1,009 "`` -> ``(1009.0, "reported")``; ``"D"`` -> ``(None, "suppressed")``;
-    ``"-"`` -> ``(0.0, "zero")``. Raises ``ValueError`` for anything else.
+    ``"-"`` -> ``(0.0, "zero")``. Thousands separators must be in the right places
+    (``"1,2,3"`` is refused, not read as 123); booleans, dates, negative, non-finite and
+    absurdly large numbers are refused. Raises ``ValueError`` naming what was found.
+    ``markers`` replaces :data:`MARKERS` for a publisher whose key differs.
     """
+    markers = MARKERS if markers is None else markers
     if raw is None or (isinstance(raw, float) and pd.isna(raw)):
         return None, "not_available"
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is a true/false value, not a count")
     if isinstance(raw, int | float):
-        if raw < 0:
+        value = float(raw)
+        if not math.isfinite(value) or abs(value) > MAX_COUNT:
+            raise ValueError(f"{raw!r} is not a plausible count")
+        if value < 0:
             raise ValueError(f"negative count {raw!r}")
-        return float(raw), "reported"
-    text = str(raw).strip().strip('"').strip()
+        return value, "reported"
+    if not isinstance(raw, str):
+        raise ValueError(f"{raw!r} ({type(raw).__name__}) is not a count")
+    text = raw.replace("\u00a0", " ").strip().strip('"').strip()
     marker = text.upper()
-    if marker in MARKERS:
-        status = MARKERS[marker]
+    if marker in markers:
+        status = markers[marker]
         return (0.0 if status == "zero" else None), status
+    if "," in text and not _GROUPED.match(text):
+        raise ValueError(f"{text!r} has misplaced thousands separators "
+                         "(expected a number like 1,234,567)")
     plain = text.replace(",", "")
     if _NUMBER.match(plain):
         value = float(plain)
+        if abs(value) > MAX_COUNT:
+            raise ValueError(f"{text!r} is not a plausible count")
         if value < 0:
             raise ValueError(f"negative count {text!r}")
         return value, "reported"
-    raise ValueError(f"{text!r} is not a number or a known marker "
-                     f"({', '.join(repr(m) for m in MARKERS if m)})")
+    shown = ", ".join(repr(m) for m in markers if m)
+    raise ValueError(f"{text!r} is not a number or a known marker ({shown})")
 
 
 def reconcile_totals(frame: pd.DataFrame, *, is_total: pd.Series,

@@ -62,17 +62,13 @@ the same fiscal year (received, approved, denied, completed). Within one file on
 can be checked (YTD-Q1 against Q1); across files, pass the concatenated ``counts`` of several
 quarters. Approved + denied is not compared with completions (other outcomes exist).
 
-Workbooks are untrusted: files over :data:`MAX_BYTES` are refused, and openpyxl reads the XML
-with ``defusedxml`` (installed), which refuses entity-expansion bombs.
+Files are read through :mod:`analysis.sources.reading`, which bounds their size and refuses
+entity-expansion and zip bombs.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,11 +79,11 @@ import pandas as pd
 
 from .. import periods
 from ..errors import InputError
+from . import reading
 from .base import AdapterResult, Reconciliation, counts_frame, parse_cell, table_frame
+from .reading import Grid, column_letter, header_key, slug  # noqa: F401 (re-exported)
 
 SOURCE = "uscis-all-forms"
-#: Largest raw file read (bytes); bigger files are refused with a clear message.
-MAX_BYTES = 50 * 1024 * 1024
 
 MEASURES: dict[str, str] = {
     "forms received": "received",
@@ -142,145 +138,18 @@ _END_MARKERS = re.compile(r"^(table key|note|notes|footnote|source|sources|refer
                           re.IGNORECASE)
 
 
-# ---------------------------------------------------------------------------------------------
-# helpers shared with the other USCIS adapters
-
-
-def slug(text: str) -> str:
-    """Lower-case ASCII slug: accents removed, runs of other characters to single ``-``."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def header_key(text: object) -> str:
-    """A header cell without glued footnote digits, lower case, single spaces."""
-    plain = re.sub(r"\s+", " ", str(text or "")).strip()
-    plain = re.sub(r"\s*\d+$", "", plain)
-    return plain.lower()
-
-
-def check_size(path: Path, limit: int = MAX_BYTES) -> None:
-    """Refuse files bigger than ``limit`` bytes (and empty files) before reading them."""
-    size = path.stat().st_size
-    if size > limit:
-        raise InputError(path, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB "
-                               "limit for raw files", expected="a USCIS report of a few MB")
-    if size == 0:
-        raise InputError(path, "empty file")
-
-
-def column_letter(index: int) -> str:
-    """Spreadsheet column letter for a 0-based index (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-# ---------------------------------------------------------------------------------------------
-# reading the grid
-
-
-@dataclass
-class Grid:
-    """The cells of one table, with how to name a place in it."""
-
-    path: Path
-    rows: list[list[Any]]
-    sheet: str | None = None
-    lines: list[int] | None = None  # CSV: the line each row starts on
-
-    def where(self, row: int, col: int | None = None, header: str | None = None) -> str:
-        """Locator of 0-based ``row``/``col``: sheet/row/column for XLSX, line/column for CSV."""
-        if self.sheet is not None:
-            text = f"sheet {self.sheet}, row {row + 1}"
-        else:
-            text = f"line {self.lines[row] if self.lines else row + 1}"
-        if col is not None:
-            text += f", column {column_letter(col)}"
-            if header:
-                text += f" ({header})"
-        return text
-
-
-def _read_csv(path: Path) -> Grid:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 fails only on 5 undefined bytes
-        raise InputError(path, "neither UTF-8 nor Windows-1252 text", expected="a CSV file")
-    if "\x00" in text:
-        raise InputError(path, "binary content in a .csv file", expected="a CSV text file")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[Any]] = []
-    lines: list[int] = []
-    try:
-        last = 0
-        for row in reader:
-            rows.append(list(row))
-            lines.append(last + 1)
-            last = reader.line_num
-    except csv.Error as exc:
-        raise InputError(path, f"not a readable CSV file ({exc})") from None
-    return Grid(path, rows, lines=lines)
-
-
-def _read_xlsx(path: Path, sheet_pattern: str = r"all[ _]?forms") -> Grid:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
-                               "the file may be truncated", expected="an .xlsx file") from None
-    except Exception as exc:  # defusedxml refusals and other parser errors
-        raise InputError(path, f"workbook refused ({type(exc).__name__}: {exc})") from None
-    try:
-        names = book.sheetnames
-        chosen = [n for n in names if re.search(sheet_pattern, n, re.IGNORECASE)]
-        if not chosen:
-            raise InputError(path, f"no data sheet: sheets are {', '.join(names)}",
-                             expected="a sheet named like FY26Q1_All_Forms")
-        sheet = book[chosen[0]]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(path, f"workbook could not be read ({type(exc).__name__}: {exc}); "
-                               "the file may be truncated") from None
-    finally:
-        book.close()
-    return Grid(path, rows, sheet=chosen[0])
+def check_size(path: Path) -> None:
+    """Refuse missing, empty or over-large files (the limits of :mod:`.reading`)."""
+    reading.check_size(path)
 
 
 def read_grid(path: Path) -> Grid:
     """The report's cells from a CSV or XLSX file (chosen by content, not name)."""
-    check_size(path)
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic.startswith(b"PK"):
-        return _read_xlsx(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise InputError(path, "not an XLSX workbook (no zip signature); the file may be "
-                               "truncated or an HTML error page", expected="an .xlsx file")
-    if path.suffix.lower() == ".pdf" or magic.startswith(b"%PDF"):
-        raise InputError(path, "PDF reports are not read", expected="the CSV or XLSX edition")
-    return _read_csv(path)
+    return reading.read_grid(path, r"all[ _-]?forms",
+                             expected="a sheet named like FY26Q1_All_Forms")
 
 
-def _text(cell: Any) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and pd.isna(cell):
-        return ""
-    return re.sub(r"\s+", " ", str(cell)).strip()
+_text = reading.text
 
 
 # ---------------------------------------------------------------------------------------------
