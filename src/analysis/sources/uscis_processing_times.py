@@ -40,7 +40,6 @@ code with ``geo_name`` empty and a note.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .base import AdapterResult, parse_cell, table_frame
+from .reading import loads_json, read_json, side_file
 from .uscis_all_forms import check_size
 
 SOURCE = "uscis-processing-times"
@@ -98,14 +98,10 @@ def _text(path: Path) -> str:
 
 
 def _labels(path: Path) -> dict[str, dict[str, str]]:
-    labels_path = path.with_name("labels.json")
-    if not labels_path.is_file():
+    labels_path = side_file(path.with_name("labels.json"))  # only a registered file counts
+    if labels_path is None:
         return {}
-    check_size(labels_path)
-    try:
-        data = json.loads(labels_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(labels_path, f"not readable JSON ({exc})") from None
+    data = read_json(labels_path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise InputError(labels_path, "unexpected shape",
                          expected='{"forms": {...}, "offices": {...}, "subforms": {...}}')
@@ -126,12 +122,10 @@ def _office(code: str, labels: dict[str, dict[str, str]]) -> tuple[str | None, s
 
 
 def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterResult:
-    meta_path = path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json")
-    if meta_path.is_file():
-        try:
-            columns = json.loads(meta_path.read_text(encoding="utf-8")).get("columns")
-        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
-            raise InputError(meta_path, f"not readable JSON ({exc})") from None
+    meta_path = side_file(path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json"))
+    if meta_path is not None:
+        meta = read_json(meta_path)
+        columns = meta.get("columns") if isinstance(meta, dict) else None
         if columns != CAPTURE_COLUMNS:
             raise InputError(meta_path, f"columns {columns} match no known capture layout",
                              expected=", ".join(CAPTURE_COLUMNS))
@@ -143,11 +137,7 @@ def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterR
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"not a JSON line ({exc.msg}); the file may be truncated",
-                             locator=f"line {number}") from None
+        row = loads_json(path, line, locator=f"line {number}")
         if not isinstance(row, list) or len(row) != 6 or \
                 not all(isinstance(v, str | int | float) or v is None for v in row):
             raise InputError(path, f"{line[:60]!r} is not a 6-value array",
@@ -195,11 +185,7 @@ def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterR
 
 
 def _page(path: Path, text: str, source_file: str, citation: str) -> AdapterResult:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not JSON ({exc.msg} at line {exc.lineno}); the file may be "
-                               "truncated", expected="the processing-times page JSON") from None
+    data = loads_json(path, text)
     responses = data if isinstance(data, list) else [data]
     labels = _labels(path)
     records: list[dict[str, Any]] = []
