@@ -20,6 +20,7 @@ whatever happens in between (a killed run, a full disk, a second ``parole ingest
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,13 +141,22 @@ def previous_rows(data_dir: Path) -> dict[str, int]:
 def _write_generation(data_dir: Path, tables: dict[str, pd.DataFrame],
                       report: dict[str, Any]) -> Path:
     incoming = storage.new_generation(data_dir)
-    storage.fault_point("generation:created")
-    for table, frame in tables.items():
-        storage.write_parquet(frame, incoming / f"{table}.parquet")
-        storage.fault_point(f"generation:{table}")
-    storage.write_json(report, incoming / REPORT_NAME)
-    storage.fault_point("generation:report")
-    final = storage.publish(data_dir, incoming, [f"{t}.parquet" for t in TABLES] + [REPORT_NAME])
+    try:
+        storage.fault_point("generation:created")
+        for table, frame in tables.items():
+            storage.write_parquet(frame, incoming / f"{table}.parquet")
+            storage.fault_point(f"generation:{table}")
+        storage.write_json(report, incoming / REPORT_NAME)
+        storage.fault_point("generation:report")
+        final = storage.publish(data_dir, incoming,
+                                [f"{t}.parquet" for t in TABLES] + [REPORT_NAME])
+    except OSError as exc:
+        shutil.rmtree(incoming, ignore_errors=True)  # the previous generation stays current
+        if isinstance(exc, ParoleError):
+            raise
+        raise storage.WriteError(f"{incoming.parent}: cannot write the new tables "
+                                 f"({exc.strerror or exc}); readers still see the previous "
+                                 "ones") from exc
     storage.fault_point("published")
     storage.clean(data_dir)
     return final

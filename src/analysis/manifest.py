@@ -159,7 +159,7 @@ def add(file: Path | str, source: str, *, data_dir: Path | str | None = None,
     with storage.lock(data_dir, f"parole add {rel}"):
         entries = read(data_dir)
         if not entries and not config.manifest_path(data_dir).exists() and raw.is_dir() \
-                and unregistered(data_dir):
+                and [f for f in unregistered(data_dir) if f != rel]:
             raise ParoleError(f"{config.manifest_path(data_dir)}: no manifest, but data/raw "
                               "holds files; restore the manifest (e.g. from git) before adding")
         existing = next((e for e in entries if e.path == rel), None)
@@ -175,11 +175,18 @@ def add(file: Path | str, source: str, *, data_dir: Path | str | None = None,
             raise ParoleError(f"{src}: the same content is already registered as "
                               f"data/raw/{twin.path}; registering it twice would count every "
                               "figure twice (refused)")
-        if not dest.exists():
+        copied = not dest.exists()
+        if copied:
             storage.copy_file(src, dest)
+        storage.fault_point("add:copied")
         entry = Entry(path=rel, source=source, citation=citation or default_citation(source),
                       url=url, retrieved=retrieved or date.today().isoformat(), sha256=digest)
-        write(data_dir, [*entries, entry])
+        try:
+            write(data_dir, [*entries, entry])
+        except BaseException:
+            if copied:  # leave data/raw as it was: no unregistered copy behind
+                dest.unlink(missing_ok=True)
+            raise
     return entry, True
 
 
@@ -235,10 +242,11 @@ def verify(data_dir: Path | str) -> list[Entry]:
 
 
 def duplicates(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
-    """(later, first) pairs of entries whose files have the same content."""
+    """(later, first) pairs of entries whose files have the same content; the first is the
+    one retrieved first (then by path)."""
     first: dict[str, Entry] = {}
     found = []
-    for entry in sorted(entries, key=lambda e: e.path):
+    for entry in sorted(entries, key=lambda e: (e.retrieved, e.path)):
         if entry.sha256 in first:
             found.append((entry, first[entry.sha256]))
         else:

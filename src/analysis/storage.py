@@ -55,8 +55,9 @@ class WriteError(ParoleError, OSError):
 
 def fault_point(step: str) -> None:
     """Let tests stop a run at ``step``: ``PAROLE_FAULT=kill:STEP`` sends SIGKILL to this very
-    process, ``PAROLE_FAULT=enospc:STEP`` raises "No space left on device". ``STEP`` may end in
-    ``*`` to match every step with that prefix. Does nothing when the variable is unset."""
+    process; ``PAROLE_FAULT=enospc:STEP`` raises "No space left on device" and ``erofs:STEP``
+    "Read-only file system". ``STEP`` may end in ``*`` to match every step with that prefix.
+    Does nothing when the variable is unset."""
     spec = os.environ.get("PAROLE_FAULT")
     if not spec:
         return
@@ -68,8 +69,9 @@ def fault_point(step: str) -> None:
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(10)  # pragma: no cover - the signal arrives first
-    if action == "enospc":
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if action in ("enospc", "erofs"):
+        code = errno.ENOSPC if action == "enospc" else errno.EROFS
+        raise OSError(code, os.strerror(code))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,14 +251,14 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
         fault_point("publish:rename")
         os.rename(incoming, final)
         _fsync_dir(final.parent)
+        fault_point("publish:links")
+        for name in names:
+            _stable_link(processed, name)
         fault_point("publish:switch")
         pointer = processed / f".{CURRENT}.{secrets.token_hex(4)}.tmp"
         os.symlink(Path(GENERATIONS) / final.name, pointer)
         os.replace(pointer, processed / CURRENT)  # the one step that switches generations
         _fsync_dir(processed)
-        fault_point("publish:links")
-        for name in names:
-            _stable_link(processed, name)
     except OSError as exc:
         raise WriteError(f"{processed}: cannot switch to the new tables "
                          f"({exc.strerror or exc}); readers still see the previous ones") \
