@@ -187,6 +187,9 @@ def possibly_truncated(path: Path) -> str | None:
     if last_cells < usual and (last_cells > 0 or starts_like_data):
         return (f"the last line has {last_cells + 1} cell(s) where the lines before have "
                 f"{usual + 1}, and no line end: the file may be cut short")
+    if re.search(rb"\d\s*$", last) and last_cells > 0:
+        return ("the last line ends in a figure without a line end: the file may be cut short "
+                "inside its last number")
     return None
 
 
