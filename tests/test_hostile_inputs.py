@@ -310,7 +310,7 @@ def test_hostile_claims_file_rendered_to_html_has_no_active_markup(tmp_path, ing
         scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S)
         assert not any(payload in s for s in scripts)
     assert 'href="javascript:' not in page.lower()
-    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    index = reports.write_index(tmp_path / "reports").read_text(encoding="utf-8")
     parser = ActiveMarkup()
     parser.feed(index)
     assert parser.found == []
