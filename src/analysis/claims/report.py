@@ -11,11 +11,14 @@ import pandas as pd
 
 from .. import charts, config
 from ..errors import ParoleError
+from ..formatting import MARKS
 from ..provenance import source_line
 from .checker import Verdict, fmt
 
-BADGES = {"supported": "✅ Supported", "not-supported": "❌ Not supported",
-          "not-checkable": "⚪ Not checkable"}
+#: Verdict badges: marks that need no emoji font (see analysis.formatting.MARKS).
+BADGES = {key: f"{MARKS[key]} {word}" for key, word in (
+    ("supported", "Supported"), ("not-supported", "Not supported"),
+    ("not-checkable", "Not checkable"))}
 
 
 def resolve_claims_file(claims_file: str) -> Path:
