@@ -49,6 +49,8 @@ MISSING_FILL = "#e6e6e6"
 SEQUENTIAL = "mako_r"
 
 _TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
+#: Header and footer text scale by size (a print chart is small on the page, read close).
+_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8}
 _ALT = "_parole_alt_text"
 _LABELS = "_parole_direct_labels"
 _DATA = "_parole_data"
@@ -65,7 +67,7 @@ def figure(size: str = "slide"):
         raise ParoleError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     # drawn at the export resolution: text is measured for wrapping and layout at this DPI
-    fig, ax = plt.subplots(figsize=SIZES[size], dpi=DPI)
+    fig, ax = plt.subplots(figsize=SIZES[size], dpi=SAVE_DPI[size])
     setattr(fig, _SIZE, size)
     return fig, ax
 
@@ -146,6 +148,7 @@ def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
     """Apply the house layout: finding as title, measure as subtitle, ``note`` (optional,
     e.g. which states have no figure) above the source line at the bottom left."""
     source = _source_text(source)
+    k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
     width_in, height_in = fig.get_size_inches()
     px, py = 0.16 / width_in, 0.12 / height_in
     usable = 1 - 2 * px
@@ -158,22 +161,22 @@ def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
         title_width = tag_box.x0 - px - 0.02
     else:
         title_width = usable
-    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT,
+    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT * k,
                          fontweight="bold", color=INK, va="top", ha="left")
     renderer = fig.canvas.get_renderer()
     y = _to_fig(fig, head.get_window_extent(renderer)).y0 - 0.06 / height_in
-    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT,
+    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT * k,
                         color="#444444", va="top", ha="left")
     header_bottom = _to_fig(fig, sub.get_window_extent(renderer)).y0 - 0.16 / height_in
-    brand = fig.text(1 - px, py, footer_text(), fontsize=_SOURCE_PT - 0.5, color=MUTED,
+    brand = fig.text(1 - px, py, footer_text(), fontsize=(_SOURCE_PT - 0.5) * k, color=MUTED,
                      va="bottom", ha="right", parse_math=False, gid="footer")
     brand_w = _to_fig(fig, brand.get_window_extent(renderer)).width
     foot = _wrapped_text(fig, px, py, source, max_width=usable - brand_w - 0.03,
-                         fontsize=_SOURCE_PT, color=MUTED, va="bottom", ha="left")
+                         fontsize=_SOURCE_PT * k, color=MUTED, va="bottom", ha="left")
     footer_top = _to_fig(fig, foot.get_window_extent(renderer)).y1
     if note:
         extra = _wrapped_text(fig, px, footer_top + 0.05 / height_in, note, max_width=usable,
-                              fontsize=_NOTE_PT, color=INK, style="italic", va="bottom",
+                              fontsize=_NOTE_PT * k, color=INK, style="italic", va="bottom",
                               ha="left")
         footer_top = _to_fig(fig, extra.get_window_extent(renderer)).y1
     footer_top += 0.12 / height_in
@@ -369,7 +372,8 @@ def _flag_note(flags: Mapping[str, Mapping[str, str]]) -> str:
 
 def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colour,
                 partial: set[str], flags: Mapping[str, str]) -> None:
-    """Draw a series' part-year points hollow and ring its flagged figures."""
+    """Draw a series' part-year points hollow and ring its flagged figures (a run of
+    neighbouring flagged figures is labelled once)."""
     for i, label in enumerate(labels):
         if np.isnan(values[i]):
             continue
@@ -383,6 +387,8 @@ def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colou
             ax.plot([xs[i]], [values[i]], marker="o", markersize=13, markerfacecolor="none",
                     markeredgecolor=FLAG_COLOUR, markeredgewidth=1.6, linestyle="none",
                     zorder=6, gid=f"flag-{label}")
+            if i > 0 and labels[i - 1] in flags:
+                continue
             ax.annotate(f"{formatting.MARKS['flagged']} check", (xs[i], values[i]),
                         xytext=(0, 10), textcoords="offset points", ha="center", va="bottom",
                         fontsize=7, color=FLAG_COLOUR, fontweight="bold",
@@ -528,7 +534,9 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     ax.set_xlabel(xlabel)
     _set_alt(fig, "Horizontal bar chart with interval whiskers", title, subtitle,
              "Values, largest first: " + "; ".join(details) + ".", source, synthetic, note)
-    _keep_data(fig, source, table)
+    from .downloads import csv_frame  # the estimates shown, with their inputs' provenance
+
+    attach_data(fig, csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
@@ -706,11 +714,12 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
 def median_time(times: np.ndarray, surv: np.ndarray) -> float:
     """Median wait read off a Kaplan-Meier curve, for callers that have only the curve.
 
-    The single place charts compute a median; the rule is the library's
-    (:func:`analysis.timing.km_quantiles`: the first time the share still waiting falls
-    below one half). Prefer passing ``medians`` from ``km_quantiles`` to :func:`km_curves`.
+    The single place charts compute a median (the first time the share still waiting is
+    at or below one half), kept until the statistics module's one median rule replaces it.
+    Prefer passing ``medians`` from :func:`analysis.timing.km_quantiles` to
+    :func:`km_curves`, as ``parole chart km`` does.
     """
-    below = np.flatnonzero(np.asarray(surv, float) < 0.5)
+    below = np.flatnonzero(np.asarray(surv, float) <= 0.5)
     return float(np.asarray(times, float)[below[0]]) if len(below) else float("nan")
 
 

@@ -124,12 +124,19 @@ def share(value: float, digits: int | None = None, *, status: str | None = None)
     return text + "%"
 
 
+def _decimals_needed(value: float) -> int:
+    """Decimals of a percentage: significant digits kept, no trailing zeros added."""
+    if not value:
+        return 0
+    return min(share_decimals(value), decimals_of(value * 100))
+
+
 def share_range(low: float, high: float, word: str = " to ") -> str:
     """Two ends of an interval or bound, with decimals enough that they differ when the
     numbers do ("0.02% to 0.05%", never "0.0% to 0.0%")."""
     if is_missing(low) or is_missing(high):
         return f"{share(low)}{word}{share(high)}"
-    d = max(share_decimals(low) if low else 0, share_decimals(high) if high else 0)
+    d = max(_decimals_needed(low), _decimals_needed(high))
     while d < 8 and low != high and f"{low * 100:.{d}f}" == f"{high * 100:.{d}f}":
         d += 1
     return f"{low * 100:.{d}f}%{word}{high * 100:.{d}f}%"
@@ -142,7 +149,7 @@ def share_interval(estimate: float, low: float, high: float) -> str:
         return share(estimate)
     if is_missing(low) or is_missing(high):
         return share(estimate)
-    d = max((share_decimals(v) for v in (estimate, low, high) if v), default=0)
+    d = max(_decimals_needed(v) for v in (estimate, low, high))
     while d < 8 and low != high and f"{low * 100:.{d}f}" == f"{high * 100:.{d}f}":
         d += 1
     return f"{estimate * 100:.{d}f}% ({low * 100:.{d}f}% to {high * 100:.{d}f}%)"

@@ -86,7 +86,7 @@ def chart(verdict: Verdict):
     if v.computed is None:
         return None
     fig, ax = charts.figure("print")
-    fig.set_figheight(2.6)
+    fig.set_figheight(3.2)  # room for a source line with the publisher address
     scale = 100.0 if v.metric in ("share", "rate", "change") else 1.0
     colour_data, colour_claim = charts.PALETTE[0], charts.PALETTE[3]
     if v.comparator == "about" and v.tolerance:
