@@ -48,6 +48,8 @@ DEFAULT_TOLERANCE: dict[str, float] = {"share": 0.01, "rate": 0.01, "change": 0.
 RELATIVE_TOLERANCE: dict[str, float] = {"count": 0.02, "amount": 0.02, "comparison": 0.02}
 #: Measures that are levels at a point in time: never summed over periods.
 STOCK_MEASURES = {"pending"}
+#: a figure whose note says it covers part of its period (a change against it is refused)
+PART_YEAR = re.compile(r"\bpart(?:ial)?[- ](?:year|period)\b|\bpartial\b", re.I)
 _EPS = 1e-9
 
 VerdictName = Literal["supported", "not-supported", "not-checkable", "needs-input"]
@@ -385,7 +387,9 @@ def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
             unit: str | None) -> str:
     m = claim.metric
     est, said = fmt(estimate, m, unit), fmt(claim.value, m, unit)
-    if claim.comparator == "about":
+    if claim.comparator == "about" and not tol:
+        text = f"The data give {est}, {'the same as' if ok else 'not'} the claimed {said}"
+    elif claim.comparator == "about":
         if ok:
             text = f"The data give {est}, within the tolerance of {fmt(tol, m, unit)} of the " \
                    f"claimed {said}"
@@ -503,6 +507,14 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
         now = amount(tables, cat, measure, place, span, "compared period")
         if base.value == 0:
             raise NotCheckable(f"{label} is zero in {base_span.label}; no relative change")
+        partial = [e.period for e in base.evidence + now.evidence
+                   if e.note and PART_YEAR.search(e.note)]
+        if partial:
+            raise NotCheckable(
+                f"{', '.join(sorted(set(partial)))} is a part-year figure (the publisher's note "
+                "says so); a change against a full period would measure the missing months, "
+                "not a rise or fall", notes=[f"{label}: {base_span.label} {base.value:,.0f}, "
+                                             f"{span.label} {now.value:,.0f} (part year)"])
         change = (now.value - base.value) / base.value
         method = (f"relative change = ({span.label} {now.value:,.0f} - {base_span.label} "
                   f"{base.value:,.0f}) / {base.value:,.0f}, {label}, {place.name}")

@@ -20,6 +20,17 @@ def format_text(verdicts) -> str:
     blocks = []
     for v in verdicts:
         lines = [f"[{v.verdict.upper()}] {v.id}: {v.text}", f"  {v.reason}"]
+        if v.verdict == "needs-input":
+            for key in v.needs:
+                considered = v.candidates.get(key)
+                lines.append(f"  needs {key}" + (f" (candidates: {', '.join(considered)})"
+                                                 if considered else ""))
+        for key, words in v.inferred.items():
+            if key not in ("text", "notes"):
+                lines.append(f"  inferred {key} = {v.claim.get(key) if v.claim else '?'} "
+                             f"from: {words}")
+        if v.inferred.get("notes"):
+            lines.append(f"  inference notes: {v.inferred['notes']}")
         if v.computed is not None:
             shown = f"  claimed {fmt(v.claimed, v.metric, v.unit)} ({v.comparator}); " \
                     f"data {fmt(v.computed, v.metric, v.unit)}"
@@ -37,13 +48,48 @@ def format_text(verdicts) -> str:
     return "\n\n".join(blocks)
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker import check, to_json
+CLAIMS_SUFFIXES = (".yml", ".yaml", ".json")
+
+
+def read_input(path: Path):
+    """A claims file (YAML or the JSON of ``--json``) or an article (any other text): the
+    loaded claims and, for an article, the words each inferred key came from."""
+    from .infer import claims_from_text
     from .model import load
 
-    claims = load(args.claims)
-    verdicts = check(claims, data_dir=args.data_dir)
-    if args.json:
+    if path.suffix.lower() in CLAIMS_SUFFIXES:
+        return load(path), {}
+    if not path.is_file():
+        raise ParoleError(f"{path}: no such article or claims file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParoleError(f"{path}: not UTF-8 text") from None
+    return claims_from_text(text, article=path.name)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .checker import check, to_json
+    from .claimreview import claim_reviews
+    from .infer import to_yaml
+
+    claims, inferred = read_input(args.claims)
+    if args.save is not None:
+        from ..storage import write_text
+
+        if args.save.exists() and not args.force:
+            raise ParoleError(f"{args.save} exists; give --force to overwrite it")
+        write_text(to_yaml(claims, inferred), args.save)
+        print(f"wrote {args.save} ({len(claims.claims)} complete, {len(claims.incomplete)} "
+              "needing input)", file=sys.stderr)
+    verdicts = check(claims, data_dir=args.data_dir, inferred=inferred)
+    if args.claimreview:
+        reviews = claim_reviews(verdicts, article=claims.article,
+                                published=args.published or claims.published,
+                                author=args.author)
+        json.dump(reviews, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    elif args.json:
         json.dump(to_json(verdicts, claims_file=str(args.claims)), sys.stdout, indent=2,
                   ensure_ascii=False)
         print()
@@ -70,14 +116,31 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def register_cli(subparsers) -> None:
     """Add ``check`` and ``claims extract`` to the ``parole`` command line."""
     p = subparsers.add_parser(
-        "check", help="check a claims file against the ingested data",
-        description="Check each claim of CLAIMS.yml against the ingested tables and print a "
-                    "verdict (supported, not-supported, not-checkable) with the computed "
-                    "value, interval, evidence and a one-sentence reason. The whole file is "
-                    "validated first; any problem stops the check (see docs/claims.md).")
-    p.add_argument("claims", type=Path, metavar="CLAIMS.yml", help="the claims file (YAML)")
+        "check", help="check an article or a claims file against the ingested data",
+        description="Check claims against the ingested tables and print a verdict for each "
+                    "(supported, not-supported, not-checkable, or needs-input naming the keys "
+                    "to give) with the computed value, interval, evidence and a one-sentence "
+                    "reason. INPUT is an article (plain text or Markdown: every sentence with "
+                    "a number is read and its claim inferred, each key with the words it came "
+                    "from) or a claims file (.yml, or the .json of --json). A claims file is "
+                    "refused whole only for YAML syntax errors or unknown keys; incomplete "
+                    "claims are listed as needs-input (see docs/claims.md).")
+    p.add_argument("claims", type=Path, metavar="INPUT",
+                   help="ARTICLE.txt / ARTICLE.md, or CLAIMS.yml / verdicts .json")
     p.add_argument("--json", action="store_true",
-                   help="print JSON (schema_version 1, documented in docs/claims.md)")
+                   help="print JSON (schema_version 2, documented in docs/claims.md), with "
+                        "each claim as inferred")
+    p.add_argument("--claimreview", action="store_true",
+                   help="print schema.org ClaimReview JSON-LD, one per checked claim")
+    p.add_argument("--author", default=None,
+                   help="ClaimReview author (default: $PAROLE_STATS_REVIEW_AUTHOR or "
+                        "parole-stats)")
+    p.add_argument("--published", default=None, metavar="YYYY-MM-DD",
+                   help="the article's publication date, for ClaimReview")
+    p.add_argument("-o", "--save", type=Path, default=None, metavar="CLAIMS.yml",
+                   help="also write the claims (as inferred) to a claims file to correct "
+                        "and re-run")
+    p.add_argument("--force", action="store_true", help="overwrite the --save file")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="data folder holding processed/ (default: ./data of the project)")
     p.set_defaults(func=_cmd_check)

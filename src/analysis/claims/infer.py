@@ -80,6 +80,10 @@ RISE = re.compile(r"\b(?:rose|risen|rise|rising|increas\w*|grew|grown|grow\w*|ju
 FALL = re.compile(r"\b(?:fell|fallen|fall\w*|drop\w*|declin\w*|decreas\w*|shrank|shrunk|"
                   r"plunged?|plummet\w*|sank|down|halved|cut|slid|tumbled?)\b", re.I)
 MULTIPLES = {"doubled": 1.0, "tripled": 2.0, "quadrupled": 3.0, "halved": 0.5}
+#: tolerance of a round multiple ("doubled": a rise of 100% +- 10 points)
+MULTIPLE_TOLERANCE = 0.10
+#: tolerance of a verbal fraction ("nine in ten", "nearly half": +- 5 points)
+VERBAL_TOLERANCE = 0.05
 HALF_WORDS = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "a quarter": 0.25,
               "one quarter": 0.25, "two thirds": 2 / 3, "two-thirds": 2 / 3,
               "three quarters": 0.75, "three-quarters": 0.75, "a fifth": 0.2,
@@ -493,6 +497,8 @@ def infer_sentence(sentence: str) -> list[Draft]:
         d.set("direction", change[0], change[1])
         if word in MULTIPLES:
             d.set("value", MULTIPLES[word], change[1])
+            d.set("tolerance", MULTIPLE_TOLERANCE, f"'{change[1]}' is a round multiple: read as "
+                                                   f"within {MULTIPLE_TOLERANCE:.0%}")
             comp = _comparator(sentence, (sentence.lower().find(word), 0))
             d.set("comparator", comp[0] if comp else "about",
                   comp[1] if comp else "default: about")
@@ -542,6 +548,10 @@ def infer_sentence(sentence: str) -> list[Draft]:
             comp = _comparator(sentence, at)
             d.set("comparator", comp[0] if comp else "about",
                   comp[1] if comp else "default: about (within 2%)")
+            rounded = precision_tolerance(number.value)
+            if d.values["comparator"] == "about" and rounded:
+                d.set("tolerance", rounded, f"'{number.match}' is rounded: read as within "
+                                            f"{rounded:,.0f} (half its last stated digit)")
             _measure(d, sentence, at)
             _places(d, places, "count")
             _assign_periods(d, period_hits, at, "count", sentence)
@@ -584,9 +594,23 @@ def _change_near(sentence: str, at: tuple[int, int]) -> bool:
     return bool(RISE.search(window) or FALL.search(window))
 
 
+def precision_tolerance(value: float | None) -> float | None:
+    """Half the unit of the last stated digit of a round count (4,000 -> 500), when that is
+    wider than the default 2%; None otherwise."""
+    if value is None or value < 1000 or value != int(value):
+        return None
+    digits = str(int(value))
+    zeros = len(digits) - len(digits.rstrip("0"))
+    half = 10 ** zeros / 2 if zeros else 0
+    return float(half) if half > 0.02 * value else None
+
+
 def _rate_or_share(d: Draft, sentence: str, value: float, words: str, at: tuple[int, int],
                    places: list[PlaceHit], period_hits: list[PeriodHit]) -> None:
     comp = _comparator(sentence, at)
+    if not re.search(r"\d", words):
+        d.set("tolerance", VERBAL_TOLERANCE, f"'{words}' is a verbal fraction: read as within "
+                                             f"{VERBAL_TOLERANCE:.0%} points")
     if RATE_WORDS.search(sentence) or re.search(r"\b(?:were|was|got|ended\s+in)\s+"
                                                 r"(?:approved|denied|denials|approvals|"
                                                 r"granted|rejected)", sentence, re.I):
@@ -640,3 +664,66 @@ def _plain(text: str) -> str:
     text = re.sub(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
     text = re.sub(r"^\s*>\s?", "", text, flags=re.M)
     return text
+
+
+def claims_from_text(text: str, *, article: str = "article"):
+    """An article as a :class:`~analysis.claims.model.ClaimsFile`: complete claims to check,
+    incomplete ones naming the keys that could not be inferred and the candidates considered.
+    Each claim carries the words its keys came from (``inferred``)."""
+    from ..errors import ParoleError
+    from .model import validate
+
+    drafts = infer_text(text)
+    if not drafts:
+        raise ParoleError(f"{article}: no sentence with a number was found")
+    raws = []
+    for index, draft in enumerate(drafts, start=1):
+        raw = draft.claim(f"claim-{index:02d}")
+        raw["inferred"] = dict(draft.words)
+        raw["candidates"] = dict(draft.candidates)
+        raws.append(raw)
+    loaded = validate({"title": f"Claims found in {article}", "article": article,
+                       "claims": raws}, origin=article)
+    by_id = {f"claim-{i:02d}": d for i, d in enumerate(drafts, start=1)}
+    for item in loaded.incomplete:
+        draft = by_id[item.id]
+        why = {n.split(": ", 1)[0]: n.split(": ", 1)[1] for n in draft.notes if ": " in n}
+        problems = []
+        for key, problem in item.problems:
+            if key in draft.missing:
+                considered = draft.candidates.get(key)
+                problem = f"could not be inferred ({why.get(key, 'no words for it')})"
+                if considered:
+                    problem += f"; candidates considered: {', '.join(considered)}"
+            problems.append((key, problem))
+        item.problems = problems
+    return loaded, {f"claim-{i:02d}": {**d.words, **({"notes": "; ".join(d.notes)}
+                                                     if d.notes else {})}
+                    for i, d in enumerate(drafts, start=1)}
+
+
+def to_yaml(loaded, inferred: dict[str, dict[str, str]]) -> str:
+    """The claims (complete and incomplete) as a claims file a reporter can correct and re-run;
+    each key is followed by a comment naming the words it came from."""
+    import json
+
+    lines = [f"# Claims inferred by `parole check` from {loaded.article}.",
+             "# Correct any key, give the ones marked NEEDED, then run: parole check THIS_FILE",
+             f"title: {json.dumps(loaded.title or '')}",
+             f"article: {json.dumps(loaded.article or '')}", "claims:"]
+    entries = [(c.id, c.model_dump(exclude_none=True), []) for c in loaded.claims]
+    entries += [(i.id, i.raw, i.problems) for i in loaded.incomplete]
+    order = loaded.order
+    for claim_id, raw, problems in sorted(entries, key=lambda e: order.get(e[0], 0)):
+        words = inferred.get(claim_id, {})
+        lines.append(f"  - id: {claim_id}")
+        for key, value in raw.items():
+            if key in ("id", "inferred", "candidates"):
+                continue
+            comment = f"    # from: {words[key]}" if key in words and key != "text" else ""
+            lines.append(f"    {key}: {json.dumps(value, ensure_ascii=False)}{comment}")
+        for key, problem in problems:
+            lines.append(f"    # NEEDED {key}: {problem}")
+        if words.get("notes"):
+            lines.append(f"    # notes: {words['notes']}")
+    return "\n".join(lines) + "\n"

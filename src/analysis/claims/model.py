@@ -95,6 +95,7 @@ class ClaimsFile(BaseModel):
 
     title: str | None = None
     article: str | None = None
+    published: str | None = None
     claims: list[Claim]
     path: str | None = None
     #: claims that could not be stated completely, in file order: checked as needs-input
@@ -104,7 +105,7 @@ class ClaimsFile(BaseModel):
 
 
 ALLOWED_KEYS = tuple(Claim.model_fields)
-_TOP_KEYS = ("title", "article", "claims")
+_TOP_KEYS = ("title", "article", "published", "claims")
 #: keys `parole check --json` writes beside a claim, ignored when it is read back
 _META_KEYS = ("inferred", "candidates")
 
@@ -316,7 +317,9 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
     """
     if isinstance(data, dict) and "claims" not in data and isinstance(data.get("verdicts"), list):
         data = {"title": data.get("title"), "article": data.get("article"),
-                "claims": [v.get("claim") for v in data["verdicts"] if isinstance(v, dict)]}
+                "claims": [{**(v.get("claim") or {}), "inferred": v.get("inferred") or {},
+                            "candidates": v.get("candidates") or {}}
+                           for v in data["verdicts"] if isinstance(v, dict)]}
     if not isinstance(data, dict) or "claims" not in data:
         raise ParoleError(f"{origin}: expected a mapping with a 'claims' list at the top")
     fatal: list[str] = []
@@ -368,7 +371,9 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
         listing = "\n  ".join(fatal)
         raise ParoleError(f"{origin}: {len(fatal)} problem{'s' * (len(fatal) > 1)}; "
                           f"nothing was checked:\n  {listing}")
+    published = data.get("published")
     return ClaimsFile(title=data.get("title"), article=data.get("article"), claims=claims,
+                      published=None if published is None else str(published),
                       path=None if origin == "claims file" else origin,
                       incomplete=incomplete, order=order)
 
