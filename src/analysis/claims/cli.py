@@ -48,32 +48,12 @@ def format_text(verdicts) -> str:
     return "\n\n".join(blocks)
 
 
-CLAIMS_SUFFIXES = (".yml", ".yaml", ".json")
-
-
-def read_input(path: Path):
-    """A claims file (YAML or the JSON of ``--json``) or an article (any other text): the
-    loaded claims and, for an article, the words each inferred key came from."""
-    from .infer import claims_from_text
-    from .model import load
-
-    if path.suffix.lower() in CLAIMS_SUFFIXES:
-        return load(path), {}
-    if not path.is_file():
-        raise ParoleError(f"{path}: no such article or claims file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ParoleError(f"{path}: not UTF-8 text") from None
-    return claims_from_text(text, article=path.name)
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
     from .checker import check, to_json
     from .claimreview import claim_reviews
-    from .infer import to_yaml
+    from .infer import load_input, to_yaml
 
-    claims, inferred = read_input(args.claims)
+    claims, inferred = load_input(args.claims)
     if args.save is not None:
         from ..storage import write_text
 
@@ -113,6 +93,53 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_regions(args: argparse.Namespace) -> int:
+    from .. import geo
+
+    print("Places a claim can name (key geo, whole_geo, compare_geo):")
+    print("  US (also: nationwide, the United States)")
+    print("  a state by name or USPS code (California, CA)")
+    print("  a county as 'Name County, State' or its 5-digit FIPS (Harris County, Texas; 48201)")
+    print("  a USCIS office code (CSC, NSC, TSC, VSC, ...)")
+    print("\nNamed regions (use the name; the title is for reading):")
+    for region in sorted(geo.regions(), key=lambda r: r.name):
+        print(f"  {region.name:<44} {region.level:<7} {len(region.members):>3} members  "
+              f"{region.title}")
+    ambiguous = geo.ambiguous_regions()
+    if ambiguous:
+        print("\nNames with several definitions (choose one):")
+        for name, choices in sorted(ambiguous.items()):
+            print(f"  {name}: {', '.join(choices)}")
+    return 0
+
+
+def _cmd_periods(args: argparse.Namespace) -> int:
+    from .. import sources as sources_mod
+    from ..storage import read_table
+
+    if args.source:
+        sources_mod.check_source(args.source)
+    print("Period labels: FY2023 (Oct 2022-Sep 2023), FY2023-Q2 (Jan-Mar 2023), FY2023-YTD-Q2,")
+    print("2023-05 (a month), a calendar year 2023, a date 2023-03-31 (for levels such as")
+    print("pending: the published period ending on or just before it), or a range A/B.\n")
+    counts = read_table("counts", args.data_dir)
+    if args.source:
+        counts = counts[counts["source"] == args.source]
+    if counts.empty:
+        print("no ingested figures" + (f" from {args.source}" if args.source else "")
+              + "; run `parole ingest` first")
+        return 0
+    counts = counts.sort_values("period_start")
+    print("Periods in the ingested data:")
+    for (source, category, measure), rows in counts.groupby(["source", "category", "measure"],
+                                                            sort=True):
+        labels = list(dict.fromkeys(rows["period"]))
+        shown = ", ".join(labels) if len(labels) <= 6 else \
+            f"{labels[0]}, {labels[1]}, ... {labels[-1]} ({len(labels)} periods)"
+        print(f"  {source:<20} {category:<28} {measure:<10} {shown}")
+    return 0
+
+
 def register_cli(subparsers) -> None:
     """Add ``check`` and ``claims extract`` to the ``parole`` command line."""
     p = subparsers.add_parser(
@@ -144,6 +171,20 @@ def register_cli(subparsers) -> None:
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="data folder holding processed/ (default: ./data of the project)")
     p.set_defaults(func=_cmd_check)
+
+    r = subparsers.add_parser(
+        "regions", help="list the places a claim can name (states, counties, regions)",
+        description="List the places `parole check` understands: the nation, states, counties "
+                    "(by name or FIPS), USCIS offices and the named regions of regions.yml.")
+    r.set_defaults(func=_cmd_regions)
+    q = subparsers.add_parser(
+        "periods", help="list the period labels and the periods the ingested data cover",
+        description="Explain the period labels a claim can use and list, per source, "
+                    "category and measure, the periods present in the ingested data.")
+    q.add_argument("source", nargs="?", default=None, help="only this source id")
+    q.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="data folder holding processed/ (default: ./data of the project)")
+    q.set_defaults(func=_cmd_periods)
 
     group = subparsers.add_parser("claims", help="work with claims files (extract)",
                                   description="Tools for claims files.")

@@ -727,3 +727,26 @@ def to_yaml(loaded, inferred: dict[str, dict[str, str]]) -> str:
         if words.get("notes"):
             lines.append(f"    # notes: {words['notes']}")
     return "\n".join(lines) + "\n"
+
+
+CLAIMS_SUFFIXES = (".yml", ".yaml", ".json")
+
+
+def load_input(path):
+    """A claims file (``.yml``, or the ``.json`` of ``parole check --json``) or an article (any
+    other UTF-8 text): the loaded claims and, for an article, the words behind each key."""
+    from pathlib import Path
+
+    from ..errors import ParoleError
+    from .model import load
+
+    path = Path(path)
+    if path.suffix.lower() in CLAIMS_SUFFIXES:
+        return load(path), {}
+    if not path.is_file():
+        raise ParoleError(f"{path}: no such article or claims file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParoleError(f"{path}: not UTF-8 text") from None
+    return claims_from_text(text, article=path.name)
