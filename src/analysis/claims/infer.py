@@ -737,16 +737,10 @@ def load_input(path):
     other UTF-8 text): the loaded claims and, for an article, the words behind each key."""
     from pathlib import Path
 
-    from ..errors import ParoleError
+    from .extract import read_article
     from .model import load
 
     path = Path(path)
     if path.suffix.lower() in CLAIMS_SUFFIXES:
         return load(path), {}
-    if not path.is_file():
-        raise ParoleError(f"{path}: no such article or claims file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ParoleError(f"{path}: not UTF-8 text") from None
-    return claims_from_text(text, article=path.name)
+    return claims_from_text(read_article(path), article=path.name)
