@@ -200,3 +200,21 @@ def test_regions_and_periods_commands(ingested, capsys):
     out = run(["periods", "hhs-orr-uc", "--data-dir", str(ingested)], capsys).out
     assert "uc-released-to-sponsors" in out and "FY2015" in out
     assert "humanitarian-parole" not in out
+
+
+def test_more_phrasing_checked_against_the_bundled_data(ingested):
+    # Texas 9,900 and California 8,447 in FY2019: together 18,347, ratio 1.17 (1.2 rounded);
+    # humanitarian parole approvals FY2023 Q2 1,105 -> Q3 1,266: +14.6%
+    text = ("Texas and California together received more than 18,000 unaccompanied children "
+            "in fiscal 2019.\n"
+            "Texas received 1.2 times as many unaccompanied children as California in fiscal "
+            "2019.\n"
+            "Humanitarian parole approvals rose by about 15% from the second to the third "
+            "quarter of fiscal 2023.\n")
+    loaded, inferred = claims_from_text(text, article="t.txt")
+    verdicts = checker.check(loaded, data_dir=ingested, inferred=inferred)
+    assert [v.verdict for v in verdicts] == ["supported"] * 3
+    assert verdicts[0].claim["geo"] == "TX+CA" and verdicts[0].computed == 18347
+    assert verdicts[1].claim["compare_geo"] == "CA"
+    assert verdicts[2].claim["period_from"] == "FY2023-Q2"
+    assert verdicts[2].claim["period"] == "FY2023-Q3"

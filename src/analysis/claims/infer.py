@@ -211,9 +211,23 @@ class PeriodHit:
     words: str
 
 
+QUARTER_PAIR = re.compile(
+    r"\b(?:from\s+|between\s+)?the\s+(?P<q1>first|second|third|fourth)(?:\s+quarter)?\s+"
+    r"(?:to|and)\s+the\s+(?P<q2>first|second|third|fourth)\s+(?:fiscal\s+)?quarters?\s+of\s+"
+    rf"(?:the\s+)?{_FY}", re.I)
+
+
 def find_periods(sentence: str) -> list[PeriodHit]:
     taken: list[tuple[int, int]] = []
     hits: list[PeriodHit] = []
+    for m in QUARTER_PAIR.finditer(sentence):  # "from the second to the third quarter of FY23"
+        fy = _fy(m["fy"])
+        cut = m.start("q2")
+        hits.append(PeriodHit(f"FY{fy}-Q{ORDINALS[m['q1'].lower()]}", "fy-quarter",
+                              (m.start(), cut), m.group(0)))
+        hits.append(PeriodHit(f"FY{fy}-Q{ORDINALS[m['q2'].lower()]}", "fy-quarter",
+                              (cut, m.end()), m.group(0)))
+        taken.append(_span(m))
     for kind, pattern in PERIODS:
         for m in pattern.finditer(sentence):
             if any(_distance(_span(m), t) == 0 for t in taken):
@@ -371,8 +385,16 @@ def _measure(d: Draft, sentence: str, at: tuple[int, int]) -> None:
     d.need("measure", ["received", "approved", "denied", "pending"], "no measure words found")
 
 
+TOGETHER = re.compile(r"\b(?:together|combined|between\s+them|in\s+all)\b", re.I)
+
+
 def _places(d: Draft, places: list[PlaceHit], metric: str) -> None:
     sub = [p for p in places if p.level != "nation"]
+    if metric != "comparison" and len(sub) >= 2 and TOGETHER.search(d.sentence) and \
+            len({p.level for p in sub}) == 1 and sub[0].level in ("state", "county"):
+        d.set("geo", "+".join(p.code for p in sub),
+              " + ".join(p.words for p in sub) + f" ({TOGETHER.search(d.sentence).group(0)})")
+        return
     if metric == "comparison" and len(sub) >= 2:
         d.set("geo", sub[0].code, sub[0].words)
         d.set("compare_geo", sub[1].code, sub[1].words)
@@ -470,6 +492,9 @@ def infer_sentence(sentence: str) -> list[Draft]:
         return any(h.span[0] <= pos < h.span[1] for h in period_hits)
 
     numbers = [f for f in numbers if not in_period(f) and f.kind != "age"]
+    times = TIMES.search(sentence)
+    if times:
+        return [_comparison(sentence, times, places, period_hits)]
     if fraction:  # "nine in ten": the words of a fraction are not counts
         numbers = [f for f in numbers
                    if not fraction[2][0] <= _number_span(sentence, f)[0] < fraction[2][1]]
@@ -582,6 +607,41 @@ def infer_sentence(sentence: str) -> list[Draft]:
         d.need("value")
         drafts.append(d)
     return drafts
+
+
+TIMES = re.compile(r"\b(?P<n>\d+(?:\.\d+)?|twice|three|four|five|ten)\s+(?:times\s+)?"
+                   r"(?:as\s+(?:many|much|large|high)|more\s+than|the\s+(?:number|level))\b",
+                   re.I)
+_TIMES_WORDS = {"twice": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0}
+
+
+def _comparison(sentence: str, m: re.Match[str], places: list[PlaceHit],
+                period_hits: list[PeriodHit]) -> Draft:
+    """"Texas received 1.2 times as many ... as California": the ratio of two figures."""
+    d = Draft(sentence)
+    _category(d, sentence)
+    word = m["n"].lower()
+    value = _TIMES_WORDS.get(word) or float(word)
+    d.set("metric", "comparison", m.group(0))
+    d.set("value", value, m.group(0))
+    comp = _comparator(sentence, _span(m))
+    d.set("comparator", comp[0] if comp else "about", comp[1] if comp else "default: about")
+    if d.values["comparator"] == "about" and word in _TIMES_WORDS:
+        d.set("tolerance", MULTIPLE_TOLERANCE, f"'{m.group(0)}' is a round multiple")
+    elif d.values["comparator"] == "about" and "." in word:
+        half = 0.5 * 10 ** -len(word.split(".")[1])
+        if half > 0.02 * value:
+            d.set("tolerance", half, f"'{word}' is stated to {len(word.split('.')[1])} "
+                                     f"decimal(s): read as within {half:g}")
+    _measure(d, sentence, _span(m))
+    _places(d, places, "comparison")
+    if "compare_geo" not in d.values:
+        _assign_periods(d, period_hits, _span(m), "comparison", sentence)
+        if "compare_period" not in d.values:
+            d.need("compare_geo", [], "a comparison needs a second place or period")
+    else:
+        _assign_periods(d, period_hits, _span(m), "count", sentence)
+    return d
 
 
 def _number_span(sentence: str, number: Found) -> tuple[int, int]:

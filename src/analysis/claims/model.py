@@ -134,11 +134,21 @@ _NATION = {"us", "usa", "united states", "nation", "national", "united states of
 
 
 def resolve_place(text: str) -> Place:
-    """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code or a region name.
+    """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code, a region name, or
+    places of one level joined by ``+`` (``TX+CA``: the two states together).
 
     Raises :class:`analysis.geo.GeographyError` (an ambiguous region lists its candidates).
     """
     value = str(text).strip()
+    if "+" in value:
+        parts = [resolve_place(p) for p in value.split("+") if p.strip()]
+        levels = {p.level for p in parts}
+        if len(parts) < 2 or len(levels) != 1 or "nation" in levels:
+            raise geo.GeographyError(f"{value!r}: join two or more places of one level with "
+                                     "'+' (states, or counties), e.g. TX+CA")
+        members = tuple(dict.fromkeys(m for p in parts for m in p.members))
+        return Place("group", "+".join(p.code for p in parts),
+                     " and ".join(p.name for p in parts), levels.pop(), members)
     if value.lower() in _NATION:
         return Place("nation", "US", "United States", "nation", ("US",))
     if re.fullmatch(r"\d{5}", value):
