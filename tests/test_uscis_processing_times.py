@@ -107,7 +107,7 @@ def test_bad_capture_lines(tmp_path, line, message):
 def test_page_json_bad_shapes(tmp_path):
     path = tmp_path / "page.json"
     path.write_text('{"data": {"something": 1}}')
-    with pytest.raises(InputError, match="not the processing-times page JSON"):
+    with pytest.raises(InputError, match="not processing times: another endpoint.*something"):
         load(path)
     data = json.loads(PAGE.read_text())
     data["data"]["processing_time"]["subtypes"][0]["range"][1]["unit"] = "Fortnights"
