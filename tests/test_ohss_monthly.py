@@ -113,7 +113,8 @@ def test_rounded_status_from_the_sheet_notes(result, tmp_path):
 def test_fiscal_year_and_year_to_date_totals(result):
     counts = result.tables["counts"]
     fy = row(counts, category="chnv-parole", period="FY2023")
-    assert (fy["value"], fy["source_locator"]) == (1260, "sheet CHNV Paroles, row 4, column C (Total)")
+    assert (fy["value"], fy["source_locator"]) == (
+        1260, "sheet CHNV Paroles, row 4, column C (Total)")
     ytd = row(counts, category="chnv-parole", period="FY2024-YTD-2023-11")
     assert ytd["value"] == 420 and "published as '2024 YTD'" in ytd["note"]
     assert str(ytd["period_end"].date()) == "2023-11-30"
