@@ -36,7 +36,7 @@ PROJECT = "parole-stats"
 #: Verdict and figure marks: plain text symbols (check mark U+2713, ballot x U+2717) with no
 #: emoji presentation, so a plain browser shows them with its ordinary text fonts.
 MARKS = {"supported": "\u2713", "not-supported": "\u2717", "not-checkable": "?",
-         "flagged": "!", "part-year": "*"}
+         "needs-input": "?", "flagged": "!", "part-year": "*"}
 
 #: Words of a note that mean the figure covers only part of its period.
 _PART_YEAR = re.compile(r"\b(partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
