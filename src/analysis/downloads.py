@@ -91,13 +91,16 @@ def csv_frame(shown: pd.DataFrame, rows: pd.DataFrame | None = None,
     return out.drop(columns=drop)
 
 
-def evidence_frame(verdict) -> pd.DataFrame | None:
-    """The figures a claim's verdict used (:class:`analysis.claims.checker.Evidence`), one
-    row each, with their provenance; None when it used none."""
-    if not getattr(verdict, "evidence", None):
-        return None
-    return csv_frame(pd.DataFrame([{"claim": verdict.id, **e.model_dump()}
-                                   for e in verdict.evidence]))
+def evidence_frame(verdict) -> pd.DataFrame:
+    """What a claim's chart shows (the claimed value, the data's value and interval, the
+    verdict) beside each figure the check used (:class:`analysis.claims.checker.Evidence`),
+    one row per figure, with its provenance (one row with empty provenance when none)."""
+    shown = {"claim": verdict.id, "verdict": verdict.verdict, "claimed": verdict.claimed,
+             "data_value": verdict.computed, "lower": verdict.lower, "upper": verdict.upper}
+    evidence = [{**shown, **{f"evidence_{k}" if k in ("value", "period", "geo", "note")
+                             else k: v for k, v in e.model_dump().items()}}
+                for e in (getattr(verdict, "evidence", None) or [])]
+    return csv_frame(pd.DataFrame(evidence or [shown]))
 
 
 def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
