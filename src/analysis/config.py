@@ -83,3 +83,12 @@ def allowed_input(path: Path | str, what: str, *, base: Path | None = None) -> P
     if not resolved.is_file():
         raise ParoleError(f"{path}: no such {what}")
     return resolved
+
+
+#: The organisation named as author of published fact-checks (ClaimReview markup).
+DEFAULT_REVIEW_AUTHOR = "parole-stats"
+
+
+def review_author() -> str:
+    """Author of ClaimReview markup: ``PAROLE_STATS_REVIEW_AUTHOR``, else the project's name."""
+    return os.environ.get("PAROLE_STATS_REVIEW_AUTHOR", "").strip() or DEFAULT_REVIEW_AUTHOR

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from . import __version__, config, manifest, schemas, sources, storage
 from .errors import ParoleError
-from .sources import reading
+from .sources import reading, revisions
 
 TABLES = ("counts", "processing_times", "cases", "published_figures")
 REPORT_NAME = "ingest_report.json"
@@ -80,12 +80,16 @@ def _run(data_dir: Path, *, progress: bool, allow_empty: bool) -> dict[str, Any]
                 "rejected": [r.as_dict() for r in result.rejected],
                 "reconciliation": [r.as_dict() for r in result.reconciliation],
                 "notes": notes,
+                "release": revisions.release_of(result, entry.retrieved),
                 **({"possibly_truncated": truncated} if truncated else {}),
             })
     tables = {}
     for table in TABLES:
         frames = [f for f in parts[table] if not f.empty]
         combined = pd.concat(frames, ignore_index=True) if frames else schemas.empty(table)
+        if table == "counts":  # one figure per series and period: the latest release's
+            combined, revised = revisions.keep_latest(
+                combined, {f["path"]: f["release"] for f in files})
         tables[table] = schemas.validate(table, combined, origin=f"combined {table} table")
     if not allow_empty:
         _refuse_emptying(data_dir, tables)
@@ -105,6 +109,7 @@ def _run(data_dir: Path, *, progress: bool, allow_empty: bool) -> dict[str, Any]
         "possibly_truncated": [{"path": f["path"], "reason": f["possibly_truncated"]}
                                for f in files if "possibly_truncated" in f],
         "rows_rejected": sum(len(f["rejected"]) for f in files),
+        "revisions": [r.as_dict() for r in revised],
         "cleaned_leftovers": cleaned,
     }
     _write_generation(data_dir, tables, report)
