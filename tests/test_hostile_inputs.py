@@ -287,7 +287,9 @@ def test_hostile_claims_file_renders_no_active_markup(tmp_path, ingested):
     parser.feed(page)
     assert parser.found == [], page
     links = re.findall(r'<a [^>]*href="([^"]*)"', page)
-    assert all(h.startswith("#") for h in links), links  # only nbconvert's heading anchors
+    # nbconvert's heading anchors and the publishers' http(s) addresses, written out whole
+    assert all(h.startswith(("#", "https://", "http://")) for h in links), links
+    assert not any("%5C" in h or "javascript" in h.lower() for h in links), links
     # the hostile text is shown, as text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "[link](javascript:alert(3))" in re.sub(r"<[^>]+>", "", page).replace("\\", "")
@@ -317,7 +319,7 @@ def test_hostile_claims_file_rendered_to_html_has_no_active_markup(tmp_path, ing
 
 
 def test_markup_helpers():
-    from analysis.markup import md_code, md_link, safe_url
+    from analysis.markup import md_code, md_link, md_text, safe_url
 
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,x") is None
@@ -325,6 +327,9 @@ def test_markup_helpers():
     assert md_link("x", "javascript:alert(1)") .startswith("x (javascript:alert")
     assert md_link("x", "https://a.gov/y") == "[x](<https://a.gov/y>)"
     assert md_code("a`b") == "``a`b``" and md_code("`") == "`` ` ``"
+    assert md_text("see https://a.gov/x_y.csv.") == "see <https://a.gov/x_y.csv>."
+    assert md_text("<https://a.gov/x>") == "&lt;<https://a.gov/x>&gt;"
+    assert md_text("javascript:alert(1)") == "javascript:alert\\(1\\)"
 
 
 # --------------------------------------------------------------------------- one-line errors

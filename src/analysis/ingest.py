@@ -56,6 +56,22 @@ def _run(data_dir: Path, *, progress: bool, allow_empty: bool) -> dict[str, Any]
                           "files with `parole add`)")
     cleaned = storage.clean(data_dir)
     entries = manifest.verify(data_dir)
+    incoming = storage.new_generation(data_dir)  # adapters writing in chunks write here too
+    try:
+        return _build(data_dir, entries, incoming, cleaned, progress=progress,
+                      allow_empty=allow_empty)
+    except BaseException as exc:
+        shutil.rmtree(incoming, ignore_errors=True)  # the previous generation stays current
+        if isinstance(exc, OSError) and not isinstance(exc, ParoleError):
+            raise storage.WriteError(f"{incoming.parent}: cannot write the new tables "
+                                     f"({exc.strerror or exc}); readers still see the "
+                                     "previous ones") from exc
+        raise
+
+
+def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleaned: list[str],
+           *, progress: bool, allow_empty: bool) -> dict[str, Any]:
+    storage.fault_point("generation:created")
     twins = manifest.duplicates(entries)
     skipped = {later.path for later, _ in twins}
     raw = config.raw_dir(data_dir)
@@ -112,7 +128,7 @@ def _run(data_dir: Path, *, progress: bool, allow_empty: bool) -> dict[str, Any]
         "revisions": [r.as_dict() for r in revised],
         "cleaned_leftovers": cleaned,
     }
-    _write_generation(data_dir, tables, report)
+    _write_generation(data_dir, incoming, tables, report)
     return report
 
 
@@ -143,27 +159,20 @@ def previous_rows(data_dir: Path) -> dict[str, int]:
     return rows
 
 
-def _write_generation(data_dir: Path, tables: dict[str, pd.DataFrame],
+def _write_generation(data_dir: Path, incoming: Path, tables: dict[str, pd.DataFrame],
                       report: dict[str, Any]) -> Path:
-    incoming = storage.new_generation(data_dir)
-    try:
-        storage.fault_point("generation:created")
-        for table, frame in tables.items():
-            storage.write_parquet(frame, incoming / f"{table}.parquet")
-            storage.fault_point(f"generation:{table}")
-        storage.write_json(report, incoming / REPORT_NAME)
-        storage.fault_point("generation:report")
-        final = storage.publish(data_dir, incoming,
-                                [f"{t}.parquet" for t in TABLES] + [REPORT_NAME])
-    except OSError as exc:
-        shutil.rmtree(incoming, ignore_errors=True)  # the previous generation stays current
-        if isinstance(exc, ParoleError):
-            raise
-        raise storage.WriteError(f"{incoming.parent}: cannot write the new tables "
-                                 f"({exc.strerror or exc}); readers still see the previous "
-                                 "ones") from exc
-    storage.fault_point("published")
-    storage.clean(data_dir)
+    for table, frame in tables.items():
+        storage.write_parquet(frame, incoming / f"{table}.parquet")
+        storage.fault_point(f"generation:{table}")
+    storage.write_json(report, incoming / REPORT_NAME)
+    storage.fault_point("generation:report")
+    names = sorted({*(f"{t}.parquet" for t in TABLES), REPORT_NAME,
+                    *(p.name for p in incoming.iterdir() if not p.name.startswith("."))})
+    final = storage.publish(data_dir, incoming, names)
+    try:  # the new generation is current; tidying up is best effort from here on
+        storage.clean(data_dir)
+    except OSError:
+        pass
     return final
 
 

@@ -16,11 +16,25 @@ from urllib.parse import urlsplit
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$^])")
 
 
+_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
+
+
+def _escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+
+
 def md_text(value: object) -> str:
-    """``value`` as plain text inside Markdown: one line, no emphasis, no link, no HTML."""
+    """``value`` as plain text inside Markdown: one line, no emphasis, no HTML; the only links
+    are http(s) addresses written out in it (as autolinks, so ``_`` in them stays intact)."""
     text = " ".join(str(value).split())
-    text = html.escape(text, quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)]")
+        out.append(_escape(text[last:match.start()]))
+        out.append(f"<{url}>" if safe_url(url) else _escape(url))
+        last = match.start() + len(url)
+    out.append(_escape(text[last:]))
+    return "".join(out)
 
 
 def md_code(value: object) -> str:

@@ -259,6 +259,7 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
         os.symlink(Path(GENERATIONS) / final.name, pointer)
         os.replace(pointer, processed / CURRENT)  # the one step that switches generations
         _fsync_dir(processed)
+        fault_point("published")
     except OSError as exc:
         raise WriteError(f"{processed}: cannot switch to the new tables "
                          f"({exc.strerror or exc}); readers still see the previous ones") \
