@@ -264,6 +264,7 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
         raise WriteError(f"{processed}: cannot switch to the new tables "
                          f"({exc.strerror or exc}); readers still see the previous ones") \
             from exc
+    fault_point("published")
     return final
 
 
