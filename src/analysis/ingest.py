@@ -82,6 +82,13 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
         for entry in tqdm([e for e in entries if e.path not in skipped], desc="ingest",
                           unit="file", disable=not progress):
             path = raw / entry.path
+            chunked = _chunked_writer(entry.source, path)
+            if chunked is not None:  # a large case file, streamed into the new generation
+                files.append({"path": entry.path, "source": entry.source,
+                              "sha256": entry.sha256,
+                              **chunked(path, incoming / "cases", source_file=entry.path,
+                                        citation=entry.citation, progress=progress)})
+                continue
             result = sources.load(path, entry.source, source_file=entry.path,
                                   citation=entry.citation)
             for table, frame in result.tables.items():
@@ -105,7 +112,7 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
         combined = pd.concat(frames, ignore_index=True) if frames else schemas.empty(table)
         if table == "counts":  # one figure per series and period: the latest release's
             combined, revised = revisions.keep_latest(
-                combined, {f["path"]: f["release"] for f in files})
+                combined, {f["path"]: f.get("release") for f in files})
         tables[table] = schemas.validate(table, combined, origin=f"combined {table} table")
     if not allow_empty:
         _refuse_emptying(data_dir, tables)
@@ -120,16 +127,32 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
                         "sha256": later.sha256} for later, first in twins],
         "unregistered_files": manifest.unregistered(data_dir),
         "reconciliation_differences": [
-            {"path": f["path"], **check} for f in files for check in f["reconciliation"]
+            {"path": f["path"], **check} for f in files for check in f.get("reconciliation", [])
             if not check["matches"]],
         "possibly_truncated": [{"path": f["path"], "reason": f["possibly_truncated"]}
                                for f in files if "possibly_truncated" in f],
-        "rows_rejected": sum(len(f["rejected"]) for f in files),
+        "rows_rejected": sum(f.get("rejected_total", len(f["rejected"])) for f in files),
         "revisions": [r.as_dict() for r in revised],
         "cleaned_leftovers": cleaned,
     }
     _write_generation(data_dir, incoming, tables, report)
     return report
+
+
+def _chunked_writer(source: str, path: Path):
+    """The adapter's chunked writer when it ingests ``path`` in chunks (a large case-records
+    CSV), else None. It writes into the generation being built, so a large file obeys the same
+    transaction as every other table."""
+    module = sources.adapter(source)
+    is_large = getattr(module, "is_large", None)
+    writer = getattr(module, "ingest_large", None)
+    if is_large is None or writer is None or not is_large(path):
+        return None
+    size = path.stat().st_size
+    if size > reading.LIMITS.max_stream_bytes:
+        raise reading._limit(path, "file size", f"{size:,} bytes", "max_stream_bytes",
+                             f"{reading.LIMITS.max_stream_bytes:,}")
+    return writer
 
 
 def _refuse_emptying(data_dir: Path, tables: dict[str, pd.DataFrame]) -> None:

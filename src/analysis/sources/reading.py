@@ -42,6 +42,7 @@ class Limits:
     """
 
     max_bytes: int = 100 * 1024 * 1024  # file size on disk
+    max_stream_bytes: int = 20 * 1024 ** 3  # a file read in chunks (large case records)
     max_uncompressed_bytes: int = 400 * 1024 * 1024  # all parts of a workbook, unzipped
     max_compression_ratio: int = 200  # one part's unzipped size over its zipped size
     max_parts: int = 2_000  # members of a workbook's zip
