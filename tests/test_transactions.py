@@ -305,3 +305,21 @@ def test_readers_pin_one_generation(data):
     old_rows = json.loads((generation / ingest.REPORT_NAME).read_text())
     assert len(pinned) == old_rows["tables"]["processing_times"]["rows"]
     assert config.processed_dir(data).joinpath("current").resolve() != generation.resolve()
+
+
+def test_a_folder_of_the_old_layout_is_replaced(tmp_path):
+    """Tables written by an older version lie directly in processed/ (files, and a folder of
+    partitions): the first generation replaces them with links, and the old folder goes."""
+    data = copy_bundled_raw(tmp_path)
+    processed = data / "processed"
+    (processed / "cases").mkdir(parents=True)
+    (processed / "cases" / "part-0.parquet").write_bytes(b"old")
+    (processed / "counts.parquet").write_bytes(b"old")
+    (processed / "README.md").write_text("kept")
+    ingest.run(data, progress=False, allow_empty=True)
+    assert (processed / "counts.parquet").is_symlink()
+    assert len(pd.read_parquet(processed / "counts.parquet")) > 0
+    assert not (processed / "cases").exists()  # stale partitions never read again
+    assert (processed / "README.md").read_text() == "kept"
+    ingest.run(data, progress=False)
+    assert not [p for p in (processed / storage.GENERATIONS).iterdir() if p.name.startswith(".")]

@@ -254,6 +254,7 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
         fault_point("publish:links")
         for name in names:
             _stable_link(processed, name)
+        _retire_old_layout(processed, names)
         fault_point("publish:switch")
         pointer = processed / f".{CURRENT}.{secrets.token_hex(4)}.tmp"
         os.symlink(Path(GENERATIONS) / final.name, pointer)
@@ -268,11 +269,24 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
     return final
 
 
+def _retire_old_layout(processed: Path, names: list[str]) -> None:
+    """Move tables an older version wrote directly into ``processed/`` (real files and
+    folders, not links) out of readers' way; :func:`clean` deletes them later."""
+    keep = {CURRENT, GENERATIONS, "README.md", *names}
+    for path in processed.iterdir():
+        if path.name in keep or path.name.startswith(".") or path.is_symlink():
+            continue
+        if path.suffix in (".parquet", ".json") or path.is_dir():
+            os.rename(path, processed / GENERATIONS / f".old-{path.name}-{secrets.token_hex(3)}")
+
+
 def _stable_link(processed: Path, name: str) -> None:
     target = Path(CURRENT) / name
     path = processed / name
     if path.is_symlink() and Path(os.readlink(path)) == target:
         return
+    if path.is_dir() and not path.is_symlink():  # a folder written by an older version
+        os.rename(path, processed / GENERATIONS / f".old-{name}-{secrets.token_hex(3)}")
     tmp = processed / f".{name}.{secrets.token_hex(4)}.tmp"
     os.symlink(target, tmp)
     os.replace(tmp, path)  # a file left by an older version is replaced in one step
