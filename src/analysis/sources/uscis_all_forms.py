@@ -316,8 +316,10 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     grid = read_grid(path)
     header = _header_row(grid)
     if header is not None and is_monthly(grid, header):
-        from . import uscis_monthly
+        from . import SOURCES, uscis_monthly
 
+        if citation == SOURCES[SOURCE].citation:  # the default: cite the monthly report instead
+            citation = SOURCES[uscis_monthly.SOURCE].citation
         return uscis_monthly.parse_grid(grid, source_file=source_file, citation=citation)
     layout = find_layout(grid)
     result = AdapterResult()
@@ -617,8 +619,8 @@ def reconcile_ytd(counts: pd.DataFrame, measures: Iterable[str] = YTD_MEASURES
         checks.append(Reconciliation(
             check=check, period=row.period,
             parts_sum=round(float(sum(p.value for p in parts)), 6),
-            published_total=round(float(row.value), 6), locator=f"{row.source_file}: {row.source_locator}",
-            parts=len(parts)))
+            published_total=round(float(row.value), 6),
+            locator=f"{row.source_file}: {row.source_locator}", parts=len(parts)))
     return checks
 
 

@@ -211,7 +211,7 @@ def _period(grid: Grid, header: int, source_file: str, result: AdapterResult) ->
     name = Path(source_file).name
     claimed = _name_month(name) or _name_month(grid.path.name)
     found: periods.Period | None = None
-    for r, m in grid.find(_MONTH_LINE, rows=range(header)):
+    for _r, m in grid.find(_MONTH_LINE, rows=range(header)):
         month = uf.month_number(m["m"])
         assert month is not None
         found = periods.month(int(m["y"]), month)
