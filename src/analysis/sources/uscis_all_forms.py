@@ -128,7 +128,7 @@ _FOOTNOTE = re.compile(r"^\d{1,2}\)?\s*[A-Za-z]")
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _END_MARKERS = re.compile(r"^(table key|note|notes|footnote|footnotes|source|sources|reference|"
                           r"references|key)\b", re.IGNORECASE)
-_TOTAL = re.compile(r"^total\b", re.IGNORECASE)
+_TOTAL = re.compile(r"^total(?=$|[\s\d:-])", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[\d,.\s]+$")
 
 
