@@ -690,7 +690,7 @@ def test_monthly_file_is_handed_to_the_monthly_adapter():
 # --- acceptance on the real published files (../shared/data/real) ------------------------------
 
 
-def _expected(shared_data: Path, prefix: str) -> dict:
+def _expected_real(shared_data: Path, prefix: str) -> dict:
     import json
 
     spec = json.loads((shared_data / "real" / "expected.json").read_text(encoding="utf-8"))
@@ -698,7 +698,7 @@ def _expected(shared_data: Path, prefix: str) -> dict:
 
 
 def test_real_files_give_the_hand_read_figures(shared_data):
-    expected = _expected(shared_data, "uscis-all-forms/")
+    expected = _expected_real(shared_data, "uscis-all-forms/")
     assert len(expected) == 6
     for rel, spec in expected.items():
         counts = sources.load(shared_data / "real" / rel, spec["source"]).tables["counts"]
