@@ -2,6 +2,7 @@
 
 Use :func:`read` for one file's table as a DataFrame, :func:`load` for everything an adapter
 found (all tables, rejected rows, reconciliation checks). ``SOURCES`` lists every source id.
+:func:`detect` tells a file's source from its content.
 """
 
 from __future__ import annotations
@@ -111,3 +112,9 @@ def read(path: Path | str, source: str, table: str | None = None) -> pd.DataFram
         raise ParoleError(f"{path}: source {source!r} gives no {table!r} table "
                           f"(it gives {', '.join(result.tables) or 'none'})")
     return result.tables[table]
+
+
+
+# The function, not the module of the same name: importing the submodule here, once, binds
+# ``analysis.sources.detect`` to the function for good.
+from .detect import detect  # noqa: E402

@@ -74,10 +74,17 @@ def _read_rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, dict[str, s
     return header, rows
 
 
-def layout_of(path: Path, header: tuple[str, ...]) -> str:
+def match_layout(header: tuple[str, ...]) -> str | None:
+    """The compiled layout whose columns are exactly ``header``, or None."""
     for name, columns in LAYOUTS.items():
-        if header == columns:
+        if tuple(header) == columns:
             return name
+    return None
+
+
+def layout_of(path: Path, header: tuple[str, ...]) -> str:
+    if name := match_layout(header):
+        return name
     best = max(LAYOUTS, key=lambda n: len(set(LAYOUTS[n]) & set(header)))
     missing = [c for c in LAYOUTS[best] if c not in header]
     extra = [c for c in header if c not in LAYOUTS[best]]
