@@ -47,7 +47,13 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 def _cmd_add(args: argparse.Namespace) -> int:
     from . import manifest
 
-    entry, changed = manifest.add(args.file, args.source, data_dir=args.data_dir,
+    source = args.source
+    if source is None:  # no --source: judge the file by its content
+        from .sources import detect
+
+        source = detect(args.file)
+        print(f"detected source {source} from the file's content (override with --source)")
+    entry, changed = manifest.add(args.file, source, data_dir=args.data_dir,
                                   url=args.url or "", citation=args.citation or "",
                                   retrieved=args.retrieved, name=args.name)
     verb = "added" if changed else "already registered, unchanged:"
@@ -120,8 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "data/raw/manifest.csv with its checksum and citation. "
                                    "Refuses to overwrite a different file of the same name.")
     p.add_argument("file", type=Path, metavar="FILE", help="the file as downloaded")
-    p.add_argument("--source", required=True, metavar="ID",
-                   help="source id (see `parole sources`)")
+    p.add_argument("--source", metavar="ID",
+                   help="source id (see `parole sources`); default: detected from the file's "
+                        "content (see `parole inspect`)")
     p.add_argument("--url", help="address the file was downloaded from")
     p.add_argument("--citation", help="citation for the file (default: the source's own)")
     p.add_argument("--retrieved", metavar="YYYY-MM-DD", help="retrieval date (default: today)")
@@ -161,12 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_option(p)
     p.set_defaults(func=_cmd_report)
 
-    from . import chart_cli, fetch
+    from . import chart_cli, codebook, fetch, freshness, inspection
     from .claims.cli import register_cli as register_claims_cli
 
     fetch.register_cli(sub)
     chart_cli.register_cli(sub)
     register_claims_cli(sub)  # `parole check` and `parole claims extract`
+    inspection.register_cli(sub)  # `parole inspect`
+    codebook.register_cli(sub)  # `parole codebook`
+    freshness.register_cli(sub)  # `parole freshness`
     return parser
 
 
