@@ -117,4 +117,4 @@ def read(path: Path | str, source: str, table: str | None = None) -> pd.DataFram
 
 # The function, not the module of the same name: importing the submodule here, once, binds
 # ``analysis.sources.detect`` to the function for good.
-from .detect import detect  # noqa: E402
+from .detect import detect as detect  # noqa: E402
