@@ -61,6 +61,7 @@ OUTCOMES = tuple(OUTCOME_MEANINGS)
 SOURCE_IDS = ("a source id (slug; `parole sources` lists them): `published`, `uscis-all-forms`, "
               "`uscis-monthly`, `uscis-field-office`, `uscis-processing-times`, `hhs-orr-uc`, "
               "`ohss-monthly`, `chnv-crowdsourced`, `case-records`")
+SLUG_TEXT = "a slug: lower-case letters and digits joined by `-`"
 PERIODS = ("`FY2023` (fiscal year), `FY2023-Q2` (fiscal quarter), `FY2023-YTD-Q2` (fiscal year "
            "to date through Q2) or `2023-05` (calendar month)")
 
@@ -138,9 +139,9 @@ COUNTS = pa.DataFrameSchema(
         "category": _slug("what is counted, as a stable slug across the publisher's renamings "
                           "(`humanitarian-parole`, `parole-in-place`, `advance-parole`, "
                           "`initial-parole-outside-us`, `uc-released-to-sponsors`, "
-                          "`chnv-parole`, `chnv-parole-cuba`, ...)", allowed="slug"),
+                          "`chnv-parole`, `chnv-parole-cuba`, ...)", allowed=SLUG_TEXT),
         "measure": _slug("what happened to what is counted: `received`, `approved`, `denied`, "
-                         "`completed`, `pending`, `released`, `paroled`, ...", allowed="slug"),
+                         "`completed`, `pending`, `released`, `paroled`, ...", allowed=SLUG_TEXT),
         **_geo(),
         "period": _col(str, "the period the number covers",
                        checks=pa.Check.str_matches(PERIOD_PATTERN), allowed=PERIODS),
@@ -193,7 +194,7 @@ PROCESSING_TIMES = pa.DataFrameSchema(
                            "(quarterly report), `p80` (80% of cases completed within), "
                            "`average` (monthly Report to Congress), the two published "
                            "percentiles of the 2018 ranges, `second-value` (undocumented), ...",
-                           allowed="slug"),
+                           allowed=SLUG_TEXT),
         "months": _col(float, "the time; empty when the publisher gave none (see status)",
                        nullable=True, checks=pa.Check.ge(0), unit="months",
                        allowed="0 or more"),
@@ -220,7 +221,7 @@ CASES = pa.DataFrameSchema(
     {
         "case_id": _text("the record's identifier (receipt number, case number)"),
         "source": _slug("source id (`case-records`, or `synthetic` for generated records)",
-                        allowed="slug"),
+                        allowed=SLUG_TEXT),
         "form": _col(str, "form number (`I-131`)", nullable=True),
         "category": _col(str, "program or category as recorded", nullable=True),
         "basis": _col(str, "parole basis as recorded (`medical`, `family-reunification`, ...)",
@@ -235,12 +236,12 @@ CASES = pa.DataFrameSchema(
                           checks=pa.Check.in_range(0, 120), unit="years",
                           allowed="0 to 120"),
         "state": _col(str, "state of residence, USPS code", nullable=True,
-                      checks=pa.Check.str_matches(r"^[A-Z]{2}$"), allowed="USPS code"),
+                      checks=pa.Check.str_matches(r"^[A-Z]{2}$")),
         "county_fips": _col(str, "county of residence, 5-digit FIPS code", nullable=True,
-                            checks=pa.Check.str_matches(r"^\d{5}$"), allowed="5 digits"),
+                            checks=pa.Check.str_matches(r"^\d{5}$")),
         "office": _col(str, "USCIS office that decided the case (code or name)", nullable=True),
         "synthetic": _col(bool, "true for generated records (tests and tutorials only, "
-                                "labelled SYNTHETIC wherever shown)", allowed="true, false"),
+                                "labelled SYNTHETIC wherever shown)"),
         **_provenance(locator_required=False),
     },
     checks=[
@@ -259,7 +260,7 @@ CASES = pa.DataFrameSchema(
 PUBLISHED_FIGURES = pa.DataFrameSchema(
     {
         "figure_id": _col(str, "stable identifier of the figure",
-                          checks=pa.Check.str_matches(SLUG), unique=True, allowed="slug"),
+                          checks=pa.Check.str_matches(SLUG), unique=True, allowed=SLUG_TEXT),
         "measure": _text("what the figure measures (`adjudicated`, `granted_share`, ...)"),
         "value": _col(float, "the figure as published", unit="given in the unit column"),
         "unit": _text("the figure's unit (`requests`, `share of adjudicated`, `years`, ...)"),
