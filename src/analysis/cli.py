@@ -36,11 +36,20 @@ def _data_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
-    from .sources import SOURCES
+    from .sources import SOURCES, check_source, describe
 
-    width = max(len(s) for s in SOURCES)
-    for source in SOURCES.values():
-        print(f"{source.id:<{width}}  {source.title}")
+    chosen = [check_source(args.id)] if args.id else list(SOURCES.values())
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(s) for s in chosen], indent=2, ensure_ascii=False))
+    elif args.brief:
+        width = max(len(s.id) for s in chosen)
+        for source in chosen:
+            print(f"{source.id:<{width}}  {source.title}")
+    else:
+        print("\n\n".join(describe(s) for s in chosen))
     return 0
 
 
@@ -118,7 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"parole-stats {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("sources", help="list the source ids adapters understand")
+    p = sub.add_parser("sources", help="list the sources: publisher, table, address, licence, "
+                                       "schedule and caveats",
+                       description="Print one record per source (from "
+                                   "src/analysis/sources/sources.yml): publisher, table title, "
+                                   "address, licence or public-domain status, publishing "
+                                   "schedule and known caveats.")
+    p.add_argument("id", nargs="?", help="only this source")
+    p.add_argument("--brief", action="store_true", help="one line per source: id and title")
+    p.add_argument("--json", action="store_true", help="the records as JSON")
     p.set_defaults(func=_cmd_sources)
 
     p = sub.add_parser("add", help="copy a raw file into data/raw/<source>/ and register it",
