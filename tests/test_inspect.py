@@ -95,3 +95,13 @@ def test_inspect_unknown_source(tmp_path, capsys):
     path = _state_file(tmp_path)
     assert cli.main(["inspect", str(path), "--source", "publishd"]) == 2
     assert "did you mean published" in capsys.readouterr().err
+
+
+def test_inspect_help(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["inspect", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: parole inspect" in out and "--source" in out and "--json" in out
