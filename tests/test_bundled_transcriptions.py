@@ -54,7 +54,7 @@ def test_orr_fy2022_fy2025_match_the_workbook(shared_data, project_root):
 def test_ohss_chnv_match_the_workbook(shared_data, project_root):
     grid = read_workbook(_real(shared_data, OHSS), "^CHNV Paroles$")["CHNV Paroles"]
     rows = _rows(project_root, "ohss_chnv_paroles_monthly.csv")
-    assert len(rows) == 23 * 5
+    assert len(rows) == 24 * 5  # 22 months, the FY2023 Total row and the FY2024 YTD row
     for row in rows:
         cell = _cell(grid, row["source_locator"])
         expected = "X" if row["status"] == "not_applicable" else int(row["paroled"])
@@ -70,7 +70,8 @@ def test_orr_published_totals_and_part_year(project_root):
     # published TOTAL row, read by hand from sheet State row 56 (expected.json: FY2023, FY2024)
     assert us["value"].to_dict() == {"FY2022": 127447, "FY2023": 113495, "FY2024": 99381,
                                      "FY2025": 4152}
-    assert us.loc["FY2025", "note"].startswith("partial year")
+    assert us.loc["FY2025", "note"].startswith("partial year (the workbook was saved on "
+                                               "2024-12-29")
     assert not any(str(n).startswith("partial year") for n in
                    counts[counts["period"] != "FY2025"]["note"])
     ca = counts[(counts["geo_code"] == "CA") & (counts["period"] == "FY2024")]
@@ -91,5 +92,6 @@ def test_ohss_published_figures(project_root):
     assert counts.loc[("2024-07", "chnv-parole"), "value"] == 25280
     assert counts.loc[("2024-03", "chnv-parole-haiti"), "value"] == 2680
     assert counts.loc[("2023-01", "chnv-parole-cuba"), "value"] == 3960
+    assert counts.loc[("FY2024-YTD-2024-07", "chnv-parole"), "value"] == 275020
     assert counts.loc[("2022-12", "chnv-parole-haiti"), "status"] == "not_applicable"
     assert set(counts["status"]) == {"rounded", "not_applicable"}

@@ -40,7 +40,7 @@ def test_reconciliation_reports_fy2018_difference(ingested):
                    ("FY2024", 99362, 99381, -19)]
     assert {d["check"].split(" (")[0] for d in diffs} == {
         "states sum to published total", "countries sum to the Total column",
-        "months sum to the fiscal-year Total row"}
+        "months sum to the Total row"}
     counts = pd.read_parquet(ingested / "processed" / "counts.parquet")
     total = counts[(counts["geo_code"] == "US") & (counts["period"] == "FY2018")
                    & (counts["source"] == "hhs-orr-uc")]

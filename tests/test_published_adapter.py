@@ -91,7 +91,7 @@ def test_ohss_rows_keep_rounded_and_not_applicable(tmp_path):
     checks = {(c.period, c.check.split(" (")[0]): c.difference for c in result.reconciliation}
     assert checks[("2023-01", "countries sum to the Total column")] == -10
     assert checks[("2022-12", "countries sum to the Total column")] == 0
-    assert checks[("FY2023", "months sum to the fiscal-year Total row")] == -10
+    assert checks[("FY2023", "months sum to the Total row")] == -10
 
 
 def test_ohss_status_that_contradicts_the_cell_is_refused(tmp_path):

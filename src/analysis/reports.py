@@ -61,11 +61,11 @@ def _check_processing_times(p: dict[str, Any]) -> None:
 
 
 def _check_claim_check(p: dict[str, Any]) -> None:
-    from .claims import load
+    from .claims import load_input
     from .claims.report import resolve_claims_file
 
     try:
-        load(resolve_claims_file(p["claims_file"]))
+        load_input(resolve_claims_file(p["claims_file"]))
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
 

@@ -63,7 +63,8 @@ SOURCE_IDS = ("a source id (slug; `parole sources` lists them): `published`, `us
               "`ohss-monthly`, `chnv-crowdsourced`, `case-records`")
 SLUG_TEXT = "a slug: lower-case letters and digits joined by `-`"
 PERIODS = ("`FY2023` (fiscal year), `FY2023-Q2` (fiscal quarter), `FY2023-YTD-Q2` (fiscal year "
-           "to date through Q2) or `2023-05` (calendar month)")
+           "to date through Q2), `FY2024-YTD-2024-07` (fiscal year to date through a month that "
+           "ends no quarter) or `2023-05` (calendar month)")
 
 
 def _col(dtype, description: str, *, unit: str | None = None,

@@ -15,7 +15,7 @@ from ..provenance import source_line
 from .checker import Verdict, fmt
 
 BADGES = {"supported": "✅ Supported", "not-supported": "❌ Not supported",
-          "not-checkable": "⚪ Not checkable"}
+          "not-checkable": "⚪ Not checkable", "needs-input": "⚪ Needs input"}
 
 
 def resolve_claims_file(claims_file: str) -> Path:
@@ -35,9 +35,12 @@ def _md(text: object) -> str:
 
 def summary_markdown(verdicts: list[Verdict]) -> str:
     counts = {name: sum(v.verdict == name for v in verdicts) for name in BADGES}
-    return (f"**{len(verdicts)} claims:** {counts['supported']} supported, "
+    text = (f"**{len(verdicts)} claims:** {counts['supported']} supported, "
             f"{counts['not-supported']} not supported, {counts['not-checkable']} not "
-            "checkable with public data.")
+            "checkable with public data")
+    if counts["needs-input"]:
+        text += f", {counts['needs-input']} not yet stated completely (needs input)"
+    return text + "."
 
 
 def evidence_source(verdict: Verdict) -> str:
@@ -62,6 +65,10 @@ def card_markdown(verdict: Verdict) -> str:
         lines += [numbers, "", f"*Method:* {_md(v.method)}", ""]
     if v.missing:
         lines += [f"**Missing from public data:** {_md(v.missing)}", ""]
+    for key in v.needs:
+        considered = v.candidates.get(key)
+        lines.append(f"- **Give `{key}`**" + (f" (candidates: {_md(', '.join(considered))})"
+                                               if considered else ""))
     if v.nearest:
         lines.append("**Closest data that exist:**")
         for near in v.nearest:
@@ -111,3 +118,12 @@ def chart(verdict: Verdict):
     charts.finish(fig, ax, title=title, subtitle=subtitle, source=evidence_source(v))
     fig.subplots_adjust(top=0.62, bottom=0.36)
     return fig
+
+
+def claim_review_html(verdict: Verdict, claims) -> str:
+    """The verdict's schema.org ClaimReview as a JSON-LD script element ('' when the claim
+    still needs input)."""
+    from .claimreview import claim_review, script_tag
+
+    review = claim_review(verdict, article=claims.article, published=claims.published)
+    return script_tag(review) if review else ""

@@ -252,20 +252,23 @@ def _ohss_chnv(path: Path, rows, source_file: str) -> AdapterResult:
 
 
 def reconcile_ohss(frame: pd.DataFrame) -> list[Reconciliation]:
-    """Countries against the Total column per period, and months against each fiscal year's
-    Total row per category (OHSS rounds every cell, so small gaps are expected)."""
+    """Countries against the Total column per period, and the months of each fiscal year (or
+    year to date) against its Total row per category (OHSS rounds every cell, so small gaps are
+    expected)."""
     valued = frame[frame["value"].notna()]
     checks = reconcile_totals(valued, is_total=valued["category"].eq("chnv-parole"),
                               check="countries sum to the Total column (cells rounded to tens)")
-    months = valued[valued["period"].str.fullmatch(r"\d{4}-\d{2}")]
-    for (category, fy), total in valued[valued["period"].str.fullmatch(r"FY\d{4}")].groupby(
-            ["category", "fiscal_year"]):
-        parts = months[(months["category"] == category) & (months["fiscal_year"] == fy)]
+    is_month = valued["period"].str.fullmatch(r"\d{4}-\d{2}")
+    months, totals = valued[is_month], valued[~is_month]
+    for (category, period), total in totals.groupby(["category", "period"], sort=True):
+        start, end = total["period_start"].iloc[0], total["period_end"].iloc[0]
+        parts = months[(months["category"] == category) & (months["period_start"] >= start)
+                       & (months["period_end"] <= end)]
         if len(parts) == 0:
             continue
         checks.append(Reconciliation(
-            check=f"months sum to the fiscal-year Total row ({category}; cells rounded to tens)",
-            period=f"FY{fy}", parts_sum=float(parts["value"].sum()),
+            check=f"months sum to the Total row ({category}; cells rounded to tens)",
+            period=period, parts_sum=float(parts["value"].sum()),
             published_total=float(total["value"].iloc[0]), parts=len(parts),
             locator=total["source_locator"].iloc[0]))
     return checks
