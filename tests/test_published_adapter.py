@@ -70,18 +70,19 @@ def test_cited_state_rows_carry_the_publisher_address_and_place(tmp_path):
     assert row["note"] == "partial year"
 
 
-OHSS = "period,country,paroled,status,note,source_title,publisher,source_url,source_locator\n"
+OHSS = ("period,country,paroled,status,release,note,source_title,publisher,source_url,"
+        "source_locator\n")
 
 
 def test_ohss_rows_keep_rounded_and_not_applicable(tmp_path):
     path = _write(tmp_path, OHSS + "\n".join([
-        "2022-12,Total,510,rounded,r,T,P,https://x.gov,\"row 7, column C\"",
-        "2022-12,Cuba,,not_applicable,X,T,P,https://x.gov,\"row 7, column D\"",
-        "2022-12,Venezuela,510,rounded,r,T,P,https://x.gov,\"row 7, column G\"",
-        "2023-01,Total,100,rounded,r,T,P,https://x.gov,\"row 8, column C\"",
-        "2023-01,Cuba,40,rounded,r,T,P,https://x.gov,\"row 8, column D\"",
-        "2023-01,Venezuela,50,rounded,r,T,P,https://x.gov,\"row 8, column G\"",
-        "FY2023,Total,620,rounded,r,T,P,https://x.gov,\"row 4, column C\""]) + "\n")
+        "2022-12,Total,510,rounded,2024-07,r,T,P,https://x.gov,\"row 7, column C\"",
+        "2022-12,Cuba,,not_applicable,2024-07,X,T,P,https://x.gov,\"row 7, column D\"",
+        "2022-12,Venezuela,510,rounded,2024-07,r,T,P,https://x.gov,\"row 7, column G\"",
+        "2023-01,Total,100,rounded,2024-07,r,T,P,https://x.gov,\"row 8, column C\"",
+        "2023-01,Cuba,40,rounded,2024-07,r,T,P,https://x.gov,\"row 8, column D\"",
+        "2023-01,Venezuela,50,rounded,2024-07,r,T,P,https://x.gov,\"row 8, column G\"",
+        "FY2023,Total,620,rounded,2024-07,r,T,P,https://x.gov,\"row 4, column C\""]) + "\n")
     result = sources.load(path, "published")
     counts = result.tables["counts"].set_index(["period", "category"])
     cuba = counts.loc[("2022-12", "chnv-parole-cuba")]
@@ -95,6 +96,15 @@ def test_ohss_rows_keep_rounded_and_not_applicable(tmp_path):
 
 
 def test_ohss_status_that_contradicts_the_cell_is_refused(tmp_path):
-    path = _write(tmp_path, OHSS + "2023-01,Cuba,40,not_applicable,X,T,P,u,l\n")
+    path = _write(tmp_path, OHSS + "2023-01,Cuba,40,not_applicable,2024-07,X,T,P,u,l\n")
     with pytest.raises(InputError, match="line 2: status 'not_applicable' does not fit"):
         sources.read(path, "published")
+
+
+def test_ohss_rows_name_their_release(tmp_path):
+    path = _write(tmp_path, OHSS + "2023-01,Cuba,40,rounded,2024-07,r,T,P,u,l\n")
+    assert sources.load(path, "published").release == "2024-07"
+    mixed = _write(tmp_path, OHSS + "2023-01,Cuba,40,rounded,2024-07,r,T,P,u,l\n"
+                                    "2023-02,Cuba,40,rounded,2024-08,r,T,P,u,l\n", "m.csv")
+    with pytest.raises(InputError, match="column release holds 2024-07, 2024-08"):
+        sources.load(mixed, "published")

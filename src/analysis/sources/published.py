@@ -13,7 +13,9 @@ Layouts
                                  (``source_url``) and place in the published table
                                  (``source_locator``)
 ``ohss_chnv_paroles``            DHS OHSS CHNV paroles by month and country (status per cell:
-                                 ``rounded``, or ``not_applicable`` for OHSS's "X")
+                                 ``rounded``, or ``not_applicable`` for OHSS's "X"; ``release``
+                                 the month the OHSS tables run to, so that a later OHSS
+                                 workbook revises these figures at ingest)
 ``hhs_orr_uc_released_by_county`` ORR releases by county (counties with 50 or more)
 ``published_figures``            single published figures (GAO, CRS, TRAC, reporting)
 """
@@ -21,6 +23,7 @@ Layouts
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,8 +54,8 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
         "fiscal_year", "state_name", "released_to_sponsors", "period_note", "source_title",
         "publisher", "source_url", "source_locator"),
     "ohss_chnv_paroles": (
-        "period", "country", "paroled", "status", "note", "source_title", "publisher",
-        "source_url", "source_locator"),
+        "period", "country", "paroled", "status", "release", "note", "source_title",
+        "publisher", "source_url", "source_locator"),
     "hhs_orr_uc_released_by_county": (
         "fiscal_year", "state", "county_name", "released_to_sponsors", "period_note",
         "source_title", "publisher"),
@@ -248,6 +251,13 @@ def _ohss_chnv(path: Path, rows, source_file: str) -> AdapterResult:
     frame = counts_frame(records)
     result.tables["counts"] = frame
     result.reconciliation = reconcile_ohss(frame)
+    releases = {row["release"].strip() for _, row in rows}
+    if len(releases) != 1 or not re.fullmatch(r"\d{4}-\d{2}", next(iter(releases))):
+        raise InputError(path, f"column release holds {', '.join(sorted(releases))}",
+                         expected="one OHSS release per file, as YYYY-MM (the month the "
+                                  "tables run to)")
+    # the month the OHSS tables run to: a later OHSS release revises these figures at ingest
+    result.release = releases.pop()
     return result
 
 
