@@ -11,11 +11,14 @@ import pandas as pd
 
 from .. import charts, config
 from ..errors import ParoleError
+from ..formatting import MARKS
 from ..provenance import source_line
 from .checker import Verdict, fmt
 
-BADGES = {"supported": "✅ Supported", "not-supported": "❌ Not supported",
-          "not-checkable": "⚪ Not checkable", "needs-input": "⚪ Needs input"}
+#: Verdict badges: marks that need no emoji font (see analysis.formatting.MARKS).
+BADGES = {key: f"{MARKS[key]} {word}" for key, word in (
+    ("supported", "Supported"), ("not-supported", "Not supported"),
+    ("not-checkable", "Not checkable"), ("needs-input", "Needs input"))}
 
 
 def resolve_claims_file(claims_file: str) -> Path:
@@ -90,7 +93,7 @@ def chart(verdict: Verdict):
     if v.computed is None:
         return None
     fig, ax = charts.figure("print")
-    fig.set_figheight(2.6)
+    fig.set_figheight(3.2)  # room for a source line with the publisher address
     scale = 100.0 if v.metric in ("share", "rate", "change") else 1.0
     colour_data, colour_claim = charts.PALETTE[0], charts.PALETTE[3]
     if v.comparator == "about" and v.tolerance:
