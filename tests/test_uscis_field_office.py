@@ -673,3 +673,22 @@ def test_real_period_notes_and_state_sums(shared_data):
     xlsx = load(real / "i485_performancedata_fy2024_q1.xlsx").tables["counts"]
     # Phoenix 3,075 + Tucson 927 I-485 received, Total block (read by hand, rows 13-14)
     assert _state(xlsx, "AZ", "total", "received")["value"] == 4002.0
+
+
+def test_xlsx_offices_on_two_sheets_are_both_read(tmp_path):
+    from openpyxl import load_workbook
+
+    path = _i485_workbook(tmp_path / "i485_performancedata_fy2024_q1.xlsx")
+    book = load_workbook(path)
+    extra = book.create_sheet("I485_International")
+    for row in [*I485_ROWS[:6], ["Total", None, *[1, 1, 0, 1] * 5],
+                ["International Field Office by Country"], ["Mexico"],
+                ["Mexico City", "MEX", *[1, 1, 0, 1] * 5], ["Table Key:"]]:
+        extra.append(row)
+    book.save(path)
+    result = load(path)
+    counts = result.tables["counts"]
+    assert "table read from sheets 'I485_by_State', 'I485_International'" in result.notes
+    assert cell(counts, "MEX", "total", "pending") == (1.0, "reported")
+    assert cell(counts, "international", "total", "received") == (1.0, "reported")
+    assert cell(counts, "US", "total", "received") == (519.0, "reported")

@@ -106,7 +106,7 @@ import pandas as pd
 from .. import geo, periods
 from ..errors import InputError
 from .base import MARKERS, AdapterResult, Reconciliation, counts_frame, parse_cell
-from .reading import Grid, header_key, read_grid, slug, text
+from .reading import Grid, header_key, kind, read_grid, read_workbook, slug, text
 
 SOURCE = "uscis-field-office"
 
@@ -632,18 +632,27 @@ def _records(grid: Grid, table: Table, form: str, period: str, base: dict[str, A
     return records
 
 
-def _parse_quarterly(grid: Grid, result: AdapterResult, base: dict[str, Any]
+def _parse_quarterly(grids: list[Grid], result: AdapterResult, base: dict[str, Any]
                      ) -> tuple[list[dict[str, Any]], dict[str, _Place]]:
-    tables = _split(grid)
-    form = _form(grid, tables, result.notes, tables[0].status_row)
-    period = _period(grid, tables[0].status_row, result.notes)
+    """Every table of every grid (a CSV file, or each workbook sheet holding offices); all
+    must be of one form and one period."""
     records: list[dict[str, Any]] = []
     places: dict[str, _Place] = {}
-    for n, table in enumerate(tables):
-        part = _records(grid, table, form, period, base, places)
-        for rec in part:
-            rec["_table"] = n
-        records.extend(part)
+    found: set[tuple[str, str]] = set()
+    for grid in grids:
+        tables = _split(grid)
+        form = _form(grid, tables, result.notes, tables[0].status_row)
+        period = _period(grid, tables[0].status_row, result.notes)
+        found.add((form, period))
+        if len(found) > 1:
+            raise InputError(grid.path, "sheets of different forms or periods: " + ", ".join(
+                f"{f} {p}" for f, p in sorted(found)), locator=grid.where(0),
+                expected="one report (one form, one quarter) per file")
+        for n, table in enumerate(tables):
+            part = _records(grid, table, form, period, base, places)
+            for rec in part:
+                rec["_table"] = (grid.sheet, n)
+            records.extend(part)
     return records, places
 
 
@@ -982,18 +991,23 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     """Read one field-office report into ``counts`` (offices, published totals, computed
     state sums) with reconciliation checks and notes on how form and period were found."""
     path = Path(path)
-    grid = read_grid(path, _office_sheet, expected="a sheet of offices by state with Received / "
-                                                   "Approved / Denied / Pending columns (e.g. "
-                                                   "I485_by_State)")
+    expected = ("a sheet of offices by state with Received / Approved / Denied / Pending "
+                "columns (e.g. I485_by_State)")
     result = AdapterResult()
-    if grid.sheet is not None:
-        result.notes.append(f"table read from sheet {grid.sheet!r}")
+    if kind(path) == "xlsx":  # every sheet holding an office table, in workbook order
+        grids = list(read_workbook(path, _office_sheet).values()) or [
+            read_grid(path, _office_sheet, expected=expected)]  # the latter raises
+        result.notes.append("table read from sheet" + ("s " if len(grids) > 1 else " ")
+                            + ", ".join(repr(g.sheet) for g in grids))
+    else:
+        grids = [read_grid(path, expected=expected)]
+    grid = grids[0]
     base = {"source": SOURCE, "source_file": source_file, "citation": citation}
     h = _multiyear_header(grid)
     if h is not None:
         records, places = _parse_multiyear(grid, h, result, base)
     else:
-        records, places = _parse_quarterly(grid, result, base)
+        records, places = _parse_quarterly(grids, result, base)
     if not any(r["geo_level"] == "office" for r in records):
         raise InputError(path, "no office rows found", expected="office rows below the header")
     keys = [(r["form"], r["category"], r["measure"], r["geo_level"], r["geo_code"], r["period"])
