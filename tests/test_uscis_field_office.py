@@ -27,10 +27,13 @@ def load(path: Path):
     return sources.load(path, "uscis-field-office")
 
 
-def cell(counts: pd.DataFrame, code: str, category: str, measure: str):
+def cell(counts: pd.DataFrame, code: str, category: str, measure: str,
+         period: str | None = None):
     sel = counts[(counts["geo_code"] == code) & (counts["category"] == category)
                  & (counts["measure"] == measure)]
-    assert len(sel) == 1, (code, category, measure, len(sel))
+    if period is not None:
+        sel = sel[sel["period"] == period]
+    assert len(sel) == 1, (code, category, measure, period, len(sel))
     row = sel.iloc[0]
     return (None if pd.isna(row["value"]) else row["value"]), row["status"]
 
@@ -446,27 +449,19 @@ def test_form_from_file_name_when_nothing_else_names_it(tmp_path):
 MULTI = FO / "I130_performancedata_fy2013_qtr2.csv"
 
 
-def _get(counts, code, category, measure, period):
-    sel = counts[(counts["geo_code"] == code) & (counts["category"] == category)
-                 & (counts["measure"] == measure) & (counts["period"] == period)]
-    assert len(sel) == 1, (code, category, measure, period, len(sel))
-    row = sel.iloc[0]
-    return (None if pd.isna(row["value"]) else row["value"]), row["status"]
-
-
 def test_multiyear_quarters_years_and_year_to_date():
     result = load(MULTI)
     counts = result.tables["counts"]
     assert set(counts["form"]) == {"I-130"}
     assert set(counts["period"]) == {"FY2012-Q1", "FY2012-Q2", "FY2012-Q3", "FY2012-Q4",
                                      "FY2012", "FY2013-Q1", "FY2013-Q2", "FY2013-YTD-Q2"}
-    assert _get(counts, "ABQ", "immediate-relative", "received", "FY2012-Q4") == (13.0, "reported")
-    assert _get(counts, "ABQ", "all-other-relative", "denied", "FY2012-Q3") == (1.0, "reported")
-    assert _get(counts, "ABQ", "immediate-relative", "completed", "FY2012") == (41.0, "reported")
-    assert _get(counts, "ABQ", "total", "pending", "FY2013-YTD-Q2") == (28.0, "reported")
-    assert _get(counts, "US", "total", "received", "FY2013-YTD-Q2") == (34.0, "reported")
-    assert _get(counts, "US", "immediate-relative", "received", "FY2012-Q3") == (19.0, "reported")
-    assert _get(counts, "CHA", "all-other-relative", "received", "FY2013-Q1") == (0.0, "zero")
+    assert cell(counts, "ABQ", "immediate-relative", "received", "FY2012-Q4") == (13.0, "reported")
+    assert cell(counts, "ABQ", "all-other-relative", "denied", "FY2012-Q3") == (1.0, "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "completed", "FY2012") == (41.0, "reported")
+    assert cell(counts, "ABQ", "total", "pending", "FY2013-YTD-Q2") == (28.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2013-YTD-Q2") == (34.0, "reported")
+    assert cell(counts, "US", "immediate-relative", "received", "FY2012-Q3") == (19.0, "reported")
+    assert cell(counts, "CHA", "all-other-relative", "received", "FY2013-Q1") == (0.0, "zero")
     assert any("data cover through FY2013-Q2, from the line 'Date(s): October 2011 - March "
                "2013'" in n for n in result.notes)
 
@@ -643,15 +638,15 @@ def test_real_fy2013_multiyear_i130(shared_data):
     result = load(path)
     counts = result.tables["counts"]
     # read by hand: row "2013 Total", Total Alien Relative Petitions: 120,459 / 61,806 / 183,626
-    assert _get(counts, "US", "total", "received", "FY2013-Q1") == (120459.0, "reported")
-    assert _get(counts, "US", "total", "completed", "FY2013-Q1") == (61806.0, "reported")
-    assert _get(counts, "US", "total", "pending", "FY2013-Q1") == (183626.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2013-Q1") == (120459.0, "reported")
+    assert cell(counts, "US", "total", "completed", "FY2013-Q1") == (61806.0, "reported")
+    assert cell(counts, "US", "total", "pending", "FY2013-Q1") == (183626.0, "reported")
     # row "2011 Totals": first quarter immediate-relative receipts 53,825; the year 203,116
-    assert _get(counts, "US", "immediate-relative", "received", "FY2011-Q1") == (53825.0,
+    assert cell(counts, "US", "immediate-relative", "received", "FY2011-Q1") == (53825.0,
                                                                                   "reported")
-    assert _get(counts, "US", "total", "received", "FY2011") == (203116.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2011") == (203116.0, "reported")
     # row 2011 ATL: first quarter immediate-relative receipts "1,679"
-    assert _get(counts, "ATL", "immediate-relative", "received", "FY2011-Q1") == (1679.0,
+    assert cell(counts, "ATL", "immediate-relative", "received", "FY2011-Q1") == (1679.0,
                                                                                    "reported")
     assert not counts["period"].isin(["FY2013-Q2", "FY2013-Q3", "FY2013-Q4"]).any()
     assert fo.office_states(counts)["CHA"] == "VI"  # "CHARLOTTE AMALIE": no state printed

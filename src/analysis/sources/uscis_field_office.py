@@ -105,13 +105,15 @@ import pandas as pd
 
 from .. import geo, periods
 from ..errors import InputError
-from .base import MARKERS, AdapterResult, Reconciliation, counts_frame, parse_cell
+from .base import AdapterResult, Reconciliation, counts_frame, parse_cell
 from .reading import Grid, header_key, kind, read_grid, read_workbook, slug, text
 
 SOURCE = "uscis-field-office"
 
-#: the USCIS table key of these reports: "N/A Not applicable"
-FIELD_OFFICE_MARKERS = {**MARKERS, "N/A": "not_applicable", "NA": "not_applicable"}
+#: the table key of these reports: "D Data withheld", "- Represents zero", "N/A Not applicable";
+#: a blank cell is not available. Nothing else (DHS's "X" included) is accepted.
+FIELD_OFFICE_MARKERS = {"D": "suppressed", "-": "zero", "N/A": "not_applicable",
+                        "": "not_available"}
 VALUED = ("reported", "zero")
 
 STATUSES = {
