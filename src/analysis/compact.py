@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,21 +237,27 @@ def spark_session():
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return (SparkSession.builder.appName("parole-stats")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate())
+    spark = (SparkSession.builder.appName("parole-stats")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+             .config("spark.ui.showConsoleProgress", "false")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _run_spark(sql: str, src: Source) -> pd.DataFrame:
     spark = spark_session()
-    if src.frame is not None:
-        frame = spark.createDataFrame(src.frame)
-    else:
-        frame = spark.read.option("mergeSchema", "true").parquet(str(src.path))
-    frame.createOrReplaceTempView("cases")
-    return spark.sql(sql).toPandas()
+    with warnings.catch_warnings():
+        # pyspark warns about pandas versions it has not tested; the results are checked
+        # against DuckDB's in the tests
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        if src.frame is not None:
+            frame = spark.createDataFrame(src.frame)
+        else:
+            frame = spark.read.option("mergeSchema", "true").parquet(str(src.path))
+        frame.createOrReplaceTempView("cases")
+        return spark.sql(sql).toPandas()
 
 
 # -- SQL pieces -----------------------------------------------------------------------------
