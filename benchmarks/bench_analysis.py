@@ -49,30 +49,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def generate(path: Path, rows: int, seed: int, chunk: int = 1_000_000) -> None:
-    """Write ``rows`` synthetic cases to ``path`` in chunks (bounded memory)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+def generate(path: Path, rows: int, seed: int) -> None:
+    """Write ``rows`` synthetic cases to ``path`` in chunks of 1 million (bounded memory)."""
     from analysis import synthetic
 
-    tmp = path.with_suffix(".tmp")
-    writer = None
-    done = i = 0
-    while done < rows:
-        n = min(chunk, rows - done)
-        df = synthetic.generate_cases(n, seed=seed + i, as_of=AS_OF, with_ids=False)[COLUMNS]
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if writer is None:
-            writer = pq.ParquetWriter(tmp, table.schema)
-        writer.write_table(table)
-        done += n
-        i += 1
-        print(f"\r  generating: {done:,} / {rows:,}", end="", flush=True)
-    print()
-    if writer is not None:
-        writer.close()
-    tmp.replace(path)
+    synthetic.write_cases(path, rows, seed=seed, columns=COLUMNS, progress=True, as_of=AS_OF,
+                          with_ids=False)
 
 
 def timed(fn, repeat: int):

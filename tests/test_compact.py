@@ -16,7 +16,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from analysis import compact, shares, timing, trends
 from analysis.errors import ParoleError
 from analysis.sources import case_records
-from analysis.synthetic import generate_cases
+from analysis.synthetic import generate_cases, write_cases
 
 AS_OF = "2024-09-30"
 
@@ -246,15 +246,7 @@ def test_large_csv_ingests_in_chunks_into_partitions(tmp_path):
                     reason="pyspark is not installed (pip install 'parole-stats[spark]')")
 def test_duckdb_and_spark_give_identical_tables_and_statistics(tmp_path):
     path = tmp_path / "cases_1m.parquet"
-    writer = None
-    for i in range(4):  # one million rows, written in chunks
-        chunk = generate_cases(250_000, seed=100 + i, with_ids=False)
-        table = pa.Table.from_pandas(chunk, preserve_index=False)
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema, coerce_timestamps="us",
-                                      allow_truncated_timestamps=True)
-        writer.write_table(table)
-    writer.close()
+    write_cases(path, 1_000_000, seed=100, chunk=250_000, with_ids=False)
     got = {}
     for engine in ("duckdb", "spark"):
         surv = timing.survival_table(path, by="state", as_of=AS_OF, engine=engine)

@@ -25,6 +25,7 @@ from .charts import (
     trend_band,
 )
 from .errors import ParoleError
+from .schemas import VALUED_STATUSES
 
 KINDS = ("bar", "trend", "stacked", "km", "tilemap")
 SHARE_MEASURES = ("denial-share", "approval-share")
@@ -120,7 +121,7 @@ def _chart_bar(args):
                           ["geo_code"])
     nation = _one_per_key(rows[rows["geo_level"] == "nation"], ["geo_code"])
     total = None
-    if len(nation) == 1 and nation["status"].iloc[0] in ("reported", "zero", "rounded"):
+    if len(nation) == 1 and nation["status"].iloc[0] in VALUED_STATUSES:
         total = float(nation["value"].iloc[0])
     table = shares.shares_from_counts(places, by="geo_code", method=args.method, total=total)
     names = dict(zip(places["geo_code"].astype(str), places["geo_name"].astype(str),
@@ -205,7 +206,7 @@ def _chart_trend(args):
                           ["geo_code", "period"])
     if picked["geo_code"].nunique() > 1:
         raise ParoleError("the selection holds several places; pick one with --geo")
-    usable = picked["status"].isin(["reported", "zero", "rounded", "estimated"])
+    usable = picked["status"].isin(VALUED_STATUSES)
     if usable.sum() < trends.MIN_PERIODS:
         raise ParoleError(f"{int(usable.sum())} period(s) with a figure; a trend needs at "
                           f"least {trends.MIN_PERIODS}")

@@ -249,9 +249,9 @@ def spark_session():
 def _run_spark(sql: str, src: Source) -> pd.DataFrame:
     spark = spark_session()
     with warnings.catch_warnings():
-        # pyspark warns about pandas versions it has not tested; the results are checked
-        # against DuckDB's in the tests
-        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        # pyspark warns about pandas versions and keywords it has not caught up with; the
+        # results are checked against DuckDB's in the tests
+        warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
         if src.frame is not None:
             frame = spark.createDataFrame(src.frame)
         else:
@@ -398,19 +398,28 @@ def group_counts(data: Data, by: GroupBy = None, *,
         cond = _condition_sql(src, of or {}, d)
     keys = _key_exprs(src, by, d)
     names = ", ".join(f"k{i}" for i in range(len(keys)))
-    origin = (f"CAST({d.ident('source')} AS STRING)"
-              if "source" in src.columns and src.single_source is None
-              else f"CAST({_literal(src.single_source)} AS STRING)")
-    sql = (f"SELECT {names}, src, count(*) AS n, sum(hit) AS k, max(syn) AS syn FROM ("
-           f"SELECT {', '.join(keys)}, {origin} AS src, "
-           f"CASE WHEN {cond} THEN 1 ELSE 0 END AS hit, "
-           f"{_synthetic_expr(src, d)} AS syn FROM cases {_where(src, where, d)}) t "
-           f"GROUP BY {names}, src")
+    per_source = "source" in src.columns and src.single_source is None
+    syn = _synthetic_expr(src, d)
+    extra_cols = ([f"CAST({d.ident('source')} AS STRING) AS src"] if per_source else [])
+    sql = (f"SELECT {names}{', src' if per_source else ''}, count(*) AS n, sum(hit) AS k"
+           f"{', max(syn) AS syn' if syn not in ('0', '1') else ''} FROM ("
+           f"SELECT {', '.join(keys + extra_cols)}, "
+           f"CASE WHEN {cond} THEN 1 ELSE 0 END AS hit"
+           f"{f', {syn} AS syn' if syn not in ('0', '1') else ''} "
+           f"FROM cases {_where(src, where, d)}) t "
+           f"GROUP BY {names}{', src' if per_source else ''}")
     raw = run(sql, src, engine)
-    sources = sorted({str(s) for s in raw["src"] if s is not None and not pd.isna(s) and str(s)})
+    if per_source:
+        sources = sorted({str(x) for x in raw["src"]
+                          if x is not None and not pd.isna(x) and str(x)})
+    else:
+        sources = [src.single_source] if src.single_source else []
+    if "syn" not in raw.columns:
+        raw["syn"] = int(bool(src.synthetic))
     keycols = [f"k{i}" for i in range(len(keys))]
-    raw = (raw.groupby(keycols, dropna=False, sort=False, observed=True)
-           .agg(n=("n", "sum"), k=("k", "sum"), syn=("syn", "max")).reset_index())
+    if per_source:
+        raw = (raw.groupby(keycols, dropna=False, sort=False, observed=True)
+               .agg(n=("n", "sum"), k=("k", "sum"), syn=("syn", "max")).reset_index())
     out = _sorted_by_keys(raw)
     syn = out.pop("syn")
     out = out[["group", "n", "k"]].astype({"n": "int64", "k": "int64"})

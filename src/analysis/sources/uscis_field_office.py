@@ -54,6 +54,7 @@ import pandas as pd
 
 from .. import geo, periods
 from ..errors import InputError
+from ..schemas import VALUED_STATUSES
 from .base import AdapterResult, Reconciliation, counts_frame, parse_cell
 from .uscis_all_forms import _GROUPED, USCIS_MARKERS, check_size, column_letter, header_key, slug
 
@@ -64,7 +65,7 @@ STATUSES = {
     "petitions received": "received",
     "approved": "approved", "denied": "denied", "pending": "pending",
 }
-VALUED = ("reported", "zero")
+VALUED = VALUED_STATUSES  # statuses that carry a number (one list, in schemas)
 
 _FORM_TITLE = re.compile(r"\bForm\s+(?P<form>[A-Z]{1,2}-\d{2,4}[A-Z]?)\b")
 _FY_Q = re.compile(r"Fiscal\s+Year\s+(?P<fy>\d{4}),?\s+Quarter\s+(?P<q>[1-4])", re.IGNORECASE)
