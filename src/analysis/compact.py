@@ -215,9 +215,9 @@ def run(sql: str, src: Source, engine: str | None = None) -> pd.DataFrame:
             con.register("cases", src.frame)
         else:
             glob, hive = _parquet_glob(src.path)
-            con.execute("CREATE VIEW cases AS SELECT * FROM read_parquet("
-                        f"{_literal(glob)}, hive_partitioning = {str(hive).lower()}, "
-                        "union_by_name = true)")
+            options = ", hive_partitioning = true, union_by_name = true" if hive else ""
+            con.execute(f"CREATE VIEW cases AS SELECT * FROM read_parquet({_literal(glob)}"
+                        f"{options})")
         return con.execute(sql).df()
     except duckdb.Error as exc:
         raise ParoleError(f"{src.name}: query failed ({exc})") from None
