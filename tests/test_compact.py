@@ -177,6 +177,12 @@ def test_trend_fit_band_comes_from_the_same_fit():
     assert 100 * growth == pytest.approx(fit.summary["pct_change_per_year"], rel=2e-3)
     assert trends.trend(table, family="poisson").iloc[0]["pct_change_per_year"] == (
         fit.summary["pct_change_per_year"])
+    # the band at periods left out of the fit (a gap, the year after)
+    at = trends.trend_fit(table.iloc[[0, 1, 3, 4]], family="poisson",
+                          at=["FY2019", "FY2020", "FY2021", "FY2022", "FY2023", "FY2024"]).band
+    assert at["used"].tolist() == [True, True, False, True, True, False]
+    assert np.isnan(at["observed"].iloc[2]) and np.isfinite(at["fitted"]).all()
+    assert at["fitted"].is_monotonic_increasing
 
 
 def test_part_years_are_left_out_with_the_reason():

@@ -39,7 +39,9 @@ DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
     ("processing_times", {}),
 ]
 
-_INTERNAL = {"data_dir"}  # parameters the command line fills in itself
+#: Parameters the command line fills in itself: the data folder, and where the report's
+#: files go (``output_dir``, ``output_name``: the CSV downloads beside the HTML).
+_INTERNAL = {"data_dir", "output_dir", "output_name"}
 
 
 def _check_national_overview(p: dict[str, Any]) -> None:
@@ -61,11 +63,11 @@ def _check_processing_times(p: dict[str, Any]) -> None:
 
 
 def _check_claim_check(p: dict[str, Any]) -> None:
-    from .claims import load
+    from .claims import load_input
     from .claims.report import resolve_claims_file
 
     try:
-        load(resolve_claims_file(p["claims_file"]))
+        load_input(resolve_claims_file(p["claims_file"]))
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
 
@@ -260,7 +262,9 @@ def render(name: str, params: dict[str, Any] | None = None, *,
     tmp = out_dir / f".{stem}.running.ipynb"
     for attempt in range(retries + 1):
         try:
-            papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=full,
+            outputs = {"output_dir": str(out_dir), "output_name": stem}
+            given = {**full, **{k: v for k, v in outputs.items() if k in full}}
+            papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=given,
                                        kernel_name=kernel, cwd=str(config.project_root()),
                                        progress_bar=False, log_output=False)
             break

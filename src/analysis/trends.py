@@ -180,14 +180,15 @@ def _part_periods(part: pd.DataFrame) -> pd.Series:
 
 def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "all",
               family: str = "quasi-poisson", alpha: float = 0.05,
-              part_years: str = "exclude") -> TrendFit:
+              part_years: str = "exclude", at: Sequence[str] | None = None) -> TrendFit:
     """Fit the count trend of one group's rows (``period`` and counts in ``value``) and
     return the numbers and the chart band from that one fit (:class:`TrendFit`).
 
     ``part_years``: ``"exclude"`` (default) leaves out periods not fully covered (``complete``
     False or ``exposure`` below 1: a part-year counts fewer cases because it is shorter, and
     its coverage may be uneven within the year), naming them in ``note``; ``"offset"``
-    includes them with ``log(exposure)`` as an offset.
+    includes them with ``log(exposure)`` as an offset. ``at``: the period labels the band is
+    given for (default: the table's periods), e.g. periods left out of the fit.
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -206,6 +207,14 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
                          "period_start": part["_start"].to_numpy(),
                          "observed": y_all.to_numpy(float), "used": False,
                          "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+    if at is not None:
+        seen = dict(zip(band["period"], band["observed"], strict=True))
+        labels = list(dict.fromkeys(str(p) for p in at))
+        band = pd.DataFrame({"period": labels,
+                             "period_start": [pd.Timestamp(periods.parse(p).start)
+                                              for p in labels],
+                             "observed": [seen.get(p, np.nan) for p in labels], "used": False,
+                             "fitted": np.nan, "lower": np.nan, "upper": np.nan})
     notes = []
     if part_years == "exclude":
         partial = _part_periods(part)

@@ -32,6 +32,10 @@ SOURCES: dict[str, Source] = {s.id: s for s in [
     Source("uscis-all-forms", "analysis.sources.uscis_all_forms",
            "USCIS quarterly All USCIS Application and Petition Form Types",
            "USCIS, Number of Service-wide Forms By Quarter, Form Status, and Processing Time"),
+    Source("uscis-monthly", "analysis.sources.uscis_monthly",
+           "USCIS monthly Report to Congress: service-wide forms by month",
+           "USCIS, Report to Congress: Number of Service-Wide Forms By Month, Form Status, and "
+           "Processing Time"),
     Source("uscis-field-office", "analysis.sources.uscis_field_office",
            "USCIS quarterly reports by field office location",
            "USCIS, Number of Forms by USCIS Field Office Location, Quarter, and Form Status"),
