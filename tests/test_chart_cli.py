@@ -114,13 +114,15 @@ def test_trend_leaves_part_year_out_and_names_the_place(ingested, tmp_path):
                "--freq", "FY", "--geo", "CA", "--data-dir", str(ingested),
                "--out", str(out)) == 0
     data = pd.read_csv(out.with_suffix(".csv"))
-    assert data["period"].tolist() == [f"FY{y}" for y in range(2015, 2022)]
-    assert data.loc[data["period"] == "FY2021", "fitted"].isna().all()  # not drawn, not fitted
-    assert data.loc[data["period"] == "FY2021", "part_year"].all()
-    assert data["fitted"].iloc[:6].notna().all()
+    assert data["period"].tolist() == [f"FY{y}" for y in range(2015, 2026)]
+    part = data["period"].isin(["FY2021", "FY2025"])  # bundled part-year tables
+    assert data.loc[part, "fitted"].isna().all()  # not drawn, not fitted
+    assert data.loc[part, "part_year"].all() and not data.loc[~part, "part_year"].any()
+    assert data.loc[~part, "fitted"].notna().all()
     alt = out.with_suffix(".alt.txt").read_text()
     assert "in California" in alt.split(".")[1]  # the place filter is in the title
-    assert "FY2021 (part year)" in alt
+    assert "part-year FY2021, FY2025 left out of the fit" in alt
+    assert "500 in FY2025 (part year)" in alt
 
 
 def test_flagged_pending_figures_are_marked_and_left_out_of_the_fit(ingested, tmp_path):
