@@ -58,8 +58,8 @@ lint: $(DEV) ## run ruff on the code and tests
 lab: $(LAB) ## open JupyterLab on notebooks/ with the parole-stats kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: $(DEV) ## run the benchmarks (prints timings; not part of the tests)
-	$(BIN)/python benchmarks/bench_analysis.py --rows 1000000
+bench: $(DEV) ## run the benchmarks: 10M and 100M case records (slow; prints timings)
+	$(BIN)/python benchmarks/bench_analysis.py --rows 10000000 100000000
 
 clean: ## remove generated data and reports
 	rm -rf data/processed/*.parquet data/processed/*.json reports/*/ reports/index.*

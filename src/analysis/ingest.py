@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__, config, manifest, schemas, sources, storage
-from .sources import revisions
+from .sources import case_records, revisions
 
 TABLES = ("counts", "processing_times", "cases", "published_figures")
 REPORT_NAME = "ingest_report.json"
@@ -32,6 +32,11 @@ def run(data_dir: Path | str | None = None, *, progress: bool = True) -> dict[st
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     files = []
     for entry in tqdm(entries, desc="ingest", unit="file", disable=not progress):
+        if entry.source == case_records.SOURCE and case_records.is_large(raw / entry.path):
+            files.append({"sha256": entry.sha256, **case_records.ingest_large(  # chunked
+                raw / entry.path, config.processed_dir(data_dir) / "cases",
+                source_file=entry.path, citation=entry.citation, progress=progress)})
+            continue
         result = sources.load(raw / entry.path, entry.source, source_file=entry.path,
                               citation=entry.citation)
         for table, frame in result.tables.items():

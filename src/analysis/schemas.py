@@ -13,12 +13,19 @@ Tables
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .errors import InputError
 from .periods import PERIOD_PATTERN
+
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas when pyspark (the optional [spark] extra) is installed;
+    # pyspark's warning about the pandas version concerns pandas-on-Spark, not this package
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 

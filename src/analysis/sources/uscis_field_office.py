@@ -105,6 +105,7 @@ import pandas as pd
 
 from .. import geo, periods
 from ..errors import InputError
+from ..schemas import VALUED_STATUSES
 from .base import AdapterResult, Reconciliation, counts_frame, parse_cell
 from .reading import Grid, header_key, kind, read_grid, read_workbook, slug, text
 
@@ -114,7 +115,7 @@ SOURCE = "uscis-field-office"
 #: a blank cell is not available. Nothing else (DHS's "X" included) is accepted.
 FIELD_OFFICE_MARKERS = {"D": "suppressed", "-": "zero", "N/A": "not_applicable",
                         "": "not_available"}
-VALUED = ("reported", "zero")
+VALUED = VALUED_STATUSES  # statuses that carry a number (one list, in schemas)
 
 STATUSES = {
     "applications received": "received", "received": "received", "forms received": "received",
