@@ -13,19 +13,15 @@ Tables
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
 from .errors import InputError
 from .periods import PERIOD_PATTERN
 
-with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when pyspark (the optional [spark] extra) is installed;
-    # pyspark's warning about the pandas version concerns pandas-on-Spark, not this package
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
-    import pandera.pandas as pa
-    from pandera.errors import SchemaErrors
+# (pyspark's pandas-version warning, raised when pandera imports it, is silenced in
+# analysis/__init__.py for the whole package)
+import pandera.pandas as pa  # noqa: E402
+from pandera.errors import SchemaErrors  # noqa: E402
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
