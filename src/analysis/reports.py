@@ -314,22 +314,40 @@ def ensure_kernel() -> str:
     return config.KERNEL_NAME
 
 
+#: The page around a report: JupyterLab's HTML template without the scripts it loads from a
+#: CDN (require.js, MathJax, mermaid; a report needs none, they fail offline and would read
+#: "$" in text as mathematics), with a link back to the index beside the report.
+REPORT_TEMPLATE = """\
+{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block body_header -%}
+{{ super() }}
+<nav class="parole-nav" style="padding:0.5rem 1rem 0;font-family:var(--jp-ui-font-family,\
+system-ui,sans-serif);font-size:0.9rem"><a href="../index.html">&larr; All reports</a></nav>
+{%- endblock body_header -%}
+"""
+
 _EXPORTER = None
 
 
 def to_html(notebook: Path, title: str | None = None) -> str:
     """HTML of an executed notebook with code cells and prompts hidden, titled ``title``
-    (default: the notebook's first heading)."""
+    (default: the notebook's first heading), for a page in ``reports/<name>/``."""
     global _EXPORTER
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
     if _EXPORTER is None:  # building the exporter loads its templates: once per process
-        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                 exclude_output_prompt=True)
+        _EXPORTER = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+            extra_loaders=[jinja2.DictLoader({"parole_report.html.j2": REPORT_TEMPLATE})],
+            template_file="parole_report.html.j2")
     nb = nbformat.read(notebook, as_version=4)
-    title = title or notebook_title(nb) or Path(notebook).stem
-    body, _ = _EXPORTER.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    nb.metadata["title"] = title or notebook_title(nb) or Path(notebook).stem
+    body, _ = _EXPORTER.from_notebook_node(nb)
     return body
 
 
@@ -513,7 +531,7 @@ class FreshKernels:
         return self
 
     def engine(self) -> tuple[str, dict[str, Any]]:
-        return "nbclient", {"extra_arguments": ["--IPKernelApp.log_level=ERROR"],
+        return "nbclient", {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"],
                             "cwd": str(config.project_root())}
 
     def log_tail(self) -> str:
@@ -768,6 +786,7 @@ def _record(reports_dir: Path, rendered: Rendered) -> None:
         "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
     })
     publish(storage.write_json(entries, _registry_path(reports_dir)))
+    write_index(reports_dir)
 
 
 #: Pages another part of the project writes into ``reports/``; the index links them when present.
@@ -802,6 +821,7 @@ def write_index(reports_dir: Path | str | None = None) -> Path:
         rows = []
         for e in groups[kind]:
             words = describe_parameters(kind, e["parameters"])
+            words = words[:1].upper() + words[1:]
             rows.append(
                 f"<tr><td><a href=\"{_relative(e['html'])}\">{html.escape(words)}</a></td>"
                 f"<td>{html.escape(e['rendered_at'].replace('T', ' ').replace('+00:00', ''))}"
@@ -822,7 +842,8 @@ def write_index(reports_dir: Path | str | None = None) -> Path:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>parole-stats reports</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.45}}table{{border-collapse:collapse;width:100%;margin-bottom:1.5rem}}
+line-height:1.45}}table{{border-collapse:collapse;width:100%;margin-bottom:1.5rem;table-layout:fixed}}
+th:nth-child(1){{width:58%}}th:nth-child(2){{width:22%}}
 td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}}
 h2 small{{font-weight:normal;color:#555}}</style></head><body>
 <h1>parole-stats reports</h1>
