@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis import cli, storage
@@ -39,8 +40,10 @@ CASES = {
 def test_each_kind_writes_png_svg_and_alt_text(kind, ingested, tmp_path):
     out = tmp_path / "charts" / f"{kind}.png"
     assert run(kind, *CASES[kind], "--data-dir", str(ingested), "--out", str(out)) == 0
-    for suffix in (".png", ".svg", ".alt.txt"):
+    for suffix in (".png", ".svg", ".alt.txt", ".csv"):
         assert out.with_suffix(suffix).stat().st_size > 0
+    data = pd.read_csv(out.with_suffix(".csv"))
+    assert {"status", "source_file", "source_locator", "citation"} <= set(data.columns)
     text = svg_text(out.with_suffix(".svg"))
     assert "Source:" in text
     assert ("SYNTHETIC" in text) == (kind == "km")
@@ -103,3 +106,41 @@ def test_user_errors_are_one_line_parole_errors(argv, message, ingested, tmp_pat
 def test_missing_processed_data_is_a_clear_error(tmp_path):
     with pytest.raises(ParoleError, match="run `parole ingest` first"):
         run("tilemap", *ORR, "--data-dir", str(tmp_path), "--out", str(tmp_path / "x.png"))
+
+
+def test_trend_leaves_part_year_out_and_names_the_place(ingested, tmp_path):
+    out = tmp_path / "ca.png"
+    assert run("trend", "--category", "uc-released-to-sponsors", "--measure", "released",
+               "--freq", "FY", "--geo", "CA", "--data-dir", str(ingested),
+               "--out", str(out)) == 0
+    data = pd.read_csv(out.with_suffix(".csv"))
+    assert data["period"].tolist() == [f"FY{y}" for y in range(2015, 2026)]
+    part = data["period"].isin(["FY2021", "FY2025"])  # bundled part-year tables
+    assert data.loc[part, "fitted"].isna().all()  # not drawn, not fitted
+    assert data.loc[part, "part_year"].all() and not data.loc[~part, "part_year"].any()
+    assert data.loc[~part, "fitted"].notna().all()
+    alt = out.with_suffix(".alt.txt").read_text()
+    assert "in California" in alt.split(".")[1]  # the place filter is in the title
+    assert "part-year FY2021, FY2025 left out of the fit" in alt
+    assert "500 in FY2025 (part year)" in alt
+
+
+def test_flagged_pending_figures_are_marked_and_left_out_of_the_fit(ingested, tmp_path):
+    out = tmp_path / "hp.png"
+    assert run("trend", "--series", "humanitarian-parole", "--measure", "pending",
+               "--data-dir", str(ingested), "--out", str(out)) == 0
+    svg = out.with_suffix(".svg").read_text()
+    assert 'id="flag-FY2024-Q2"' in svg and 'id="flag-FY2024-Q3"' in svg
+    alt = out.with_suffix(".alt.txt").read_text()
+    assert "flagged FY2024-Q2, FY2024-Q3 left out of the fit" in alt
+    data = pd.read_csv(out.with_suffix(".csv"))
+    assert data.loc[data["flagged"].notna(), "period"].tolist() == ["FY2024-Q2", "FY2024-Q3"]
+
+
+def test_print_size_writes_300_dpi(ingested, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "p.png"
+    assert run("stacked", "--series", "parole-in-place", "--size", "print",
+               "--data-dir", str(ingested), "--out", str(out)) == 0
+    assert Image.open(out).info["dpi"][0] >= 299.5

@@ -88,14 +88,19 @@ def test_save_writes_png_svg_and_alt_text_with_the_numbers(tmp_path):
     fig = charts.bar_intervals(table, title="Texas had 40% of releases",
                                subtitle="Share of releases", source=rows())
     written = charts.save(fig, tmp_path / "out" / "bar.png")
-    assert [p.name for p in written] == ["bar.png", "bar.svg", "bar.alt.txt"]
+    assert [p.name for p in written] == ["bar.png", "bar.svg", "bar.alt.txt", "bar.csv"]
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert written[1].read_text().lstrip().startswith("<?xml")
     alt = written[2].read_text()
     assert alt.startswith("Horizontal bar chart with interval whiskers. Texas had 40% of")
-    assert "Texas 40.0% (35.0% to 45.0%)" in alt
-    assert "Ohio 10.0% (8.0% to 12.0%)" in alt
+    assert "Texas 40% (35% to 45%)" in alt
+    assert "Ohio 10% (8% to 12%)" in alt  # one decimal count per interval
     assert source_line(rows()) in alt
+    data = pd.read_csv(written[3])
+    assert data["group"].tolist() == ["Texas", "Ohio"]
+    assert data["estimate"].tolist() == [0.40, 0.10]
+    assert {"status", "source_file", "source_locator", "citation"} <= set(data.columns)
+    assert (data["source_file"] == "published/table7.csv").all()
 
 
 def test_source_line_from_rows_is_searchable_text_in_svg(tmp_path):

@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+import yaml
 
 from analysis.claims import check_claim, load, to_json, validate
 from analysis.claims import checker as check_mod
@@ -186,8 +187,26 @@ def test_quarters_add_up_to_the_fiscal_year(tables):
     assert sorted(e.period for e in result.evidence) == [f"FY2023-Q{q}" for q in range(1, 5)]
 
 
-def test_pending_is_not_summed_over_quarters(tables):
-    result = one(tables, value=44220, measure="pending", period="FY2023")
+def test_pending_for_a_year_is_the_level_at_its_end_not_a_sum(tables):
+    # bundled USCIS I-131 rows: humanitarian parole pending FY2023 Q4 = 43,104 (Q1-Q3 differ)
+    result = one(tables, value=43104, tolerance=0, measure="pending", period="FY2023")
+    assert result.verdict == "supported"
+    assert [e.period for e in result.evidence] == ["FY2023-Q4"]
+    assert any("read from FY2023-Q4" in n for n in result.notes)
+
+
+def test_pending_at_the_end_of_a_month_reads_the_quarter_ending_then(tables):
+    # "pending at the end of March 2023": FY2023 Q2 ends 31 March 2023, pending 44,220
+    result = one(tables, value=44220, tolerance=0, measure="pending", period="2023-03")
+    assert result.verdict == "supported"
+    assert [e.period for e in result.evidence] == ["FY2023-Q2"]
+    dated = one(tables, value=44220, tolerance=0, measure="pending", period="2023-04-15")
+    assert dated.verdict == "supported"
+    assert any("15 days before" in n for n in dated.notes)
+
+
+def test_pending_long_after_the_last_published_level_is_not_checkable(tables):
+    result = one(tables, value=44220, measure="pending", period="2030-06")
     assert result.verdict == "not-checkable"
     assert "level at the end of a period" in result.missing
 
@@ -207,10 +226,59 @@ def test_county_region_with_unpublished_counties_is_a_lower_bound(tables):
 
 
 def test_change_between_years(tables):
-    result = one(tables, metric="change", value=0.81, category="uc-released-to-sponsors",
-                 measure="released", geo="CA", period="FY2019", period_from="FY2018")
+    result = one(tables, metric="change", value=0.81, direction="rise",
+                 category="uc-released-to-sponsors", measure="released", geo="CA",
+                 period="FY2019", period_from="FY2018")
     assert result.computed == pytest.approx((8447 - 4675) / 4675)
     assert result.verdict == "supported"
+
+
+UC_CA = {"metric": "change", "category": "uc-released-to-sponsors", "measure": "released",
+         "geo": "CA", "period_from": "FY2019", "period": "FY2020"}
+
+
+def test_a_fall_is_checked_as_a_fall(tables):
+    # ORR, California: 8,447 released in FY2019, 2,225 in FY2020: a fall of 73.7%
+    fell = one(tables, value=0.5, comparator="more-than", direction="fall", **UC_CA)
+    assert fell.verdict == "supported"
+    assert fell.computed == pytest.approx((8447 - 2225) / 8447)
+    rose = one(tables, value=0.5, comparator="more-than", direction="rise", **UC_CA)
+    assert rose.verdict == "not-supported"
+    assert any("the data show a fall of 73.7%" in n for n in rose.notes)
+    signed = one(tables, value=-0.74, tolerance=0.01, **UC_CA)  # a negative value is a fall
+    assert signed.verdict == "supported"
+
+
+def test_a_change_needs_its_direction(tables):
+    loaded = validate({"claims": [{"id": "c", "text": "t", "value": 0.5, **UC_CA}]})
+    assert not loaded.claims
+    assert loaded.incomplete[0].problems[0][0] == "direction"
+
+
+def test_rank_among_states_names_the_runner_up(tables):
+    # ORR FY2019 by state: Texas 9,900, California 8,447, Florida 7,408
+    base = {"metric": "rank", "category": "uc-released-to-sponsors", "measure": "released",
+            "period": "FY2019", "comparator": "about"}
+    first = one(tables, value=1, geo="TX", **base)
+    assert first.verdict == "supported" and first.computed == 1
+    runner = [e for e in first.evidence if e.role == "runner-up"]
+    assert runner and runner[0].geo == "CA" and runner[0].value == 8447
+    second = one(tables, value=1, geo="CA", **base)
+    assert second.verdict == "not-supported" and second.computed == 2
+    assert [e.geo for e in second.evidence if e.role == "first"] == ["TX"]
+
+
+def test_share_of_itself_and_unknown_terms(tables):
+    same = validate({"claims": [{"id": "s", "text": "t", "metric": "share", "value": 0.2,
+                                 "category": "uc-released-to-sponsors", "measure": "released",
+                                 "geo": "CA", "whole_geo": "California", "period": "FY2019"}]})
+    assert same.incomplete[0].problems[0][0] == "whole_geo"
+    assert "share of itself" in same.incomplete[0].problems[0][1]
+    typo = one(tables, value=2328, category="humanitarian-parol")
+    assert typo.verdict == "needs-input"
+    assert typo.needs == ["category"]
+    assert "humanitarian-parole" in typo.candidates["category"]
+    assert "did you mean humanitarian-parole" in typo.reason
 
 
 def test_period_outside_the_data(tables):
@@ -241,16 +309,19 @@ def test_json_output_is_stable(tables, capsys, project_root, ingested):
                               "--json", "--data-dir", str(ingested)])
     assert args.func(args) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema_version"] == "1"
-    assert doc["summary"] == {"supported": 4, "not-supported": 0, "not-checkable": 1}
+    assert doc["schema_version"] == "2"
+    assert doc["summary"] == {"supported": 4, "not-supported": 0, "not-checkable": 1,
+                              "needs-input": 0}
     keys = {"id", "text", "metric", "verdict", "claimed", "comparator", "tolerance", "unit",
             "computed", "lower", "upper", "interval_method", "interval_straddles_claim",
-            "method", "reason", "missing", "nearest", "evidence", "notes"}
+            "method", "reason", "missing", "nearest", "evidence", "notes", "needs",
+            "candidates", "claim", "inferred"}
     for verdict in doc["verdicts"]:
         assert set(verdict) == keys
         for item in verdict["evidence"]:
             assert {"source_file", "source_locator", "citation"} <= set(item)
-    assert to_json([])["summary"] == {"supported": 0, "not-supported": 0, "not-checkable": 0}
+    assert to_json([])["summary"] == {"supported": 0, "not-supported": 0, "not-checkable": 0,
+                                      "needs-input": 0}
 
 
 def test_text_output(capsys, project_root, ingested):
@@ -269,14 +340,21 @@ def test_text_output(capsys, project_root, ingested):
 # --------------------------------------------------------------------------- bad input
 
 
-def test_every_problem_is_reported_together(project_root, tmp_path):
+def test_unknown_keys_refuse_the_file_other_problems_only_their_claim(project_root, tmp_path):
     path = project_root / "tests/fixtures/claims/bad_claims.yml"
     with pytest.raises(ParoleError) as info:
         check(path, data_dir=tmp_path / "no-data")  # fails before any table is read
     message = str(info.value)
-    assert "6 problems; nothing was checked" in message
+    assert "1 problem; nothing was checked" in message
+    assert re.search(r"claim unknown-key, key source_page: unknown key \(allowed keys: id, "
+                     r"text, ", message)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["claims"] = [c for c in data["claims"] if c["id"] != "unknown-key"]
+    loaded = validate(data)
+    assert len(loaded.incomplete) == 5
+    message = "\n".join(f"claim {i.id}, key {k}: {t}" for i in loaded.incomplete
+                        for k, t in i.problems)
     expected = [
-        r"claim unknown-key, key source_page: unknown key \(allowed keys: id, text, ",
         r"claim missing-key, key measure: required key is missing",
         r"claim unknown-region, key geo: unknown region 'atlantis'",
         r"claim ambiguous-region, key geo: region 'central-california' has no single "
@@ -296,22 +374,25 @@ def test_metric_specific_keys_and_placeholders(tmp_path):
          "measure": "m", "geo": "US", "period": "FY2020"},
         {"id": "f", "text": "t", "metric": "count", "value": "FILL_IN", "category": "FILL_IN",
          "measure": "m", "geo": "US", "period": "FY2020"},
-        {"id": "f", "text": "t", "metric": "count", "value": 1, "category": "x",
+        {"id": "g", "text": "t", "metric": "count", "value": 1, "category": "x",
          "measure": "m", "geo": 6029, "period": "2023/2021"},
     ]}
-    with pytest.raises(ParoleError) as info:
-        validate(data)
-    message = str(info.value)
+    loaded = validate(data)
+    assert not loaded.claims
+    message = "\n".join(f"claim {i.id}, key {k}: {t}" for i in loaded.incomplete
+                        for k, t in i.problems)
     for line in ["claim s, key whole_geo: required for metric share",
                  "claim s, key value: 22 is not a fraction between 0 and 1",
                  "claim r, key over: required for metric rate",
                  "claim f, key value: not filled in",
                  "claim f, key category: not filled in",
-                 "claim f, key id: duplicate id",
-                 "claim f, key geo: input should be a valid string, got int 6029",
-                 "claim f, key period: range '2023/2021' ends before it starts"]:
+                 "claim g, key geo: input should be a valid string, got int 6029",
+                 "claim g, key period: range '2023/2021' ends before it starts"]:
         assert line in message, line
     assert "key value: input should be" not in message  # FILL_IN reported once, as such
+    data["claims"].append(dict(data["claims"][0]))
+    with pytest.raises(ParoleError, match="claim s, key id: duplicate id"):
+        validate(data)
 
 
 def test_unreadable_files(tmp_path):
@@ -338,7 +419,7 @@ def test_report_cards_and_charts(tables):
 
     checked = one(tables, value=2300, tolerance=28)
     card = report.card_markdown(checked)
-    assert card.startswith("### ✅ Supported: `c`")
+    assert card.startswith("### \u2713 Supported: `c`")  # no emoji-font glyph
     assert "**Claimed:** 2,300 (about) · **Data:** 2,328" in card
     assert "Source: USCIS, Number of Service-wide Forms" in card
     fig = report.chart(checked)

@@ -207,3 +207,104 @@ def test_real_monthly_long_and_wide_agree():
     merged = merged[merged["measure"] != "age-17"]
     assert len(merged) > 800
     assert (merged["value_l"] == merged["value_w"]).all()
+
+
+def researcher_workbook(tmp_path, *, saved: str | None = None) -> Path:
+    """A SYNTHETIC workbook in the layout of a researcher's compilation of ORR tables: shares
+    on the first sheets, the state table on sheet 'State' with long headers and a second header
+    row of date ranges; TOTAL last; DC/PR as abbreviations; one blank cell."""
+    book = openpyxl.Workbook()
+    book.active.title = "AGE"
+    book.active.append(["Age", "FY2024", "FY2023"])
+    book.active.append(["0-12", 0.24, 0.19])
+    state = book.create_sheet("State")
+    state.append(["State",
+                  "Total Number of UC Released to Sponsors in FY23 (Oct. 2022 \u2014 Sep. 2023)",
+                  "Total Number of UC Released to Sponsors in FY24\u00a0",
+                  "Total Number of UC Released to Sponsors in FY25"])
+    state.append([None, None, "(Oct. 2023 \u2014 Mar. 2024)", "(Oct. 2024 \u2014 Sep. 2025)"])
+    state.append(["California", 100, 50, 5])
+    state.append(["DC", 10, 5, None])
+    state.append(["PR", 1, 0, 0])
+    state.append(["TOTAL", 112, 55, 5])
+    path = tmp_path / "orr_SYNTHETIC.xlsx"
+    book.save(path)
+    if saved:  # rewrite the save date the way a spreadsheet program records it
+        import zipfile
+        out = tmp_path / "orr_saved_SYNTHETIC.xlsx"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "docProps/core.xml":
+                    import re
+                    data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<",
+                                  rb"<dcterms:modified\1>" + saved.encode() + b"<", data)
+                dst.writestr(item, data)
+        path = out
+    return path
+
+
+def test_state_table_found_on_another_sheet_with_two_header_rows(tmp_path):
+    result = sources.load(researcher_workbook(tmp_path, saved="2024-12-29T16:59:58Z"),
+                          "hhs-orr-uc")
+    counts = result.tables["counts"]
+    assert set(counts["period"]) == {"FY2023", "FY2024", "FY2025"}
+    ca = row(counts, geo_code="CA", period="FY2023")
+    assert ca["value"] == 100 and ca["source_locator"] == (
+        "sheet State, row 3, column B (California, FY2023)")
+    assert not isinstance(ca["note"], str)
+    us = row(counts, geo_code="US", period="FY2024")
+    assert (us["geo_level"], us["value"]) == ("nation", 55)
+    assert row(counts, geo_code="DC", period="FY2023")["geo_name"] == "District of Columbia"
+    assert "header at sheet State, row 1" in result.notes[0]
+    checks = {c.period: c.difference for c in result.reconciliation}
+    assert checks == {"FY2023": -1, "FY2024": 0, "FY2025": 0}
+    assert any("FY2023" in n and "difference -1" in n for n in result.notes)
+
+
+def test_part_year_columns_from_header_range_and_save_date(tmp_path):
+    counts = sources.load(researcher_workbook(tmp_path, saved="2024-12-29T16:59:58Z"),
+                          "hhs-orr-uc").tables["counts"]
+    fy24 = row(counts, geo_code="CA", period="FY2024")
+    assert fy24["status"] == "reported" and fy24["value"] == 50
+    assert "Oct. 2023 \u2014 Mar. 2024" in fy24["note"] and "part-year" in fy24["note"]
+    fy25 = row(counts, geo_code="CA", period="FY2025")
+    assert "had not ended when the workbook was saved (2024-12-29)" in fy25["note"]
+    assert "October 2024 to December 2024" in fy25["note"]
+    dc = row(counts, geo_code="DC", period="FY2025")
+    assert dc["status"] == "not_available" and "blank in the file" in dc["note"]
+
+
+def test_full_year_after_the_save_date_is_not_marked(tmp_path):
+    counts = sources.load(researcher_workbook(tmp_path, saved="2025-11-01T00:00:00Z"),
+                          "hhs-orr-uc").tables["counts"]
+    assert not isinstance(row(counts, geo_code="CA", period="FY2025")["note"], str)
+
+
+def test_workbook_without_a_state_table_is_refused(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "AGE"
+    book.active.append(["Age", "FY2024"])
+    path = tmp_path / "shares_SYNTHETIC.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match="no sheet holds an HHS ORR table.*AGE: 'Age FY2024'"):
+        sources.load(path, "hhs-orr-uc")
+
+
+@pytest.mark.acceptance
+def test_real_researcher_workbook(shared_data):
+    path = shared_data / "real" / "hhs-orr-uc" / "UCP_ORR_datasets.xlsx"
+    if not path.is_file():
+        pytest.skip(f"real sample absent: {path}")
+    result = sources.load(path, "hhs-orr-uc")
+    counts = result.tables["counts"]
+    # sheet State: TOTAL row FY18 34953, FY23 113495, FY24 99381; California FY24 10819
+    assert row(counts, geo_code="US", period="FY2018")["value"] == 34953
+    assert row(counts, geo_code="US", period="FY2023")["value"] == 113495
+    assert row(counts, geo_code="US", period="FY2024")["value"] == 99381
+    assert row(counts, geo_code="CA", period="FY2024")["value"] == 10819
+    assert row(counts, geo_code="US", period="FY2025")["value"] == 4152
+    assert "part-year" in row(counts, geo_code="US", period="FY2025")["note"]
+    assert row(counts, geo_code="MT", period="FY2025")["status"] == "not_available"
+    assert len(counts) == 54 * 11  # 50 states, DC, PR, VI and TOTAL; FY2015 to FY2025
+    assert result.rejected == []

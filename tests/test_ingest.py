@@ -33,8 +33,14 @@ def test_orr_state_and_county_rows(ingested):
 def test_reconciliation_reports_fy2018_difference(ingested):
     report = json.loads((ingested / "processed" / "ingest_report.json").read_text())
     diffs = report["reconciliation_differences"]
-    assert [(d["period"], d["parts_sum"], d["published_total"], d["difference"])
-            for d in diffs] == [("FY2018", 34963, 34953, 10)]
+    orr = [(d["period"], d["parts_sum"], d["published_total"], d["difference"])
+           for d in diffs if d["check"] == "states sum to published total"]
+    # FY2023 and FY2024: the workbook the bundled FY2022-FY2025 rows were transcribed from
+    assert orr == [("FY2018", 34963, 34953, 10), ("FY2023", 113484, 113495, -11),
+                   ("FY2024", 99362, 99381, -19)]
+    assert {d["check"].split(" (")[0] for d in diffs} == {
+        "states sum to published total", "countries sum to the Total column",
+        "months sum to the Total row"}
     counts = pd.read_parquet(ingested / "processed" / "counts.parquet")
     total = counts[(counts["geo_code"] == "US") & (counts["period"] == "FY2018")
                    & (counts["source"] == "hhs-orr-uc")]

@@ -36,3 +36,14 @@ def test_fiscal_year_of_a_date():
 def test_unknown_period_is_refused_with_accepted_forms(bad):
     with pytest.raises(ValueError, match="expected FY2023, FY2023-Q2"):
         periods.parse(bad)
+
+
+def test_fiscal_year_to_date_through_a_month():
+    ytd = periods.parse("FY2024-YTD-2024-07")
+    assert (ytd.start, ytd.end, ytd.fiscal_year) == (date(2023, 10, 1), date(2024, 7, 31), 2024)
+    assert periods.fiscal_ytd_month(2024, 2024, 6).label == "FY2024-YTD-Q3"
+    assert periods.fiscal_ytd_month(2024, 2023, 11).label == "FY2024-YTD-2023-11"
+    with pytest.raises(ValueError, match="write FY2024-YTD-Q3"):
+        periods.parse("FY2024-YTD-2024-06")
+    with pytest.raises(ValueError, match="not in fiscal year FY2024"):
+        periods.parse("FY2024-YTD-2024-10")

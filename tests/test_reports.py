@@ -31,8 +31,9 @@ def test_national_overview_parameters():
     ("national_overview", {"data_dir": "/tmp"}, "unknown parameter 'data_dir'"),
     ("regional_report", {"geo": "Atlantis"}, "geo='Atlantis' is neither a state"),
     ("regional_report", {"geo": "central-california"}, "choose one of central-california-sjv"),
-    ("regional_report", {"geo": "CA", "fy_start": 2023, "fy_end": 2024},
-     "no data for California (CA) in FY2023 to FY2024"),
+    ("regional_report", {"geo": "CA", "fy_start": 2030, "fy_end": 2031},
+     "no data for California (CA) in FY2030 to FY2031 (regional data available: FY2015 to "
+     "FY2025)"),
     ("processing_times", {"form": "I-999"}, "no processing times for form 'I-999'"),
     ("claim_check", {"claims_file": "no/such.yml"}, "no such claims file"),
 ])

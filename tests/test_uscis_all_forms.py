@@ -126,7 +126,8 @@ def test_csv_locator_keeps_row_title_and_note_keeps_group():
                  & (counts["period"] == "FY2025-Q1")].iloc[0]
     assert row["source_locator"] == ("line 13, column E (Denied3) (row title: I-131 22 | "
                                      "Application for Travel Document (Humanitarian Parole))")
-    assert row["note"] == "category group: Humanitarian"
+    # the fixture's glued note 22 has no text in the file: the note says so
+    assert row["note"] == "category group: Humanitarian; note 22 (its text is not in the file)"
     assert row["geo_level"] == "nation" and row["geo_code"] == "US"
 
 
@@ -144,8 +145,9 @@ def test_processing_time_column_to_median():
 
 def test_single_q1_file_reconciles_ytd_with_its_quarter():
     result = load(Q1_CSV)
-    checks = {(c.check, c.period): c for c in result.reconciliation}
-    bad = [c for c in result.reconciliation if c.difference != 0]
+    ytd = [c for c in result.reconciliation if c.check.startswith("fiscal year to date")]
+    checks = {(c.check, c.period): c for c in ytd}
+    bad = [c for c in ytd if c.difference != 0]
     assert len(bad) == 1
     assert bad[0].check.endswith("I-131 humanitarian-parole received")
     assert (bad[0].parts_sum, bad[0].published_total) == (20000.0, 20001.0)
@@ -167,8 +169,15 @@ def test_xlsx_parses_numbers_markers_and_period(q2_xlsx):
     times = result.tables["processing_times"]
     hp = times[times["subtype"] == "humanitarian-parole"].iloc[0]
     assert hp["status"] == "not_available"  # empty cell
-    assert result.notes == []
-    assert result.reconciliation == []  # a Q2 file alone cannot be checked
+    # the fixture has no References, so the statistic of its Processing Time is not stated
+    assert any("does not say which statistic" in n for n in result.notes)
+    assert any("1 fractional count(s) kept as published, e.g. at sheet FY25Q2_All_Forms, "
+               "row 8, column F" in n for n in result.notes)  # completed 20.5
+    assert "glued" in " ".join(result.notes)  # 'I-131 22' -> I-131 + note 22
+    # a Q2 file alone cannot check its flows against quarters, only its pending (a stock)
+    ytd = [c for c in result.reconciliation if c.check.startswith("fiscal year to date")]
+    assert ytd and all(c.check.endswith(" pending") for c in ytd)
+    assert all(c.difference == 0 and c.parts == 1 for c in ytd)
 
 
 def test_ytd_equals_sum_of_quarters_across_files(q2_xlsx):
@@ -183,7 +192,9 @@ def test_ytd_equals_sum_of_quarters_across_files(q2_xlsx):
     assert (mismatch.parts_sum, mismatch.published_total) == (165000.0, 165010.0)
     assert "I-131 parole-in-place approved" not in q2  # YTD suppressed
     assert [k for k, c in q2.items() if c.difference != 0] == ["I-131 advance-parole approved"]
-    assert "pending" not in " ".join(q2)
+    # pending is a count on the quarter's last day: compared with Q2 alone, never summed
+    assert q2["I-131 humanitarian-parole pending"].parts == 1
+    assert q2["I-131 humanitarian-parole pending"].parts_sum == 70000.0
 
 
 def test_fy2026_i131_titles_map_to_stable_slugs(tmp_path):
@@ -208,8 +219,9 @@ def test_old_layout_titles_and_name_date_disagreement():
                  "FY2018-Q4") == (12345.0, "reported")
     assert value(counts, "advance-parole", "completed", "FY2018-YTD-Q4") == (115500.0,
                                                                             "reported")
-    assert len(result.notes) == 1
-    assert "FY2018-Q3" in result.notes[0] and "FY2018-Q4" in result.notes[0]
+    disagreement = [n for n in result.notes if "file name says" in n]
+    assert len(disagreement) == 1
+    assert "FY2018-Q3" in disagreement[0] and "FY2018-Q4" in disagreement[0]
 
 
 @pytest.mark.parametrize("label, expected", [
@@ -282,10 +294,21 @@ def test_date_line_not_a_quarter_is_refused(tmp_path):
         load(path)
 
 
-def test_workbook_without_data_sheet(tmp_path, q2_xlsx):
+def test_sheet_found_by_content_not_name(tmp_path, q2_xlsx):
     book = openpyxl.load_workbook(q2_xlsx)
     book["FY25Q2_All_Forms"].title = "Data"
     path = tmp_path / "renamed.xlsx"
+    book.save(path)
+    counts = load(path).tables["counts"]
+    assert value(counts, "advance-parole", "approved", "FY2025-YTD-Q2") == (165010.0, "reported")
+    assert counts["source_locator"].str.startswith("sheet Data, ").all()
+
+
+def test_workbook_without_the_table(tmp_path, q2_xlsx):
+    book = openpyxl.load_workbook(q2_xlsx)
+    del book["FY25Q2_All_Forms"]
+    book.create_sheet("Data")["A1"] = "nothing here (SYNTHETIC)"
+    path = tmp_path / "notable.xlsx"
     book.save(path)
     with pytest.raises(InputError, match=r"no sheet holds the table: sheets are Cover, Data"):
         load(path)
@@ -407,3 +430,327 @@ def test_mutated_layout_parses_exactly_or_raises(tmp_path_factory, mutation):
     r, c, old, new = changed_cell
     diff = got ^ expected
     assert new.strip() in ("", "-"), f"silently wrong numbers after {mutation}: {diff}"
+
+
+# --- the traps of the real editions (SYNTHETIC fixture quarterly_all_forms_fy2026_q1_traps.csv) --
+
+TRAPS_CSV = FIXTURES / "quarterly_all_forms_fy2026_q1_traps.csv"
+
+
+def _traps_rows() -> list[list]:
+    """The traps fixture as spreadsheet cells: numbers as numbers (fractions as floats)."""
+    out = []
+    for row in csv.reader(TRAPS_CSV.read_text(encoding="utf-8").splitlines()):
+        cells: list = []
+        for cell in row:
+            plain = cell.replace(",", "")
+            if plain.replace(".", "", 1).isdigit():
+                cells.append(float(plain) if "." in plain else int(plain))
+            else:
+                cells.append(cell or None)
+        while cells and cells[-1] is None:
+            cells.pop()
+        out.append(cells)
+    return out
+
+
+def traps_xlsx(path: Path, sheet: str, *, title_header: str = "Form Title",
+               date_cells: list | None = None) -> Path:
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active["A1"] = "SYNTHETIC cover sheet"
+    ws = book.create_sheet(sheet)
+    for i, row in enumerate(_traps_rows()):
+        if i == 2 and date_cells is not None:
+            row = date_cells + row[2:]
+        if i == 3:
+            row = [row[0], title_header, *row[2:]]
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def traps():
+    return load(TRAPS_CSV)
+
+
+def test_glued_footnotes_resolved_to_known_forms(traps):
+    counts = traps.tables["counts"]
+    q = counts[(counts["period"] == "FY2026-Q1") & (counts["measure"] == "received")]
+    forms = dict(zip(q["category"], q["form"], strict=True))
+    assert forms["petition-to-classify-orphan-as-an-immediate-relative"] == "I-600"  # I-6007
+    assert forms["immigrant-petition-by-alien-investor-legacy"] == "I-526"  # I-5269
+    assert forms["immigrant-petition-by-standalone-investor"] == "I-526"  # plain I-526
+    assert forms[("application-for-regional-center-designation-under-the-immigrant-"
+                  "investor-program")] == "I-924"  # I-92410, not I-9241 + 0
+    assert forms["application-for-naturalization"] == "N-400"  # N-40019
+    assert forms["initial-parole-outside-us"] == "I-131"  # I-13120
+    assert forms["advance-parole"] == "I-131"
+    assert value(counts, "initial-parole-outside-us", "received", "FY2026-Q1") == (760.0,
+                                                                                  "reported")
+    row = q[q["category"] == "initial-parole-outside-us"].iloc[0]
+    assert "note 20: This report reflects data for requests filed for individuals outside" in \
+        row["note"]
+    assert "publisher's note 8)" in row["note"]  # the Notes item naming this I-131 row
+    assert "publisher's note 8)" not in q[q["category"] == "advance-parole"].iloc[0]["note"]
+    assert "row title: I-13120 | Application for Initial Parole" in row["source_locator"]
+    summary = " ".join(traps.notes)
+    assert "'I-92410' -> I-924 + note 10" in summary and "'N-40019' -> N-400 + note 19" in summary
+
+
+def test_word_rows_with_glued_notes(traps):
+    counts = traps.tables["counts"]
+    q = counts[(counts["period"] == "FY2026-Q1") & (counts["measure"] == "received")]
+    by_cat = {r.category: r for r in q.itertuples(index=False)}
+    for category, received in (("legalization-saw", 3.0), ("waivers", 43455.0),
+                               ("eoir-adjustment", 2244.0)):
+        row = by_cat[category]
+        assert pd.isna(row.form) and row.value == received
+        assert "is a group of forms, not one form number" in row.note
+    assert by_cat["waivers"].note.startswith("category group: Other; note 21: Includes the "
+                                             "following applications filed to waive")
+    assert by_cat["immigrant-visas"].form == "DS-230"  # 'DS-230 (IV)22'
+    assert by_cat["immigrant-visas"].value == 120453.0
+    assert "not included in the TOTAL row (note 22)" in by_cat["eoir-adjustment"].note
+
+
+def test_supplemental_processing_left_out_of_total_reconciliation(traps):
+    total = {c.check.split(": ", 1)[1].split(" ")[0]: c for c in traps.reconciliation
+             if c.period == "FY2026-YTD-Q1" and c.check.startswith("TOTAL row")}
+    # the fixture's TOTAL is the sum of the rows above Supplemental Processing
+    assert total["received"].published_total == 387718.0
+    assert total["received"].difference == 0
+    assert total["approved"].difference == 0 and total["approved"].parts_sum == 172481.75
+    assert "2 row(s) the report leaves out of its total" in total["received"].check
+
+
+def test_quarter_and_ytd_blocks_that_disagree_are_both_kept_and_reported(traps):
+    counts = traps.tables["counts"]
+    assert value(counts, "total", "pending", "FY2026-Q1", form=None) == (1455269.0, "reported")
+    assert value(counts, "total", "pending", "FY2026-YTD-Q1", form=None) == (1474327.0,
+                                                                             "reported")
+    bad = [c for c in traps.reconciliation if c.difference != 0]
+    ytd = [c for c in bad if c.check.startswith("fiscal year to date")]
+    assert len(ytd) == 1 and ytd[0].check.endswith("all forms total pending")
+    assert (ytd[0].parts_sum, ytd[0].published_total) == (1455269.0, 1474327.0)
+    quarter_total = [c for c in bad if c.check.startswith("TOTAL row") and c.period == "FY2026-Q1"]
+    assert [c.check.split(": ")[1].split(" ")[0] for c in quarter_total] == ["pending"]
+    assert quarter_total[0].difference == 1474327.0 - 1455269.0
+
+
+def test_fractional_counts_kept_and_flagged(traps):
+    counts = traps.tables["counts"]
+    assert value(counts, "immigrant-petition-by-alien-investor-legacy", "approved", "FY2026-Q1",
+                 form="I-526") == (28.75, "reported")
+    assert value(counts, "total", "denied", "FY2026-YTD-Q1", form=None) == (37729.25, "reported")
+    row = counts[(counts["category"] == "immigrant-petition-by-alien-investor-legacy")
+                 & (counts["measure"] == "approved")].iloc[0]
+    assert "fractional count kept as published" in row["note"]
+    whole = counts[(counts["category"] == "immigrant-petition-by-alien-investor-legacy")
+                   & (counts["measure"] == "completed")].iloc[0]
+    assert "fractional" not in (whole["note"] or "")
+    # I-526 legacy and TOTAL approved and denied, in both blocks
+    assert any("8 fractional count(s) kept as published" in n for n in traps.notes)
+
+
+def test_processing_time_printed_zero_is_not_published(traps):
+    times = traps.tables["processing_times"].set_index("subtype")
+    assert set(times["statistic"]) == {"median"}  # reference 6: "the median"
+    for subtype in ("initial-parole-outside-us", "legalization-saw",
+                    "regional-center-annual-statement"):
+        assert times.loc[subtype, "status"] == "not_available", subtype
+        assert pd.isna(times.loc[subtype, "months"])
+    assert "Processing Time printed 0 for a row with 778 completions" in \
+        times.loc["initial-parole-outside-us", "note"]
+    assert "no completions in the quarter" in times.loc["regional-center-annual-statement", "note"]
+    assert (times.loc["application-for-entrepreneur-parole", ["months", "status"]].tolist()
+            == [0.0, "zero"])  # '-' is the key's true zero
+    assert times.loc["advance-parole", "months"] == 8.4
+    assert "the months presented are the median" in times.loc["advance-parole", "note"]
+    # no processing time in the table is a 0-month median
+    assert not ((times["months"] == 0) & (times["status"] == "reported")).any()
+
+
+def test_processing_time_statistic_follows_the_key(tmp_path):
+    text = TRAPS_CSV.read_text(encoding="utf-8").replace(
+        "The number of months presented is the median which is the time it took to complete "
+        "50% of all the cases processed in the quarter.",
+        "The number of months presented is the average of all cases completed in the quarter.")
+    path = tmp_path / "quarterly_all_forms_fy2026_q1.csv"
+    path.write_text(text, encoding="utf-8")
+    times = load(path).tables["processing_times"]
+    assert set(times["statistic"]) == {"mean"}
+
+
+@pytest.mark.parametrize("sheet", ["FY24Q1AllForms", "FY25Q1 All-Forms", "FY26Q1_All_Forms",
+                                   "Sheet1"])
+@pytest.mark.parametrize("title_header", ["Description", "Form Title"])
+def test_xlsx_sheet_and_header_drift(tmp_path, traps, sheet, title_header):
+    path = traps_xlsx(tmp_path / "q.xlsx", sheet, title_header=title_header)
+    result = load(path)
+    assert _key(result.tables["counts"]) == _key(traps.tables["counts"])
+    assert result.tables["counts"]["source_locator"].str.startswith(f"sheet {sheet}, row").all()
+
+
+@pytest.mark.parametrize("date_cells", [
+    ["October 1, 2025 -", "December 31, 2025"],  # split by an export
+    ["October 1,", "2025 - December 31, 2025"],
+    [pd.Timestamp("2025-10-01").to_pydatetime(), "-", pd.Timestamp("2025-12-31").to_pydatetime()],
+    ["Oct. 1, 2025 \u2013 Dec. 31, 2025"],
+])
+def test_date_line_split_or_typed_is_found(tmp_path, date_cells):
+    path = traps_xlsx(tmp_path / "undated_name.xlsx", "FY26Q1_All_Forms",
+                      date_cells=date_cells)
+    counts = load(path).tables["counts"]
+    assert set(counts["period"]) == {"FY2026-Q1", "FY2026-YTD-Q1"}
+
+
+def test_no_date_line_takes_period_from_name_and_says_so(tmp_path):
+    rows = _fixture_rows()
+    rows[2] = [""] * len(rows[2])
+    path = tmp_path / "quarterly_all_forms_fy2025_q1.csv"
+    path.write_text(_csv_text(rows), encoding="utf-8")
+    result = load(path)
+    assert set(result.tables["counts"]["period"]) == {"FY2025-Q1", "FY2025-YTD-Q1"}
+    assert any("taken from the file name" in n for n in result.notes)
+
+
+def test_quarter_word_disagreeing_with_date_line_is_noted(tmp_path):
+    rows = _fixture_rows()
+    rows[2][2] = "2nd Quarter"
+    path = tmp_path / "x.csv"
+    path.write_text(_csv_text(rows), encoding="utf-8")
+    result = load(path)
+    assert set(result.tables["counts"]["period"]) == {"FY2025-Q1", "FY2025-YTD-Q1"}
+    assert any("'2nd Quarter'" in n and "FY2025-Q1" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("label, description, references, expected", [
+    ("I-13122", "Application for Travel Document (Humanitarian Parole)", {22: "parole"},
+     ("I-131", 22)),
+    ("I-92410", "Application For Regional Center Designation Under the Immigrant Investor "
+     "Program", {10: "Form I-924 has been decommissioned."}, ("I-924", 10)),
+    ("N-40020", "Application for Naturalization", {20: "for all N-400"}, ("N-400", 20)),
+    ("I-6007", "Petition to Classify Orphan as an Immediate Relative", {7: "Includes I-600A"},
+     ("I-600", 7)),
+    ("I-5269", "Immigrant Petition by Alien Investor (Legacy)", {9: "all I-526 editions"},
+     ("I-526", 9)),
+    ("I-129", "Petition for a Nonimmigrant Worker", {9: "x"}, ("I-129", None)),  # not I-12 + 9
+    ("I-130", "Petition for Alien Relative", {}, ("I-130", None)),
+    ("I-956F", "Application for Approval of Investment in a Commercial Enterprise", {},
+     ("I-956F", None)),
+    ("I-131 22", "Application for Travel Document", {}, ("I-131", 22)),
+    ("DS-23022", "Application for Immigrant Visa and Alien Registration (IV)", {22: "not in"},
+     ("DS-230", 22)),
+    ("DS-230 (IV)24", "Immigrant Visas", {}, ("DS-230", 24)),
+    ("Legalization13", "Legalization/SAW", {}, (None, 13)),
+    ("EOIR Adjustment22", "EOIR Adjustment", {}, (None, 22)),
+    ("Waivers", "Waivers", {}, (None, None)),
+    ("x", "Petition for Alien Relative", {}, None),  # a stray word is not a row title
+    ("DD", "", {}, None),
+])
+def test_resolve_label(label, description, references, expected):
+    from analysis.sources import uscis_forms
+
+    found = uscis_forms.resolve_label(label, description, references)
+    assert (found if found is None else (found.form, found.footnote)) == expected
+
+
+def test_unknown_form_with_glued_note_is_split_on_weak_evidence():
+    from analysis.sources import uscis_forms
+
+    found = uscis_forms.resolve_label("I-99912", "A form not in the list",
+                                      {2: "Approved", 12: "Includes I-999A"})
+    assert (found.form, found.footnote) == ("I-999", 12)
+    assert found.evidence.startswith("weak evidence")
+
+
+def test_title_table_is_data_beside_the_code():
+    from importlib import resources
+
+    from analysis.sources import uscis_forms
+
+    raw = resources.files("analysis").joinpath("data/uscis_form_titles.csv").read_text("utf-8")
+    assert "Application for Initial Parole Document for Aliens Outside the United States," \
+           "initial-parole-outside-us" in raw
+    assert uscis_forms.title_category("I-485", "Application to Register Permanent Residence or "
+                                               "Adjust Status (Cuban)") == "cuban"
+    assert uscis_forms.title_category("DS-230", "Immigrant Visas") == "immigrant-visas"
+    assert uscis_forms.title_category("I-130", "Petition for Alien Relative") is None
+
+
+def test_monthly_file_is_handed_to_the_monthly_adapter():
+    result = load(FIXTURES / "monthly" / "monthly_march_2025.csv")
+    counts = result.tables["counts"]
+    assert set(counts["source"]) == {"uscis-monthly"}
+    assert set(counts["period"]) == {"2025-03"}
+
+
+# --- acceptance on the real published files (../shared/data/real) ------------------------------
+
+
+def _expected_real(shared_data: Path, prefix: str) -> dict:
+    import json
+
+    spec = json.loads((shared_data / "real" / "expected.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in spec.items() if k.startswith(prefix)}
+
+
+def test_real_files_give_the_hand_read_figures(shared_data):
+    expected = _expected_real(shared_data, "uscis-all-forms/")
+    assert len(expected) == 6
+    for rel, spec in expected.items():
+        counts = sources.load(shared_data / "real" / rel, spec["source"]).tables["counts"]
+        for check in spec["checks"]:
+            sel = counts[(counts["measure"] == check["measure"])
+                         & (counts["period"] == check["period"])
+                         & (counts["geo_code"] == check["geo_code"])]
+            sel = sel[sel["form"].isna()] if check["form"] is None else \
+                sel[sel["form"] == check["form"]]
+            sel = sel[sel["category"] == check["category"]]
+            assert sel["value"].tolist() == [check["value"]], (rel, check)
+
+
+@pytest.fixture(scope="module")
+def real_quarterly(shared_data):
+    root = shared_data / "real" / "uscis-all-forms"
+    return {fy: load(root / name) for fy, name in (
+        (2024, "quarterly_all_forms_fy2024_q1.xlsx"), (2025, "quarterly_all_forms_fy2025_q1.xlsx"),
+        (2026, "quarterly_all_forms_fy2026_q1_v1.xlsx"))}
+
+
+def test_real_quarterly_traps(real_quarterly):
+    # FY2024 Q1 (sheet FY24Q1AllForms): fractional TOTAL approvals kept as published
+    c24 = real_quarterly[2024].tables["counts"]
+    assert value(c24, "total", "approved", "FY2024-Q1", form=None) == (2475577.752151262,
+                                                                       "reported")
+    # glued notes: I-92410 -> I-924 received 0; N-40020 -> N-400; Waivers23 a group row
+    assert value(c24, ("application-for-regional-center-designation-under-the-immigrant-"
+                       "investor-program"), "received", "FY2024-Q1", form="I-924") == (0.0,
+                                                                                      "reported")
+    assert value(c24, "application-for-naturalization", "received", "FY2024-Q1",
+                 form="N-400") == (191731.0, "reported")
+    assert value(c24, "waivers", "received", "FY2024-Q1", form=None) == (26011.0, "reported")
+    assert value(c24, "legalization-saw", "pending", "FY2024-Q1", form=None) == (370.0,
+                                                                                 "reported")
+    assert value(c24, "immigrant-visas", "received", "FY2024-Q1", form="DS-230") == (118093.0,
+                                                                                    "reported")
+    # FY2025 Q1 (sheet 'FY25Q1 All-Forms'): humanitarian parole time printed 0 -> not published
+    t25 = real_quarterly[2025].tables["processing_times"]
+    hp = t25[t25["subtype"] == "humanitarian-parole"].iloc[0]
+    assert hp["status"] == "not_available" and pd.isna(hp["months"])
+    assert "1,637 completions" in hp["note"]
+    assert set(t25["statistic"]) == {"median"}  # reference 6 of the file: "the median"
+    assert t25[t25["subtype"] == "advance-parole"].iloc[0]["months"] == 6.8
+    # FY2026 Q1 ('Form Title'): TOTAL pending differs between the blocks; both kept, reported
+    r26 = real_quarterly[2026]
+    c26 = r26.tables["counts"]
+    assert value(c26, "total", "pending", "FY2026-Q1", form=None) == (11331331.0, "reported")
+    assert value(c26, "total", "pending", "FY2026-YTD-Q1", form=None) == (11350389.0, "reported")
+    pending = [c for c in r26.reconciliation if c.check.endswith("all forms total pending")]
+    assert [(c.parts_sum, c.published_total) for c in pending] == [(11331331.0, 11350389.0)]
+    t26 = r26.tables["processing_times"]
+    ip = t26[t26["subtype"] == "initial-parole-outside-us"].iloc[0]
+    assert ip["status"] == "not_available" and "778 completions" in ip["note"]
+    assert not ((t26["months"] == 0) & (t26["status"] == "reported")).any()

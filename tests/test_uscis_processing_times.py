@@ -107,7 +107,7 @@ def test_bad_capture_lines(tmp_path, line, message):
 def test_page_json_bad_shapes(tmp_path):
     path = tmp_path / "page.json"
     path.write_text('{"data": {"something": 1}}')
-    with pytest.raises(InputError, match="not the processing-times page JSON"):
+    with pytest.raises(InputError, match="not processing times: another endpoint.*something"):
         load(path)
     data = json.loads(PAGE.read_text())
     data["data"]["processing_time"]["subtypes"][0]["range"][1]["unit"] = "Fortnights"
@@ -137,3 +137,65 @@ def test_real_capture():
     assert last["as_of"] == pd.Timestamp("2024-06-25")
     assert last["geo_name"] == "Yakima WA"
     assert result.notes == []  # every office code resolves through labels.json
+
+
+def page_2018(tmp_path: Path, form: str, published: str) -> Path:
+    """A SYNTHETIC response in the 2018 page format (range = [upper, lower])."""
+    data = {"data": {"processing_time": {
+        "form_name": form, "office_code": "CSC", "range": None,
+        "subtypes": [{"form_type": "SYNTHETIC-SUB", "publication_date": published,
+                      "range": [{"unit": "Months", "value": 5},
+                                {"unit": "Months", "value": 1.5}],
+                      "service_request_date": "January 10, 2018",
+                      "subtype_info_en": "SYNTHETIC subtype"}]}},
+        "message": "SYNTHETIC fixture"}
+    path = tmp_path / f"{form}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("form, published, lower, upper", [
+    ("N-400", "May 31, 2018", "p50", "p93"),             # 2018 pilot form
+    ("I-751", "March 3, 2021", "p50", "p93"),
+    ("I-131", "May 31, 2018", "cycle-time-lower", "cycle-time-upper"),  # not a pilot form
+    ("I-131", "June 23, 2021", "range-lower", "range-upper"),  # method not stated from 2019
+])
+def test_2018_range_format_is_two_labelled_figures_never_p80(tmp_path, form, published,
+                                                              lower, upper):
+    times = load(page_2018(tmp_path, form, published)).tables["processing_times"]
+    assert set(times["statistic"]) == {lower, upper}
+    low, high = pick(times, statistic=lower), pick(times, statistic=upper)
+    assert (low["months"], high["months"]) == (1.5, 5.0)
+    assert low["source_locator"].endswith("range[1]") and high["source_locator"].endswith(
+        "range[0]")
+    assert "not an 80th percentile" in low["note"] or "50% of cases" in low["note"] or (
+        "cycle-time" in low["note"])
+    assert "p80" not in set(times["statistic"])
+
+
+def test_current_format_keeps_p80(tmp_path):
+    times = load(page_2018(tmp_path, "I-131", "July 13, 2023")).tables["processing_times"]
+    assert pick(times, statistic="p80")["months"] == 1.5
+    assert pick(times, statistic="second-value")["months"] == 5.0
+
+
+def test_other_endpoint_is_refused(tmp_path):
+    path = tmp_path / "I-131.json"
+    path.write_text(json.dumps({"data": {"form_offices": {"form_name": "I-131", "offices": [
+        {"office_code": "CSC", "office_description": "California Service Center"}]}},
+        "message": "SYNTHETIC"}))
+    with pytest.raises(InputError, match="not processing times: the list of offices for form "
+                                         "I-131"):
+        load(path)
+
+
+@pytest.mark.acceptance
+def test_real_2018_capture_and_form_offices(shared_data):
+    base = shared_data / "real" / "uscis-processing-times" / "arielsvn"
+    times = load(base / "processingtime" / "I-131" / "CSC.json").tables["processing_times"]
+    # range [5, 1.5] months, published May 31, 2018; I-131 was not a 2018 pilot form
+    assert pick(times, statistic="cycle-time-upper")["months"] == 5
+    assert pick(times, statistic="cycle-time-lower")["months"] == 1.5
+    assert pick(times, statistic="cycle-time-lower")["as_of"] == pd.Timestamp("2018-05-31")
+    with pytest.raises(InputError, match="form_offices"):
+        load(base / "formoffices" / "I-131.json")

@@ -13,23 +13,29 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from . import charts, formatting
 from .charts import (
     SIZES,
+    attach_data,
     bar_intervals,
     fmt,
     km_curves,
-    median_time,
+    medians_from,
     save,
     stacked_outcomes,
     tile_map,
     trend_band,
 )
+from .downloads import csv_frame
 from .errors import ParoleError
+from .schemas import VALUED_STATUSES
 
 KINDS = ("bar", "trend", "stacked", "km", "tilemap")
 SHARE_MEASURES = ("denial-share", "approval-share")
 #: Plain-language names of counts categories used in computed titles (others: the slug).
 CATEGORY_LABELS = {"uc-released-to-sponsors": "unaccompanied children released to sponsors"}
+#: Axis titles of counts categories (series of applications: "Applications").
+CATEGORY_UNITS = {"uc-released-to-sponsors": "Children released"}
 
 CLI_EPILOG = """\
 examples:
@@ -43,8 +49,11 @@ examples:
   parole chart stacked --series humanitarian-parole --percent --size social --out y.png
   parole chart km --synthetic --seed 1 --out reports/charts/km_synthetic.png
 
-Each chart is written as FILE.png, FILE.svg and FILE.alt.txt (alternative text). The source
-line is built from the rows shown; charts of synthetic data carry a SYNTHETIC mark.
+Each chart is written as FILE.png, FILE.svg, FILE.alt.txt (alternative text) and FILE.csv
+(the rows shown, with status, source_file, source_locator, citation and the publisher's
+address). The source line names the publisher's table and address for the rows shown;
+part-year periods are drawn hollow and left out of trend fits; flagged figures are ringed;
+charts of synthetic data carry a SYNTHETIC mark. --size print writes the PNG at 300 dpi.
 """
 
 
@@ -70,6 +79,22 @@ def _counts_rows(args) -> tuple[pd.DataFrame, str]:
         raise ParoleError(f"no rows of category {args.category!r}; categories: {known}")
     label = CATEGORY_LABELS.get(args.category, args.category.replace("-", " "))
     return rows.assign(series=args.category, series_note=""), label
+
+
+def _place(rows: pd.DataFrame, args) -> str:
+    """The place a --geo filter picked, by name, for the title ("" for the nation)."""
+    if not getattr(args, "geo", None) or rows.empty:
+        return ""
+    names = rows["geo_name"].dropna().astype(str) if "geo_name" in rows.columns else []
+    return names.iloc[0] if len(names) else str(args.geo)
+
+
+def _subject(label: str, measure: str) -> str:
+    """What a count chart counts, in words: "Received applications for humanitarian parole
+    (I-131, outside the US)"; a label naming its measure is used as it is."""
+    if measure in label:
+        return label[:1].upper() + label[1:]
+    return f"{measure.capitalize()} applications for {label[:1].lower() + label[1:]}"
 
 
 def _series_note(rows: pd.DataFrame) -> str:
@@ -138,10 +163,11 @@ def _chart_bar(args):
                    if total is not None else f"the sum over the {n_all} places listed")
     what = label if args.measure in label else f"{label} ({args.measure})"
     method = table["method"].iloc[0].replace("-", " ").title().replace(" ", "-")
+    period = formatting.period(args.period, bool(formatting.part_year_periods(shown_rows)))
     title = args.title or (
-        f"{lead['name']} had the largest share of {what} in {args.period}: "
-        f"{fmt(lead['estimate'], True, 1)}" if not math.isnan(lead["estimate"]) else
-        f"Shares of {what} in {args.period}")
+        f"{lead['name']} had the largest share of {what} in {period}: "
+        f"{fmt(lead['estimate'], True)}" if not math.isnan(lead["estimate"]) else
+        f"Shares of {what} in {period}")
     top = f"the {len(table)} largest of {n_all}" if len(table) < n_all else f"all {n_all}"
     subtitle = args.subtitle or (
         f"Share of {denominator} of {what}, {args.period}; {top} "
@@ -151,12 +177,21 @@ def _chart_bar(args):
                         source=source_rows, xlabel=f"Share of {args.measure}, {args.period}",
                         size=args.size, synthetic=args.synthetic or None,
                         note="; ".join(notes))
+    shown = table.drop(columns=["note"], errors="ignore").merge(
+        places[["geo_code", "period", "value", "status", "source_file", "source_locator",
+                "citation", "note"]], left_on="group", right_on="geo_code", how="left")
+    attach_data(fig, csv_frame(shown, source_rows))
     return fig
 
 
-def _fitted_trend(values: np.ndarray, starts: pd.Series, alpha: float = 0.05) -> pd.DataFrame:
+def _fitted_trend(values: np.ndarray, starts: pd.Series, alpha: float = 0.05,
+                  at: pd.Series | None = None) -> pd.DataFrame:
     """Quasi-Poisson log-linear trend (the model of :func:`analysis.trends.trend`) with the
-    confidence band of its mean at each period."""
+    confidence band of its mean at each period.
+
+    The one place charts fit a trend band: to be replaced by the statistics module's fit
+    (one fit for the numbers and the band) when it offers the fitted values. ``at``: the
+    period starts to predict at (default: those fitted)."""
     import statsmodels.api as sm
 
     years = ((starts - starts.iloc[0]).dt.days / 365.25).to_numpy(float)
@@ -165,7 +200,9 @@ def _fitted_trend(values: np.ndarray, starts: pd.Series, alpha: float = 0.05) ->
     dispersion = fit.pearson_chi2 / fit.df_resid if fit.df_resid > 0 else 1.0
     if dispersion > 1:
         fit = sm.GLM(values, design, family=sm.families.Poisson()).fit(scale=dispersion)
-    frame = fit.get_prediction(design).summary_frame(alpha=alpha)
+    where = design if at is None else sm.add_constant(
+        ((at - starts.iloc[0]).dt.days / 365.25).to_numpy(float), has_constant="add")
+    frame = fit.get_prediction(where).summary_frame(alpha=alpha)
     return pd.DataFrame({"fitted": frame["mean"].to_numpy(),
                          "lower": frame["mean_ci_lower"].to_numpy(),
                          "upper": frame["mean_ci_upper"].to_numpy()})
@@ -190,51 +227,69 @@ def _chart_trend(args):
         table = out[out["group"] == wanted].reset_index(drop=True)
         first, last = table.iloc[0], table.iloc[-1]
         word = "Denials" if wanted == "denied" else "Approvals"
+        place = _place(decided, args)
+        partial = formatting.part_year_periods(decided)
         title = args.title or (
-            f"{label}: {word.lower()} were {fmt(last['estimate'], True)} of decisions in "
-            f"{last['period']} ({fmt(first['estimate'], True)} in {first['period']})")
+            f"{label}{' in ' + place if place else ''}: {word.lower()} were "
+            f"{fmt(last['estimate'], True)} of decisions in "
+            f"{formatting.period(last['period'], last['period'] in partial)} "
+            f"({fmt(first['estimate'], True)} in "
+            f"{formatting.period(first['period'], first['period'] in partial)})")
         subtitle = args.subtitle or (
             f"{word} as a share of approvals plus denials per period; band: 95% "
             f"{table['method'].iloc[0].title()} interval")
-        return trend_band(table, x="period", y="estimate", lower="lower", upper="upper",
-                          label=word, title=title, subtitle=subtitle, source=decided,
-                          note=_series_note(decided),
-                          percent=True, size=args.size, synthetic=args.synthetic or None,
-                          band_label="95% interval")
+        fig = trend_band(table, x="period", y="estimate", lower="lower", upper="upper",
+                         label=word, title=title, subtitle=subtitle, source=decided,
+                         note=_series_note(decided),
+                         percent=True, size=args.size, synthetic=args.synthetic or None,
+                         band_label="95% interval")
+        attach_data(fig, csv_frame(table, decided, key="period"))
+        return fig
     picked = _one_per_key(_pick(rows, "measure", measure, "--measure"),
                           ["geo_code", "period"])
     if picked["geo_code"].nunique() > 1:
         raise ParoleError("the selection holds several places; pick one with --geo")
-    usable = picked["status"].isin(["reported", "zero", "rounded", "estimated"])
+    valued = picked["status"].isin(VALUED_STATUSES)
+    partial = formatting.part_year_periods(picked)
+    flagged = sorted(formatting.flagged_figures(picked)["period"])
+    # part-year and flagged figures are drawn but left out of the fit
+    usable = valued & ~picked["period"].isin(partial) & ~picked["period"].isin(flagged)
     if usable.sum() < trends.MIN_PERIODS:
-        raise ParoleError(f"{int(usable.sum())} period(s) with a figure; a trend needs at "
-                          f"least {trends.MIN_PERIODS}")
+        raise ParoleError(f"{int(usable.sum())} full period(s) with a figure; a trend needs at "
+                          f"least {trends.MIN_PERIODS}"
+                          + (f" (part-year {', '.join(sorted(partial))} left out)"
+                             if partial else ""))
     fit_rows = picked[usable]
-    fitted = _fitted_trend(fit_rows["value"].to_numpy(float), fit_rows["period_start"])
+    # the fitted mean is drawn at every full period (flagged ones too: the line is the
+    # model's, not the figure's), never at a part year, whose count is not a full period's
+    drawn = ~picked["period"].isin(partial)
+    fitted = _fitted_trend(fit_rows["value"].to_numpy(float), fit_rows["period_start"],
+                           at=picked.loc[drawn, "period_start"])
     table = picked[["period", "value"]].reset_index(drop=True)
     table[["fitted", "lower", "upper"]] = np.nan
-    table.loc[usable.to_numpy(), ["fitted", "lower", "upper"]] = fitted.to_numpy()
+    table.loc[drawn.to_numpy(), ["fitted", "lower", "upper"]] = fitted.to_numpy()
     slope = trends.trend(fit_rows[["period", "value", "status"]], by=None).iloc[0]
-    if slope["status"] == "estimated":
-        change = (f"{slope['pct_change_per_year']:+.0f}% a year (95% interval "
-                  f"{slope['lower']:+.0f}% to {slope['upper']:+.0f}%)")
-        finding = {"rising": "rising", "falling": "falling"}.get(slope["direction"],
-                                                                   "no clear trend")
-        title = args.title or f"{label}, {measure}: {finding}, {change}"
-    else:
-        title = args.title or f"{label}, {measure}: no trend estimate ({slope['reason']})"
-    gaps = picked.loc[~usable.to_numpy(), "period"].tolist()
+    place = _place(picked, args)
+    title = args.title or formatting.trend_title(_subject(label, measure), slope, place)
+    gaps = picked.loc[~valued.to_numpy(), "period"].tolist()
+    per = "fiscal quarter" if args.freq == "quarter" else "fiscal year"
+    detail = formatting.trend_detail(slope, sorted(partial & set(picked["period"])))
+    if flagged:
+        detail += f"; flagged {', '.join(flagged)} left out of the fit"
     subtitle = args.subtitle or (
-        f"Applications {measure} per "
-        f"{'fiscal quarter' if args.freq == 'quarter' else 'fiscal year'}; line and band: "
-        "quasi-Poisson log-linear trend with "
-        "95% interval of its mean")
+        f"Per {per}{' in ' + place if place else ''}. Trend {detail}; band: 95% interval "
+        "of the fitted mean")
     note = f"No figure for {', '.join(gaps)} (left out of the fit). " if gaps else ""
     note += _series_note(picked)
-    return trend_band(table, x="period", y="fitted", lower="lower", upper="upper",
-                      observed="value", observed_label="Published", label="Trend",
-                      title=title, subtitle=subtitle, source=picked, ylabel="Applications",
-                      size=args.size, synthetic=args.synthetic or None, note=note)
+    fig = trend_band(table, x="period", y="fitted", lower="lower", upper="upper",
+                     observed="value", observed_label="Published", label="Trend",
+                     title=title, subtitle=subtitle, source=picked,
+                     ylabel=CATEGORY_UNITS.get(args.category or "", "Applications"),
+                     size=args.size, synthetic=args.synthetic or None, note=note)
+    attach_data(fig, csv_frame(table.merge(
+        picked[["period", "status", "source_file", "source_locator", "citation", "note"]],
+        on="period", how="left")))
+    return fig
 
 
 def _chart_stacked(args):
@@ -265,12 +320,14 @@ def _chart_stacked(args):
     before = sum(first[p] for p in parts)
     was = (f", against {fmt(first[focus] / before, True)} in {first['period']}"
            if before and first["period"] != last["period"] else "")
+    place = _place(rows, args)
+    where = f" in {place}" if place else ""
     if set(parts) == {"approved", "denied"}:
         what = "denials" if focus == "denied" else "approvals"
-        title = args.title or (f"{label}: {fmt(share, True)} of decisions in {last['period']} "
-                               f"were {what}{was}")
+        title = args.title or (f"{label}{where}: {fmt(share, True)} of decisions in "
+                               f"{last['period']} were {what}{was}")
     else:
-        title = args.title or (f"{label}: {focus} made up {fmt(share, True)} of "
+        title = args.title or (f"{label}{where}: {focus} made up {fmt(share, True)} of "
                                f"{', '.join(parts)} in {last['period']}{was}")
     per = "fiscal quarter" if args.freq == "quarter" else "fiscal year"
     subtitle = args.subtitle or (
@@ -278,7 +335,9 @@ def _chart_stacked(args):
         if args.percent else f"Applications {' and '.join(parts)} per {per}")
     labels = {p: p.capitalize() for p in parts}
     return stacked_outcomes(wide, x="period", parts=parts, labels=labels, title=title,
-                            subtitle=subtitle, source=rows, normalize=args.percent,
+                            subtitle=subtitle, source=rows.sort_values(["period_start",
+                                                                        "measure"]),
+                            normalize=args.percent,
                             ylabel="" if args.percent else "Applications", size=args.size,
                             synthetic=args.synthetic or None, note=_series_note(rows))
 
@@ -306,18 +365,15 @@ def _chart_km(args):
     curves = timing.kaplan_meier(cases, by=by, as_of=as_of)
     if curves.empty:
         raise ParoleError("no decided cases: nothing to draw")
-    medians = {}
-    for name, part in curves.groupby("group"):
-        medians[name] = median_time(part["days"].to_numpy(float),
-                                     part["survival"].to_numpy(float))
+    medians = medians_from(timing.km_quantiles(cases, by=by, probs=[0.5], as_of=as_of))
     known = {k: v for k, v in medians.items() if not math.isnan(v)}
     if len(known) >= 2:
         slow, fast = max(known, key=known.get), min(known, key=known.get)
-        finding = (f"Half of {fast} cases were decided within {known[fast]:,.0f} days; "
-                   f"{slow} cases took {known[slow]:,.0f}")
+        finding = (f"Half of {fast} cases were decided within {fmt(known[fast])} days; "
+                   f"{slow} cases took {fmt(known[slow])}")
     elif known:
         name, days = next(iter(known.items()))
-        finding = f"Half of {name} cases were decided within {days:,.0f} days"
+        finding = f"Half of {name} cases were decided within {fmt(days)} days"
     else:
         finding = "Most cases were still waiting at the end of the records"
     title = args.title or finding
@@ -325,9 +381,11 @@ def _chart_km(args):
         f"Share of applications still waiting, by {by} (Kaplan-Meier; pending cases "
         f"counted as waiting until {curves.attrs.get('as_of') or as_of}); bands: 95% "
         "pointwise intervals")
-    return km_curves(curves, lower="lower", upper="upper", title=title, subtitle=subtitle,
-                     source=cases, size=args.size,
-                     synthetic=True if args.synthetic else None)
+    fig = km_curves(curves, lower="lower", upper="upper", title=title, subtitle=subtitle,
+                    source=cases, size=args.size, medians=medians,
+                    synthetic=True if args.synthetic else None)
+    attach_data(fig, csv_frame(curves, cases))
+    return fig
 
 
 def _chart_tilemap(args):
@@ -343,10 +401,11 @@ def _chart_tilemap(args):
     known = rows.dropna(subset=["value"]).sort_values("value", ascending=False)
     lead = known.iloc[0] if len(known) else None
     what = label if args.measure in label else f"{label} ({args.measure})"
+    period = formatting.period(args.period, bool(formatting.part_year_periods(rows)))
     title = args.title or (
-        f"{lead['geo_name']} had the most {what} in {args.period}: "
-        f"{fmt(lead['value'])}" if lead is not None else f"{label}, {args.period}")
-    subtitle = args.subtitle or f"{what.capitalize()}, by state, {args.period}"
+        f"{lead['geo_name']} had the most {what} in {period}: "
+        f"{fmt(lead['value'])}" if lead is not None else f"{label}, {period}")
+    subtitle = args.subtitle or f"{what.capitalize()}, by state, {period}"
     return tile_map(values, title=title, subtitle=subtitle, source=rows,
                     legend=what.capitalize(), log=args.log,
                     missing_reason=reasons, size=args.size,
@@ -400,7 +459,8 @@ def register_cli(subparsers) -> None:
         epilog=CLI_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("kind", metavar="KIND", help=f"chart kind: {', '.join(KINDS)}")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="output file (FILE.png, FILE.svg and FILE.alt.txt are written)")
+                   help="output file (FILE.png, FILE.svg, FILE.alt.txt and FILE.csv are "
+                        "written)")
     p.add_argument("--series", metavar="SLUG",
                    help="a named series (humanitarian-parole, parole-in-place, advance-parole)")
     p.add_argument("--category", metavar="CAT",
@@ -431,7 +491,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--cases", type=int, default=5000, metavar="N",
                    help="number of synthetic records (default 5000)")
     p.add_argument("--size", default="slide", metavar="SIZE",
-                   help=f"{', '.join(f'{k} ({w}x{h} in)' for k, (w, h) in SIZES.items())}")
+                   help=", ".join(f"{k} ({w}x{h} in, {charts.SAVE_DPI[k]} dpi)"
+                                  for k, (w, h) in SIZES.items()))
     p.add_argument("--title", help="replace the computed title (state the finding)")
     p.add_argument("--subtitle", help="replace the computed subtitle (say what is measured)")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",

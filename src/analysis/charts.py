@@ -20,22 +20,26 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import matplotlib
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
+from . import formatting
 from . import synthetic as synthetic_rows
 from .errors import ParoleError
 from .provenance import SYNTHETIC_LABEL, source_line
 
 DPI = 150
+#: Resolution of each size when saved: print needs at least 300 dpi.
+SAVE_DPI = {"slide": 150, "social": 150, "print": 300}
 SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0)}
 PALETTE = sns.color_palette("colorblind")
 INK, MUTED, FAINT = "#222222", "#555555", "#bbbbbb"
@@ -45,8 +49,13 @@ MISSING_FILL = "#e6e6e6"
 SEQUENTIAL = "mako_r"
 
 _TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
+#: Header and footer text scale by size (a print chart is small on the page, read close).
+_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8}
 _ALT = "_parole_alt_text"
 _LABELS = "_parole_direct_labels"
+_DATA = "_parole_data"
+_SIZE = "_parole_size"
+FLAG_COLOUR = "#d55e00"
 
 
 # ---------------------------------------------------------------- house layout
@@ -58,12 +67,36 @@ def figure(size: str = "slide"):
         raise ParoleError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     # drawn at the export resolution: text is measured for wrapping and layout at this DPI
-    fig, ax = plt.subplots(figsize=SIZES[size], dpi=DPI)
+    fig, ax = plt.subplots(figsize=SIZES[size], dpi=SAVE_DPI[size])
+    setattr(fig, _SIZE, size)
     return fig, ax
 
 
 def _source_text(source: str | pd.DataFrame) -> str:
     return source_line(source) if isinstance(source, pd.DataFrame) else str(source)
+
+
+def _keep_data(fig, source: object, shown: pd.DataFrame | None = None) -> None:
+    """Attach the rows behind a chart (``source`` when it is a frame, else ``shown``) so
+    :func:`save` and the report helpers can write them as CSV beside the image."""
+    data = source if isinstance(source, pd.DataFrame) else shown
+    if isinstance(data, pd.DataFrame):
+        setattr(fig, _DATA, data)
+
+
+def attach_data(fig, frame: pd.DataFrame) -> None:
+    """Set the rows written as CSV beside ``fig`` (replacing those the chart kept)."""
+    setattr(fig, _DATA, frame)
+
+
+def chart_data(fig) -> pd.DataFrame | None:
+    """The rows a chart function drew ``fig`` from (the rows behind its source line)."""
+    return getattr(fig, _DATA, None)
+
+
+def footer_text(today: date | None = None) -> str:
+    """The small footer every chart carries: the project's name and the drawing date."""
+    return f"{formatting.PROJECT} \u00b7 {(today or date.today()).isoformat()}"
 
 
 def _detect(synthetic: bool | None, *frames: object) -> bool:
@@ -115,6 +148,7 @@ def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
     """Apply the house layout: finding as title, measure as subtitle, ``note`` (optional,
     e.g. which states have no figure) above the source line at the bottom left."""
     source = _source_text(source)
+    k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
     width_in, height_in = fig.get_size_inches()
     px, py = 0.16 / width_in, 0.12 / height_in
     usable = 1 - 2 * px
@@ -127,19 +161,22 @@ def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
         title_width = tag_box.x0 - px - 0.02
     else:
         title_width = usable
-    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT,
+    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT * k,
                          fontweight="bold", color=INK, va="top", ha="left")
     renderer = fig.canvas.get_renderer()
     y = _to_fig(fig, head.get_window_extent(renderer)).y0 - 0.06 / height_in
-    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT,
+    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT * k,
                         color="#444444", va="top", ha="left")
     header_bottom = _to_fig(fig, sub.get_window_extent(renderer)).y0 - 0.16 / height_in
-    foot = _wrapped_text(fig, px, py, source, max_width=usable, fontsize=_SOURCE_PT,
-                         color=MUTED, va="bottom", ha="left")
+    brand = fig.text(1 - px, py, footer_text(), fontsize=(_SOURCE_PT - 0.5) * k, color=MUTED,
+                     va="bottom", ha="right", parse_math=False, gid="footer")
+    brand_w = _to_fig(fig, brand.get_window_extent(renderer)).width
+    foot = _wrapped_text(fig, px, py, source, max_width=usable - brand_w - 0.03,
+                         fontsize=_SOURCE_PT * k, color=MUTED, va="bottom", ha="left")
     footer_top = _to_fig(fig, foot.get_window_extent(renderer)).y1
     if note:
         extra = _wrapped_text(fig, px, footer_top + 0.05 / height_in, note, max_width=usable,
-                              fontsize=_NOTE_PT, color=INK, style="italic", va="bottom",
+                              fontsize=_NOTE_PT * k, color=INK, style="italic", va="bottom",
                               ha="left")
         footer_top = _to_fig(fig, extra.get_window_extent(renderer)).y1
     footer_top += 0.12 / height_in
@@ -215,24 +252,12 @@ def _respread_labels(fig, ax) -> None:
 
 
 def fmt(value: float, percent: bool = False, digits: int | None = None) -> str:
-    """A count with thousands separators, or a percentage (``digits`` decimals; default 1
-    below 10% and 0 above)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no figure"
+    """A figure as :mod:`analysis.formatting` writes it: a number as published (thousands
+    separators, its own decimals: 17.5 stays "17.5") or a share with significant digits
+    kept ("0.02%"); ``digits`` fixes the decimals of a percentage."""
     if percent:
-        if digits is None:
-            digits = 1 if abs(value) < 0.1 else 0
-        return f"{value:.{digits}%}"
-    return f"{value:,.0f}"
-
-
-def _pct_digits(lower: np.ndarray, upper: np.ndarray) -> int:
-    """Decimals of percentages that keep the narrowest interval's two ends apart (0 to 2)."""
-    width = (upper - lower)[~np.isnan(upper - lower)]
-    width = width[width > 0]
-    if not len(width):
-        return 1
-    return int(min(2, max(1, math.ceil(-math.log10(width.min() * 100)))))
+        return formatting.share(value, digits)
+    return formatting.number(value)
 
 
 def _short(value: float) -> str:
@@ -267,18 +292,117 @@ def alt_text(fig) -> str:
 
 
 def _y_format(ax, percent: bool) -> None:
-    if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    else:
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(formatting.TickFormatter(percent))
 
 
-def _x_ticks(ax, labels: Sequence[str]) -> None:
-    ticks = list(range(len(labels)))
-    step = max(1, math.ceil(len(ticks) / 12))
+def _x_positions(labels: Sequence[object]) -> tuple[np.ndarray, bool]:
+    """x coordinates of ``labels``: on a time axis (matplotlib date numbers of each period's
+    middle, or of each date) when the labels are periods or dates, so points are spaced by
+    time; else 0, 1, 2, ..."""
+    times = formatting.time_values(list(labels))
+    if times is None:
+        return np.arange(len(labels), dtype=float), False
+    return mdates.date2num(times.to_pydatetime()), True
+
+
+def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
+            partial: set[str] = frozenset()) -> None:
+    """Ticks of the x axis: each period labelled at its own place in time (thinned to at
+    most 12, part-year periods marked), dates by a date locator, categories by name."""
+    labels = [formatting.text(v) for v in labels]
+    periodic = is_time and all(formatting.is_period(v) for v in labels)
+    if is_time and not periodic:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+        ax.tick_params(axis="x", labelsize=8)
+        return
+    step = max(1, math.ceil(len(labels) / 12))
+    picked = list(range(len(labels)))[::step]
+    for i, label in enumerate(labels):  # a part-year period is always labelled
+        if label in partial and i not in picked:
+            picked.append(i)
+    picked.sort()
+    names = [labels[i] + (f" {formatting.MARKS['part-year']}" if labels[i] in partial else "")
+             for i in picked]
     rotate = len(labels) > 6
-    ax.set_xticks(ticks[::step], [str(v) for v in list(labels)[::step]],
-                  rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+    ax.set_xticks([xs[i] for i in picked], names, rotation=45 if rotate else 0,
+                  ha="right" if rotate else "center", fontsize=8)
+    if is_time and len(xs) > 1:
+        pad = float(np.min(np.diff(np.sort(xs)))) * 0.6
+        ax.set_xlim(xs.min() - pad, xs.max() + pad)
+
+
+def _marks_for(rows: pd.DataFrame | None, column: str) -> tuple[set[str], dict[str, str]]:
+    """Part-year periods and flagged figures ({period: reason}) among ``rows`` for the
+    plotted ``column`` (the rows of the measure of that name, when rows carry measures)."""
+    if not isinstance(rows, pd.DataFrame) or rows.empty or "period" not in rows.columns:
+        return set(), {}
+    partial = formatting.part_year_periods(rows)
+    mine = rows
+    if "measure" in rows.columns:
+        if column in set(rows["measure"]):
+            mine = rows[rows["measure"] == column]
+        elif rows["measure"].nunique() > 1:
+            return partial, {}
+    flagged = formatting.flagged_figures(mine)
+    return partial, {str(p): r for p, r in zip(flagged["period"], flagged["flag"], strict=True)}
+
+
+def _partial_note(partial: Sequence[str], rows: object = None) -> str:
+    if not partial:
+        return ""
+    mark = formatting.MARKS["part-year"]
+    listed = ", ".join(sorted(partial))
+    return (f"{mark} Part year: {listed} cover{'s' if len(partial) == 1 else ''} only part of "
+            "the period; drawn hollow, not joined to the full periods, and left out of "
+            "trend fits.")
+
+
+def _flag_note(flags: Mapping[str, Mapping[str, str]]) -> str:
+    parts = []
+    for what, found in flags.items():
+        reasons = sorted(set(found.values()))
+        parts.append(f"{what} {', '.join(sorted(found))} ({'; '.join(reasons)})")
+    if not parts:
+        return ""
+    return "Ringed: flagged figure" + ("s" if sum(map(len, flags.values())) > 1 else "") + \
+        ", check before use: " + "; ".join(parts) + "."
+
+
+def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colour,
+                partial: set[str], flags: Mapping[str, str]) -> None:
+    """Draw a series' part-year points hollow and ring its flagged figures (a run of
+    neighbouring flagged figures is labelled once)."""
+    for i, label in enumerate(labels):
+        if np.isnan(values[i]):
+            continue
+        if label in partial:
+            ax.plot([xs[i]], [values[i]], marker="o", markersize=6, markerfacecolor="white",
+                    markeredgecolor=colour, markeredgewidth=1.6, linestyle="none", zorder=5)
+            ax.annotate("part year", (xs[i], values[i]), xytext=(0, 7),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                        color=MUTED, style="italic", annotation_clip=False)
+        if label in flags:
+            ax.plot([xs[i]], [values[i]], marker="o", markersize=13, markerfacecolor="none",
+                    markeredgecolor=FLAG_COLOUR, markeredgewidth=1.6, linestyle="none",
+                    zorder=6, gid=f"flag-{label}")
+            if i > 0 and labels[i - 1] in flags:
+                continue
+            ax.annotate(f"{formatting.MARKS['flagged']} check", (xs[i], values[i]),
+                        xytext=(0, 10), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=7, color=FLAG_COLOUR, fontweight="bold",
+                        annotation_clip=False)
+
+
+def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
+               partial: set[str]) -> np.ndarray:
+    """``values`` with part-year points removed, so the line joins full periods only."""
+    out = values.copy()
+    for i, label in enumerate(labels):
+        if label in partial:
+            out[i] = np.nan
+    return out
 
 
 # ---------------------------------------------------------------- chart kinds
@@ -286,35 +410,67 @@ def _x_ticks(ax, labels: Sequence[str]) -> None:
 
 def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[str, str],
                title: str, subtitle: str, source: str | pd.DataFrame, ylabel: str = "",
-               percent: bool = False, size: str = "slide", synthetic: bool | None = False):
-    """Lines for ``columns`` of ``table`` over ``x``, each labelled at its last point."""
+               percent: bool = False, size: str = "slide", synthetic: bool | None = False,
+               note: str = ""):
+    """Lines for ``columns`` of ``table`` over ``x``, each labelled at its last point.
+
+    Periods and dates sit on a time axis. When ``source`` is the rows shown (a frame), a
+    part-year period (see :func:`analysis.formatting.part_year`; a ``notes`` column of
+    ``table`` saying "partial year" counts too) is drawn hollow and not joined to the line,
+    and a flagged figure (:func:`analysis.formatting.flag_reason`) is ringed, both explained
+    in the note above the source line.
+    """
     synthetic = _detect(synthetic, table, source)
     fig, ax = figure(size)
     table = table.reset_index(drop=True)
-    positions = np.arange(len(table))
-    ends, details = [], []
+    names = [formatting.text(v) for v in table[x]]
+    xs, is_time = _x_positions(names)
+    rows = source if isinstance(source, pd.DataFrame) else None
+    partial: set[str] = set()
+    if "notes" in table.columns:
+        partial |= {n for n, t in zip(names, table["notes"], strict=True)
+                    if formatting.part_year(n, t)}
+    ends, details, flags = [], [], {}
     for i, column in enumerate(columns):
         colour = PALETTE[i % len(PALETTE)]
-        values = pd.to_numeric(table[column], errors="coerce").astype(float)
-        ax.plot(positions, values, marker="o", markersize=3, color=colour, linewidth=2)
-        present = values.dropna()
-        if not present.empty:
-            first, last = present.index[0], present.index[-1]
-            name = labels.get(column, column)
-            ends.append((last, values[last], name, colour))
-            details.append(f"{name}: {fmt(values[first], percent)} in {table[x][first]}, "
-                           f"{fmt(values[last], percent)} in {table[x][last]}"
-                           + (f", highest {fmt(present.max(), percent)} in "
-                              f"{table[x][present.idxmax()]}" if len(present) > 2 else "")
-                           + ".")
-    _x_ticks(ax, table[x].tolist())
+        values = pd.to_numeric(table[column], errors="coerce").astype(float).to_numpy()
+        col_partial, col_flags = _marks_for(rows, column)
+        part = partial | (col_partial & set(names))
+        if is_time:
+            part |= {n for n in names if formatting.part_year(n)}
+        partial |= part
+        line = _full_line(xs, values, names, part)
+        ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2)
+        _draw_marks(ax, xs, values, names, colour, part, col_flags)
+        name = labels.get(column, column)
+        if col_flags:
+            flags[name] = col_flags
+        present = np.flatnonzero(~np.isnan(values))
+        if len(present):
+            first, last = present[0], present[-1]
+            ends.append((xs[last], values[last], name, colour))
+            high = present[np.nanargmax(values[present])]
+            details.append(
+                f"{name}: {fmt(values[first], percent)} in "
+                f"{formatting.period(names[first], names[first] in part)}, "
+                f"{fmt(values[last], percent)} in "
+                f"{formatting.period(names[last], names[last] in part)}"
+                + (f", highest {fmt(values[high], percent)} in "
+                   f"{formatting.period(names[high], names[high] in part)}"
+                   if len(present) > 2 else "") + ".")
+    _x_axis(ax, names, xs, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     _y_format(ax, percent)
     _direct_labels(fig, ax, ends)
-    _set_alt(fig, "Line chart", title, subtitle, " ".join(details), source, synthetic)
-    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic)
+    full_note = " ".join(t for t in (note, _partial_note(sorted(partial & set(names))),
+                                     _flag_note(flags)) if t)
+    _set_alt(fig, "Line chart", title, subtitle, " ".join(details), source, synthetic,
+             full_note)
+    _keep_data(fig, source, table)
+    return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
+                  note=full_note)
 
 
 def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = "estimate",
@@ -355,16 +511,16 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     reach = np.nanmax(np.r_[hi, est, b_hi, [0.0]])
     ax.set_xlim(0, reach * 1.32 if reach > 0 else 1)
     details = []
-    dg = _pct_digits(lo, hi) if percent else None
     for i in range(n):
         name = str(rows[label].iloc[i])
         if ok[i]:
-            text = f"{fmt(est[i], percent, dg)}"
+            text = fmt(est[i], percent)
             if whisk[i]:
-                text += f" ({fmt(lo[i], percent, dg)} to {fmt(hi[i], percent, dg)})"
+                text = (formatting.share_interval(est[i], lo[i], hi[i]) if percent else
+                        f"{text} ({fmt(lo[i])} to {fmt(hi[i])})")
         elif bounded[i]:
-            text = (f"between {fmt(b_lo[i], percent, dg)} and "
-                    f"{fmt(b_hi[i], percent, dg)}")
+            text = ("between " + formatting.share_range(b_lo[i], b_hi[i], " and ")
+                    if percent else f"between {fmt(b_lo[i])} and {fmt(b_hi[i])}")
         else:
             text = "not estimable"
         x_at = np.nanmax([v for v in (hi[i], est[i], b_hi[i], 0.0) if not np.isnan(v)])
@@ -374,13 +530,13 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     ax.set_yticks(ys, [str(v) for v in rows[label]], fontsize=9)
     ax.set_ylim(-0.6, n - 0.4)
     ax.grid(axis="y", visible=False)
-    if percent:
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    else:
-        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
     ax.set_xlabel(xlabel)
     _set_alt(fig, "Horizontal bar chart with interval whiskers", title, subtitle,
              "Values, largest first: " + "; ".join(details) + ".", source, synthetic, note)
+    from .downloads import csv_frame  # the estimates shown, with their inputs' provenance
+
+    attach_data(fig, csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
@@ -391,57 +547,82 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
                band_label: str = "95% interval", ylabel: str = "", percent: bool = False,
                size: str = "slide", synthetic: bool | None = None, note: str = ""):
     """A trend line ``y`` over ``x`` with a shaded interval band ``lower``..``upper``;
-    ``observed`` (optional) adds the published points the trend was fitted to."""
+    ``observed`` (optional) adds the published points the trend was fitted to. Part-year
+    periods are drawn hollow and flagged figures ringed (see :func:`line_chart`)."""
     for col in (x, y, lower, upper, *([observed] if observed else [])):
         if col not in table.columns:
             raise ParoleError(f"trend_band: the table has no column {col!r}")
     synthetic = _detect(synthetic, table, source)
     data = table.reset_index(drop=True)
     fig, ax = figure(size)
-    pos = np.arange(len(data))
+    names = [formatting.text(v) for v in data[x]]
+    pos, is_time = _x_positions(names)
+    rows = source if isinstance(source, pd.DataFrame) else None
+    partial, flags = _marks_for(rows, observed or y)
+    partial = (partial | {n for n in names if formatting.part_year(n)}) & set(names)
     mid = pd.to_numeric(data[y], errors="coerce").to_numpy(float)
     lo = pd.to_numeric(data[lower], errors="coerce").to_numpy(float)
     hi = pd.to_numeric(data[upper], errors="coerce").to_numpy(float)
-    ax.fill_between(pos, lo, hi, color=PALETTE[0], alpha=0.22, linewidth=0, zorder=1)
+    band = ~np.isnan(lo) & ~np.isnan(hi)
+    ax.fill_between(pos, lo, hi, where=band, color=PALETTE[0], alpha=0.22, linewidth=0,
+                    zorder=1)
     ax.plot(pos, mid, color=PALETTE[0], linewidth=2.2, zorder=3)
     ends = []
     valid = np.flatnonzero(~np.isnan(mid))
     if len(valid):
-        ends.append((valid[-1], mid[valid[-1]], label or y, PALETTE[0]))
+        ends.append((pos[valid[-1]], mid[valid[-1]], label or y, PALETTE[0]))
     details = []
     obs = np.array([])
     if observed:
         obs = pd.to_numeric(data[observed], errors="coerce").to_numpy(float)
-        ax.plot(pos, obs, color=PALETTE[1], marker="o", markersize=3.5, linewidth=1,
-                zorder=4)
+        ax.plot(pos, _full_line(pos, obs, names, partial), color=PALETTE[1], marker="o",
+                markersize=3.5, linewidth=1, zorder=4)
+        _draw_marks(ax, pos, obs, names, PALETTE[1], partial, flags)
         have = np.flatnonzero(~np.isnan(obs))
         if len(have):
-            ends.append((have[-1], obs[have[-1]], observed_label, PALETTE[1]))
+            ends.append((pos[have[-1]], obs[have[-1]], observed_label, PALETTE[1]))
             details.append(f"{observed_label}: {fmt(obs[have[0]], percent)} in "
-                           f"{data[x][have[0]]}, {fmt(obs[have[-1]], percent)} in "
-                           f"{data[x][have[-1]]}.")
+                           f"{formatting.period(names[have[0]], names[have[0]] in partial)}, "
+                           f"{fmt(obs[have[-1]], percent)} in "
+                           f"{formatting.period(names[have[-1]], names[have[-1]] in partial)}.")
+    else:
+        _draw_marks(ax, pos, mid, names, PALETTE[0], partial, flags)
     if len(valid):
         first, last = valid[0], valid[-1]
-        details.append(f"{label or y}: {fmt(mid[first], percent)} in {data[x][first]} "
-                       f"({band_label} {fmt(lo[first], percent)} to {fmt(hi[first], percent)})"
-                       f", {fmt(mid[last], percent)} in {data[x][last]} ({band_label} "
-                       f"{fmt(lo[last], percent)} to {fmt(hi[last], percent)}).")
-    _x_ticks(ax, data[x].tolist())
+        est = (lambda v: fmt(v, True)) if percent else formatting.count  # noqa: E731
+        details.append(f"{label or y}: {est(mid[first])} in {names[first]} "
+                       f"({band_label} {_range(lo[first], hi[first], percent)}), "
+                       f"{est(mid[last])} in {names[last]} ({band_label} "
+                       f"{_range(lo[last], hi[last], percent)}).")
+    _x_axis(ax, names, pos, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     top = np.nanmax(np.r_[hi, mid, obs, [0.0]])
     ax.set_ylim(0, min(1.0, top * 1.08) if percent and top <= 1 else top * 1.08 or 1)
     _y_format(ax, percent)
-    if len(valid):
+    if len(valid) and band.any():
         # name the band once, inside it at its widest point
-        middle = int(valid[len(valid) // 2])
-        ax.annotate(band_label, (middle, hi[middle]), xytext=(0, 4), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=8, color=PALETTE[0])
+        middle = int(np.flatnonzero(band)[band.sum() // 2])
+        ax.annotate(band_label, (pos[middle], hi[middle]), xytext=(0, 4),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8,
+                    color=PALETTE[0])
     _direct_labels(fig, ax, ends)
+    full_note = " ".join(t for t in (note, _partial_note(sorted(partial)),
+                                     _flag_note({observed_label if observed else
+                                                 (label or y): flags} if flags else {}))
+                         if t)
     _set_alt(fig, "Line chart with interval band", title, subtitle, " ".join(details), source,
-             synthetic, note)
+             synthetic, full_note)
+    _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
-                  note=note)
+                  note=full_note)
+
+
+def _range(low: float, high: float, percent: bool) -> str:
+    """An interval of a share or of a fitted (not published) count, rounded."""
+    if percent:
+        return formatting.share_range(low, high)
+    return f"{formatting.count(low)} to {formatting.count(high)}"
 
 
 def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
@@ -462,21 +643,44 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     totals = values.sum(axis=1, min_count=len(parts))
     shown = values.div(totals.where(totals > 0), axis=0) if normalize else values
     fig, ax = figure(size)
-    pos = np.arange(len(data))
+    names = [formatting.text(v) for v in data[x]]
+    pos, is_time = _x_positions(names)
+    width = 0.72 * (float(np.min(np.diff(np.sort(pos)))) if len(pos) > 1 else
+                    (91.0 if is_time else 1.0))
+    rows = source if isinstance(source, pd.DataFrame) else None
+    partial = (_marks_for(rows, parts[0])[0] | {n for n in names if formatting.part_year(n)}) \
+        & set(names)
+    is_part = np.array([n in partial for n in names])
     base = np.zeros(len(data))
-    ends = []
+    ends, flags = [], {}
     for i, part in enumerate(parts):
         colour = PALETTE[i % len(PALETTE)]
         height = shown[part].fillna(0).to_numpy()
-        ax.bar(pos, height, bottom=base, width=0.72, color=colour, edgecolor="white",
-               linewidth=0.5, zorder=2)
+        ax.bar(pos[~is_part], height[~is_part], bottom=base[~is_part], width=width,
+               color=colour, edgecolor="white", linewidth=0.5, zorder=2)
+        if is_part.any():  # a part year: outlined and hatched, never a solid full bar
+            ax.bar(pos[is_part], height[is_part], bottom=base[is_part], width=width,
+                   color="white", edgecolor=colour, hatch="///", linewidth=1.0, zorder=2)
+        col_flags = _marks_for(rows, part)[1]
+        for j, name in enumerate(names):
+            if name in col_flags:
+                ax.bar([pos[j]], [height[j]], bottom=[base[j]], width=width, fill=False,
+                       edgecolor=FLAG_COLOUR, linewidth=2.0, zorder=4, gid=f"flag-{name}")
+                ax.annotate(f"{formatting.MARKS['flagged']} check",
+                            (pos[j], base[j] + height[j]), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                            color=FLAG_COLOUR, fontweight="bold", annotation_clip=False)
+        if col_flags:
+            flags[labels.get(part, part)] = col_flags
         last = len(data) - 1
         if last >= 0 and not np.isnan(shown[part].iloc[last]):
-            ends.append((last + 0.36, base[last] + height[last] / 2, labels.get(part, part),
-                         colour))
+            ends.append((pos[last] + width / 2, base[last] + height[last] / 2,
+                         labels.get(part, part), colour))
         base = base + height
     missing = data.loc[totals.isna(), x].astype(str).tolist()
-    _x_ticks(ax, data[x].tolist())
+    _x_axis(ax, names, pos, is_time, partial)
+    if is_time and len(pos):
+        ax.set_xlim(pos.min() - width, pos.max() + width)
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
     if normalize:
@@ -488,6 +692,9 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
                                            else "")
         note = (note + " " if note else "") + (f"No complete figures for {listed} (bars "
                                                "incomplete or empty).")
+    note = " ".join(t for t in (note, _partial_note(sorted(partial)).replace(
+        "drawn hollow, not joined to the full periods", "hatched bars"), _flag_note(flags))
+        if t)
     details = []
     complete = totals.dropna().index
     for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
@@ -495,16 +702,31 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
         shares = ", ".join(
             f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
             if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
-        details.append(f"{data[x][idx]}: {shares}, total {fmt(total)}.")
+        details.append(f"{formatting.period(names[idx], names[idx] in partial)}: {shares}, "
+                       f"total {fmt(total)}.")
     _set_alt(fig, "Stacked bar chart", title, subtitle, " ".join(details), source, synthetic,
              note)
+    _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
 
 def median_time(times: np.ndarray, surv: np.ndarray) -> float:
-    below = np.flatnonzero(surv <= 0.5)
-    return float(times[below[0]]) if len(below) else float("nan")
+    """Median wait read off a Kaplan-Meier curve, for callers that have only the curve.
+
+    The single place charts compute a median (the first time the share still waiting is
+    at or below one half), kept until the statistics module's one median rule replaces it.
+    Prefer passing ``medians`` from :func:`analysis.timing.km_quantiles` to
+    :func:`km_curves`, as ``parole chart km`` does.
+    """
+    below = np.flatnonzero(np.asarray(surv, float) <= 0.5)
+    return float(np.asarray(times, float)[below[0]]) if len(below) else float("nan")
+
+
+def medians_from(quantiles: pd.DataFrame) -> dict[str, float]:
+    """``{group: days}`` of the median rows of :func:`analysis.timing.km_quantiles`."""
+    rows = quantiles[np.isclose(quantiles["quantile"].astype(float), 0.5)]
+    return {str(g): float(d) for g, d in zip(rows["group"], rows["days"], strict=True)}
 
 
 def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
@@ -512,10 +734,17 @@ def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
               title: str, subtitle: str, source: str | pd.DataFrame,
               xlabel: str = "Days since the application was received",
               ylabel: str = "Share still waiting", size: str = "slide",
-              synthetic: bool | None = None, note: str = ""):
+              synthetic: bool | None = None, note: str = "",
+              medians: Mapping[str, float] | pd.DataFrame | None = None):
     """Kaplan-Meier step curves ("share still waiting") per ``group`` from a tidy frame such
     as :func:`analysis.timing.kaplan_meier` (``group, days, survival, lower, upper``), with
-    pointwise interval bands when ``lower``/``upper`` are given and a dashed median line."""
+    pointwise interval bands when ``lower``/``upper`` are given and a dashed median line.
+
+    ``medians``: the median wait per group as the statistics module computes it (a mapping,
+    or the frame of :func:`analysis.timing.km_quantiles`); without it, :func:`median_time`.
+    """
+    if isinstance(medians, pd.DataFrame):
+        medians = medians_from(medians)
     for col in (group, time, survival, *(c for c in (lower, upper) if c)):
         if col not in curves.columns:
             raise ParoleError(f"km_curves: the table has no column {col!r}")
@@ -534,20 +763,21 @@ def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
             hi = np.r_[1.0, part[upper].to_numpy(float)]
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
         ends.append((t[-1], s[-1], name, colour))
-        med = median_time(t, s)
-        details.append(f"{name}: half decided by day {med:,.0f}" if not math.isnan(med) else
+        med = float(medians[name]) if medians and name in medians else median_time(t, s)
+        details.append(f"{name}: half decided by day {fmt(med)}" if not math.isnan(med) else
                        f"{name}: more than half still waiting at day {t[-1]:,.0f}")
     ax.axhline(0.5, color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(formatting.TickFormatter(True))
+    ax.xaxis.set_major_formatter(formatting.TickFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _direct_labels(fig, ax, ends, edge=True)
     _set_alt(fig, "Kaplan-Meier step chart of the share still waiting", title, subtitle,
              "Median wait by group (Kaplan-Meier): " + "; ".join(details) + ".", source,
              synthetic, note)
+    _keep_data(fig, source, curves)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
@@ -639,10 +869,8 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
     bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
     bar.outline.set_visible(False)
     bar.ax.tick_params(labelsize=7.5, length=2)
-    if percent:
-        bar.ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    elif not log:
-        bar.ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    if percent or not log:
+        bar.ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
     bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
     reasons = dict(missing_reason or {})
     notes = [note] if note else []
@@ -661,6 +889,7 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
                f"Lowest: {low}.")
     _set_alt(fig, "Tile-grid map of US states", title, subtitle, details, source, synthetic,
              full_note)
+    _keep_data(fig, source, frame)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=full_note)
 
@@ -698,21 +927,33 @@ def show(fig, *, alt: str | None = None) -> None:
                  f'style="max-width:100%;height:auto">'))
 
 
-def save(fig, path: Path | str, *, alt_text: str | None = None) -> list[Path]:
-    """Save ``fig`` as PNG and SVG beside a ``.alt.txt`` file holding its alternative text
-    (``alt_text``, or the text the chart function attached). Text stays text in the SVG."""
+def save(fig, path: Path | str, *, alt_text: str | None = None,
+         data: pd.DataFrame | None = None, dpi: int | None = None) -> list[Path]:
+    """Save ``fig`` as PNG and SVG beside ``.alt.txt`` (its alternative text: ``alt_text``
+    or the text the chart function attached) and ``.csv`` (the rows behind it: ``data`` or
+    the rows the chart function drew it from, with their provenance).
+
+    The PNG is written at :data:`SAVE_DPI` of the chart's size (``print``: 300 dpi) unless
+    ``dpi`` is given; text stays text in the SVG (``svg.fonttype`` ``none``).
+    """
+    from . import downloads
+
     text = alt_text if alt_text is not None else globals()["alt_text"](fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    resolution = dpi or SAVE_DPI.get(getattr(fig, _SIZE, "slide"), DPI)
     written = []
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         for suffix in (".png", ".svg"):
             target = path.with_suffix(suffix)
             meta = ({"Description": text} if suffix == ".png"
                     else {"Description": text, "Title": target.stem})
-            fig.savefig(target, dpi=DPI, metadata=meta)
+            fig.savefig(target, dpi=resolution, metadata=meta)
             written.append(target)
     alt = path.with_suffix(".alt.txt")
     alt.write_text(text + "\n", encoding="utf-8")
     written.append(alt)
+    rows = data if data is not None else chart_data(fig)
+    if rows is not None:
+        written.append(downloads.write_csv(downloads.csv_frame(rows), path.with_suffix(".csv")))
     return written

@@ -36,18 +36,33 @@ def _data_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
-    from .sources import SOURCES
+    from .sources import SOURCES, check_source, describe
 
-    width = max(len(s) for s in SOURCES)
-    for source in SOURCES.values():
-        print(f"{source.id:<{width}}  {source.title}")
+    chosen = [check_source(args.id)] if args.id else list(SOURCES.values())
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(s) for s in chosen], indent=2, ensure_ascii=False))
+    elif args.brief:
+        width = max(len(s.id) for s in chosen)
+        for source in chosen:
+            print(f"{source.id:<{width}}  {source.title}")
+    else:
+        print("\n\n".join(describe(s) for s in chosen))
     return 0
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
     from . import manifest
 
-    entry, changed = manifest.add(args.file, args.source, data_dir=args.data_dir,
+    source = args.source
+    if source is None:  # no --source: judge the file by its content
+        from .sources import detect
+
+        source = detect(args.file)
+        print(f"detected source {source} from the file's content (override with --source)")
+    entry, changed = manifest.add(args.file, source, data_dir=args.data_dir,
                                   url=args.url or "", citation=args.citation or "",
                                   retrieved=args.retrieved, name=args.name)
     verb = "added" if changed else "already registered, unchanged:"
@@ -93,6 +108,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                  workers=args.workers, progress=not args.quiet)
     for item in batch.rendered:
         print(f"rendered {item.html}")
+    reports.write_companion_pages(args.data_dir, args.reports_dir)  # codebook, freshness, index
     for name, job_params, message in batch.failed:
         print(f"parole: failed: {name} {job_params}: {message}", file=sys.stderr)
     index = Path(args.reports_dir or config.default_reports_dir()).resolve() / "index.html"
@@ -112,7 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"parole-stats {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("sources", help="list the source ids adapters understand")
+    p = sub.add_parser("sources", help="list the sources: publisher, table, address, licence, "
+                                       "schedule and caveats",
+                       description="Print one record per source (from "
+                                   "src/analysis/sources/sources.yml): publisher, table title, "
+                                   "address, licence or public-domain status, publishing "
+                                   "schedule and known caveats.")
+    p.add_argument("id", nargs="?", help="only this source")
+    p.add_argument("--brief", action="store_true", help="one line per source: id and title")
+    p.add_argument("--json", action="store_true", help="the records as JSON")
     p.set_defaults(func=_cmd_sources)
 
     p = sub.add_parser("add", help="copy a raw file into data/raw/<source>/ and register it",
@@ -120,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "data/raw/manifest.csv with its checksum and citation. "
                                    "Refuses to overwrite a different file of the same name.")
     p.add_argument("file", type=Path, metavar="FILE", help="the file as downloaded")
-    p.add_argument("--source", required=True, metavar="ID",
-                   help="source id (see `parole sources`)")
+    p.add_argument("--source", metavar="ID",
+                   help="source id (see `parole sources`); default: detected from the file's "
+                        "content (see `parole inspect`)")
     p.add_argument("--url", help="address the file was downloaded from")
     p.add_argument("--citation", help="citation for the file (default: the source's own)")
     p.add_argument("--retrieved", metavar="YYYY-MM-DD", help="retrieval date (default: today)")
@@ -161,12 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_option(p)
     p.set_defaults(func=_cmd_report)
 
-    from . import chart_cli, fetch
+    from . import chart_cli, codebook, fetch, freshness, inspection
     from .claims.cli import register_cli as register_claims_cli
 
     fetch.register_cli(sub)
     chart_cli.register_cli(sub)
     register_claims_cli(sub)  # `parole check` and `parole claims extract`
+    inspection.register_cli(sub)  # `parole inspect`
+    codebook.register_cli(sub)  # `parole codebook`
+    freshness.register_cli(sub)  # `parole freshness`
     return parser
 
 

@@ -51,3 +51,12 @@ def processed_dir(data_dir: Path | str) -> Path:
 
 def manifest_path(data_dir: Path | str) -> Path:
     return raw_dir(data_dir) / MANIFEST
+
+
+#: The organisation named as author of published fact-checks (ClaimReview markup).
+DEFAULT_REVIEW_AUTHOR = "parole-stats"
+
+
+def review_author() -> str:
+    """Author of ClaimReview markup: ``PAROLE_STATS_REVIEW_AUTHOR``, else the project's name."""
+    return os.environ.get("PAROLE_STATS_REVIEW_AUTHOR", "").strip() or DEFAULT_REVIEW_AUTHOR

@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__, config, manifest, schemas, sources, storage
+from .sources import revisions
 
 TABLES = ("counts", "processing_times", "cases", "published_figures")
 REPORT_NAME = "ingest_report.json"
@@ -41,11 +42,15 @@ def run(data_dir: Path | str | None = None, *, progress: bool = True) -> dict[st
             "rejected": [r.as_dict() for r in result.rejected],
             "reconciliation": [r.as_dict() for r in result.reconciliation],
             "notes": result.notes,
+            "release": revisions.release_of(result, entry.retrieved),
         })
     tables = {}
     for table in TABLES:
         frames = [f for f in parts[table] if not f.empty]
         combined = pd.concat(frames, ignore_index=True) if frames else schemas.empty(table)
+        if table == "counts":  # one figure per series and period: the latest release's
+            combined, revised = revisions.keep_latest(
+                combined, {f["path"]: f["release"] for f in files})
         tables[table] = schemas.validate(table, combined, origin=f"combined {table} table")
     out = config.processed_dir(data_dir)
     for table, frame in tables.items():
@@ -62,6 +67,7 @@ def run(data_dir: Path | str | None = None, *, progress: bool = True) -> dict[st
             {"path": f["path"], **check} for f in files for check in f["reconciliation"]
             if not check["matches"]],
         "rows_rejected": sum(len(f["rejected"]) for f in files),
+        "revisions": [r.as_dict() for r in revised],
     }
     storage.write_json(report, out / REPORT_NAME)
     return report

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, series, storage, tables
+from . import config, formatting, series, storage, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
 
@@ -88,11 +88,11 @@ def finding(table: pd.DataFrame, measure: str, label: str) -> str:
         return f"{label}: no {measure} figures published in this range"
     first, last = present.iloc[0], present.iloc[-1]
     if len(present) == 1:
-        return f"{label}: {last[measure]:,.0f} {measure} in {last['period']}"
+        return f"{label}: {formatting.number(last[measure])} {measure} in {last['period']}"
     direction = ("rose" if last[measure] > first[measure]
                  else "fell" if last[measure] < first[measure] else "was unchanged")
-    return (f"{label}: {measure} {direction} from {first[measure]:,.0f} ({first['period']}) "
-            f"to {last[measure]:,.0f} ({last['period']})")
+    return (f"{label}: {measure} {direction} from {formatting.number(first[measure])} "
+            f"({first['period']}) to {formatting.number(last[measure])} ({last['period']})")
 
 
 def subtitle(text: str, rows: pd.DataFrame) -> str:
@@ -107,15 +107,17 @@ def share_finding(table: pd.DataFrame, label: str) -> str:
     if present.empty:
         return f"{label}: no decisions published in this range"
     last = present.iloc[-1]
-    return (f"{label}: {last['denial_share']:.0%} of decisions in {last['period']} were denials "
-            f"(range {present['denial_share'].min():.0%} to {present['denial_share'].max():.0%})")
+    low, high = present["denial_share"].min(), present["denial_share"].max()
+    return (f"{label}: {formatting.share(last['denial_share'])} of decisions in "
+            f"{last['period']} were denials (range {formatting.share_range(low, high)})")
+
+
+DISPLAY_COLUMNS = {"period": "Quarter", "received": "Received", "approved": "Approved",
+                   "denied": "Denied", "pending": "Pending (end of quarter)",
+                   "denial_share": "Denied / (approved + denied)", "notes": "Notes"}
+DISPLAY_FORMATS = {**dict.fromkeys(MEASURES, tables.count), "denial_share": tables.percent}
 
 
 def display_table(table: pd.DataFrame, rows: pd.DataFrame) -> str:
     """HTML for the quarterly table with its source line underneath."""
-    return tables.to_html(
-        table, rows,
-        columns={"period": "Quarter", "received": "Received", "approved": "Approved",
-                 "denied": "Denied", "pending": "Pending (end of quarter)",
-                 "denial_share": "Denied / (approved + denied)", "notes": "Notes"},
-        formats={**dict.fromkeys(MEASURES, tables.count), "denial_share": tables.percent})
+    return tables.to_html(table, rows, columns=DISPLAY_COLUMNS, formats=DISPLAY_FORMATS)

@@ -5,6 +5,10 @@ Period labels used in every table:
 ``FY2023``          the fiscal year, 1 Oct 2022 to 30 Sep 2023
 ``FY2023-Q2``       a fiscal quarter (Q1 is Oct-Dec), here 1 Jan 2023 to 31 Mar 2023
 ``FY2023-YTD-Q2``   fiscal year to date through the end of Q2, 1 Oct 2022 to 31 Mar 2023
+``FY2024-YTD-2024-07``  fiscal year to date through the end of a month that is not a quarter's
+                    end, here 1 Oct 2023 to 31 Jul 2024 (DHS OHSS publishes "2024 YTD" totals
+                    through the latest month). Through a quarter's last month the quarter form
+                    is the one label: :func:`fiscal_ytd_month` returns ``FY2024-YTD-Q3`` for June.
 ``2023-05``         a calendar month
 
 The arithmetic is pandas' fiscal periods anchored on September (``Q-SEP`` / ``Y-SEP``).
@@ -21,10 +25,12 @@ import pandas as pd
 _FY = re.compile(r"^FY(?P<fy>\d{4})$")
 _FYQ = re.compile(r"^FY(?P<fy>\d{4})-Q(?P<q>[1-4])$")
 _YTD = re.compile(r"^FY(?P<fy>\d{4})-YTD-Q(?P<q>[1-4])$")
+_YTD_MONTH = re.compile(r"^FY(?P<fy>\d{4})-YTD-(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])$")
 _MONTH = re.compile(r"^(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])$")
 
 #: A regular expression every valid period label matches.
-PERIOD_PATTERN = r"^(FY\d{4}(-Q[1-4]|-YTD-Q[1-4])?|\d{4}-(0[1-9]|1[0-2]))$"
+PERIOD_PATTERN = (r"^(FY\d{4}(-Q[1-4]|-YTD-Q[1-4]|-YTD-\d{4}-(0[1-9]|1[0-2]))?"
+                  r"|\d{4}-(0[1-9]|1[0-2]))$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,20 @@ def fiscal_ytd(fy: int, q: int) -> Period:
     return Period(f"FY{fy}-YTD-Q{q}", start, end, fy)
 
 
+def fiscal_ytd_month(fy: int, year: int, month_number: int) -> Period:
+    """Fiscal year ``fy`` to date through the end of calendar month ``year``-``month_number``.
+
+    A quarter's last month gives the quarter form (``FY2024-YTD-Q3`` for June 2024); the month
+    must lie in the fiscal year (raises ``ValueError`` otherwise)."""
+    through = month(year, month_number)
+    if through.fiscal_year != fy:
+        raise ValueError(f"{year}-{month_number:02d} is not in fiscal year FY{fy}")
+    if month_number % 3 == 0:
+        return fiscal_ytd(fy, (month_number - 10) % 12 // 3 + 1)
+    start = _quarter(fy, 1).start_time.date()
+    return Period(f"FY{fy}-YTD-{year}-{month_number:02d}", start, through.end, fy)
+
+
 def month(year: int, month_number: int) -> Period:
     p = pd.Period(year=year, month=month_number, freq="M")
     fy = pd.Period(p.start_time, freq="Q-SEP").qyear
@@ -73,10 +93,16 @@ def parse(label: str) -> Period:
         return fiscal_quarter(int(m["fy"]), int(m["q"]))
     if m := _YTD.match(text):
         return fiscal_ytd(int(m["fy"]), int(m["q"]))
+    if m := _YTD_MONTH.match(text):
+        period = fiscal_ytd_month(int(m["fy"]), int(m["y"]), int(m["m"]))
+        if period.label != text:
+            raise ValueError(f"period {label!r} ends at a quarter's end: write {period.label}")
+        return period
     if m := _FY.match(text):
         return fiscal_year(int(m["fy"]))
     if m := _MONTH.match(text):
         return month(int(m["y"]), int(m["m"]))
     raise ValueError(
-        f"unknown period {label!r}: expected FY2023, FY2023-Q2, FY2023-YTD-Q2 or 2023-05"
+        f"unknown period {label!r}: expected FY2023, FY2023-Q2, FY2023-YTD-Q2, "
+        "FY2024-YTD-2024-07 or 2023-05"
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, series, storage, tables, timing
+from . import config, formatting, series, storage, tables, timing
 from .errors import ParoleError
 
 
@@ -106,35 +106,40 @@ def office_finding(part: pd.DataFrame, subtype: str) -> str:
         return f"{subtype}: no published values"
     slow, fast = latest.loc[latest["months"].idxmax()], latest.loc[latest["months"].idxmin()]
     if slow["geo_code"] == fast["geo_code"]:
-        return (f"{subtype}: 80% of cases completed within {slow['months']:g} months at "
-                f"{slow['geo_name']} (last published {slow['date']:%Y-%m-%d})")
-    return (f"{subtype}: latest published times range from {fast['months']:g} months "
-            f"({fast['geo_name']}) to {slow['months']:g} months ({slow['geo_name']})")
+        return (f"{subtype}: 80% of cases completed within {formatting.months(slow['months'])} "
+                f"months at {slow['geo_name']} (last published {slow['date']:%Y-%m-%d})")
+    return (f"{subtype}: latest published times range from "
+            f"{formatting.months(fast['months'])} months ({fast['geo_name']}) to "
+            f"{formatting.months(slow['months'])} months ({slow['geo_name']})")
+
+
+SERIES_COLUMNS = {"date": "Published on", "geo_code": "Office", "geo_name": "Office name",
+                  "months": "80% completed within (months)", "status": "Status"}
+SERIES_FORMATS = {"months": tables.months}
+MEDIAN_COLUMNS = {"period": "Quarter", "subtype": "Series", "months": "Median (months)",
+                  "status": "Status", "note": "Notes"}
+MEDIAN_FORMATS = {"months": tables.months}
+BACKLOG_COLUMNS = {
+    "series": "Series", "months": "Months to clear", "pending": "Pending",
+    "pending_period": "Pending at end of", "mean_monthly_completions":
+    "Mean monthly completions", "completions_measure": "Completions counted as",
+    "completions": "Completions by quarter", "status": "Status", "reason": "Why not"}
+BACKLOG_FORMATS = {"months": tables.months, "pending": tables.count,
+                   "mean_monthly_completions": tables.count}
 
 
 def display_series(part: pd.DataFrame) -> str:
     shown = part.assign(date=part["date"].dt.strftime("%Y-%m-%d"))
-    return tables.to_html(shown, part, columns={
-        "date": "Published on", "geo_code": "Office", "geo_name": "Office name",
-        "months": "80% completed within (months)", "status": "Status"},
-        formats={"months": tables.months})
+    return tables.to_html(shown, part, columns=SERIES_COLUMNS, formats=SERIES_FORMATS)
 
 
 def display_medians(medians: pd.DataFrame) -> str:
     if medians.empty:
         return "<p>No national medians published for this form.</p>"
-    return tables.to_html(medians, medians, columns={
-        "period": "Quarter", "subtype": "Series", "months": "Median (months)",
-        "status": "Status", "note": "Notes"}, formats={"months": tables.months})
+    return tables.to_html(medians, medians, columns=MEDIAN_COLUMNS, formats=MEDIAN_FORMATS)
 
 
 def display_backlog(table: pd.DataFrame, rows: pd.DataFrame) -> str:
     if table.empty:
         return "<p>No pending and completion counts for this form.</p>"
-    return tables.to_html(table, rows, columns={
-        "series": "Series", "months": "Months to clear", "pending": "Pending",
-        "pending_period": "Pending at end of", "mean_monthly_completions":
-        "Mean monthly completions", "completions_measure": "Completions counted as",
-        "completions": "Completions by quarter", "status": "Status", "reason": "Why not"},
-        formats={"months": tables.months, "pending": tables.count,
-                 "mean_monthly_completions": tables.count})
+    return tables.to_html(table, rows, columns=BACKLOG_COLUMNS, formats=BACKLOG_FORMATS)

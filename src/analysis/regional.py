@@ -9,13 +9,15 @@ always saying which population it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from . import config, geo, shares, storage, tables, trends
+from . import config, formatting, geo, shares, storage, tables, trends
 from .errors import ParoleError
+from .schemas import VALUED_STATUSES
 
 ORR_CATEGORY = "uc-released-to-sponsors"
 POPULATION_NOTE = (
@@ -46,7 +48,8 @@ def resolve(place: str) -> tuple[str, str, tuple[str, ...], str]:
         except geo.GeographyError as region_error:
             raise ValueError(f"geo={place!r} is neither a state ({state_error}) nor a named "
                              f"region ({region_error})") from None
-        return region.name, region.level, tuple(region.members), region.citation
+        return region.title or region.name, region.level, tuple(region.members), \
+            region.citation
     return f"{geo.state_name(code)} ({code})", "state", (code,), "a single state"
 
 
@@ -62,12 +65,11 @@ def check_parameters(geo_name, fy_start, fy_end, data_dir="") -> Parameters:
     label, level, members, citation = resolve(geo_name)
     folder = Path(data_dir) if data_dir else config.default_data_dir()
     params = Parameters(geo_name, label, level, members, citation, fy_start, fy_end, folder)
+    if level == "county":
+        # a county region always renders: its coverage (counties listed, counties below the
+        # publisher's threshold, or no county figures at all) is the report's content
+        return params
     rows = member_rows(load(params), params)
-    if rows.empty and level == "county":
-        raise ValueError(
-            f"no data for {label}: regional counts by county exist only for FY2021 (part year, "
-            f"HHS ORR publishes only counties with 50 or more releases), and none of this "
-            f"region's {len(members)} counties is listed; use a state-level region or a state")
     if rows.empty:
         available = load(params, all_years=True)
         years = sorted(available[available["category"] == ORR_CATEGORY]["fiscal_year"].unique())
@@ -96,11 +98,7 @@ def yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame, pd.D
     """Per fiscal year: the place's releases, the national total, its share with a Wilson
     interval, and notes (part-year figures, reconciliation gaps). Returns (table, rows used)."""
     if params.level == "county":
-        used = member_rows(counts, params)
-        table = (used.groupby("period", as_index=False)
-                 .agg(value=("value", "sum"), notes=("note", _join)))
-        table["national_total"] = float("nan")
-        return table.assign(estimate=float("nan"), lower=float("nan"), upper=float("nan")), used
+        return county_yearly(counts, params)
     states = counts[counts["geo_level"] == "state"]
     totals = counts[counts["geo_level"] == "nation"].set_index("period")["value"]
     records, used = [], [states[states["geo_code"].isin(params.members)]]
@@ -125,22 +123,33 @@ def yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame, pd.D
     return pd.DataFrame.from_records(records), pd.concat(used, ignore_index=True)
 
 
+def part_year(table: pd.DataFrame) -> pd.Series:
+    """True for the rows of a yearly table whose figure covers only part of the year."""
+    return pd.Series([formatting.part_year(p, n) for p, n in
+                      zip(table["period"], table["notes"], strict=True)], index=table.index,
+                     dtype=bool)
+
+
 def trend(table: pd.DataFrame, label: str) -> tuple[pd.Series | None, str]:
-    """Percent change per year over full fiscal years (part-year figures left out)."""
-    full = table[~table["notes"].fillna("").str.contains("partial year")]
-    left_out = sorted(set(table["period"]) - set(full["period"]))
+    """Percent change per year over full fiscal years (part-year figures left out), as a
+    title a reader can repeat and the statistics behind it."""
+    if table.empty:
+        return None, "No yearly figures: no trend."
+    partial = part_year(table)
+    full = table[~partial]
+    left_out = sorted(table.loc[partial, "period"])
     if len(full) < 3:
-        return None, f"Too few full fiscal years ({len(full)}) to estimate a trend."
+        return None, (f"Too few full fiscal years ({len(full)}) to estimate a trend"
+                      + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
+                      + ".")
     result = trends.trend(full.assign(group=label, status="reported")[
         ["group", "period", "value", "status"]], value="value").iloc[0]
     if result["status"] != "estimated":
         return result, f"No trend estimated: {result['reason']}."
-    text = (f"{label}: {result['pct_change_per_year']:+.1f}% per year "
-            f"(95% interval {result['lower']:+.1f}% to {result['upper']:+.1f}%), "
-            f"{result['first_period']} to {result['last_period']}, "
-            f"{result['family']} regression: **{result['direction']}**.")
-    if left_out:
-        text += f" Left out as part-year: {', '.join(left_out)}."
+    title = formatting.trend_title("Children released to sponsors", result, label)
+    text = (f"**{title}.** {formatting.trend_detail(result, left_out)}. The words *rose* or "
+            "*fell* are used only when the whole 95% interval of the yearly change is above "
+            "or below zero.")
     return result, text
 
 
@@ -158,33 +167,177 @@ def _join(values) -> str:
 
 def finding(table: pd.DataFrame, label: str) -> str:
     """Title stating the latest full-year figure and the peak, from the table itself."""
-    full = table[~table["notes"].fillna("").str.contains("partial year")]
+    partial = part_year(table)
+    full = table[~partial]
     use = full if not full.empty else table
     peak = use.loc[use["value"].idxmax()]
     last = use.iloc[-1]
-    return (f"{label}: {last['value']:,.0f} children released to sponsors in {last['period']}, "
-            f"against a peak of {peak['value']:,.0f} in {peak['period']}")
+    text = (f"{label}: {formatting.count(last['value'])} children released to sponsors in "
+            f"{formatting.period(last['period'], bool(partial[last.name]))}")
+    if peak["period"] != last["period"]:
+        text += f", against a peak of {formatting.count(peak['value'])} in {peak['period']}"
+    return text
 
 
 def share_finding(table: pd.DataFrame, label: str) -> str:
-    low, high = table["estimate"].min(), table["estimate"].max()
-    return (f"{label} received between {low:.1%} and {high:.1%} of the children released to "
-            f"sponsors each year, {table['period'].iloc[0]} to {table['period'].iloc[-1]}")
+    present = table.dropna(subset=["estimate"])
+    if present.empty:
+        return f"{label}: no share of the national total can be computed"
+    low, high = present["estimate"].min(), present["estimate"].max()
+    first, last = present["period"].iloc[0], present["period"].iloc[-1]
+    last_partial = bool(part_year(present).iloc[-1])
+    return (f"{label} received between {formatting.share_range(low, high, ' and ')} of the "
+            f"children released to sponsors each year, {first} to "
+            f"{formatting.period(last, last_partial)}")
+
+
+def display_columns(table: pd.DataFrame) -> dict[str, str]:
+    """Headings of the yearly table's columns (state places and county regions differ)."""
+    columns = {"period": "Fiscal year"}
+    if "counties_listed" in table.columns:
+        columns |= {"value": "Released to sponsors in the counties listed",
+                    "counties_listed": "Counties listed", "upper_bound": "Region total at most"}
+    else:
+        columns |= {"value": "Released to sponsors", "states_total": "All states",
+                    "estimate": "Share", "lower": "95% interval, low",
+                    "upper": "95% interval, high"}
+    columns["notes"] = "Notes"
+    return columns
+
+
+DISPLAY_FORMATS = {"value": tables.count, "states_total": tables.count,
+                   "upper_bound": tables.count, "estimate": tables.percent,
+                   "lower": tables.percent, "upper": tables.percent}
 
 
 def display_table(table: pd.DataFrame, rows: pd.DataFrame) -> str:
-    columns = {"period": "Fiscal year", "value": "Released to sponsors"}
-    if "states_total" in table.columns:
-        columns |= {"states_total": "All states", "estimate": "Share",
-                    "lower": "95% interval, low", "upper": "95% interval, high"}
-    columns["notes"] = "Notes"
-    return tables.to_html(table, rows, columns=columns, formats={
-        "value": tables.count, "states_total": tables.count, "estimate": tables.percent,
-        "lower": tables.percent, "upper": tables.percent})
+    return tables.to_html(table, rows, columns=display_columns(table), formats=DISPLAY_FORMATS)
+
+
+COUNTY_COLUMNS = {"period": "Fiscal year", "geo_name": "County", "geo_code": "FIPS",
+                  "value": "Released to sponsors", "note": "Notes"}
 
 
 def county_table(rows: pd.DataFrame) -> str:
     ordered = rows.sort_values(["period", "value"], ascending=[True, False])
-    return tables.to_html(ordered, ordered, columns={
-        "period": "Fiscal year", "geo_name": "County", "geo_code": "FIPS",
-        "value": "Released to sponsors", "note": "Notes"}, formats={"value": tables.count})
+    return tables.to_html(ordered, ordered, columns=COUNTY_COLUMNS,
+                          formats={"value": tables.count})
+
+
+# ---------------------------------------------------------------- county-defined regions
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which member counties of a county region have a published figure in a year."""
+
+    period: str
+    listed: pd.DataFrame  # the member counties' published rows
+    unlisted: tuple[tuple[str, str], ...]  # (FIPS, name) of members with no figure
+    threshold: int | None  # the publisher's listing threshold ("50 or more"), when stated
+    partial: bool
+
+    @property
+    def total_listed(self) -> float:
+        return float(self.listed["value"].sum())
+
+    @property
+    def upper_bound(self) -> float | None:
+        """The region's total is at most this: listed counties plus, for each unlisted
+        county, one less than the threshold (the publisher lists every county at or above
+        it). None without a stated threshold."""
+        if self.threshold is None:
+            return None
+        return self.total_listed + (self.threshold - 1) * len(self.unlisted)
+
+
+def _threshold(notes) -> int | None:
+    for note in notes:
+        found = re.search(r"(\d[\d,]*) or more", formatting.text(note))
+        if found:
+            return int(found.group(1).replace(",", ""))
+    return None
+
+
+def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
+    """Per year with county figures (in ``counts``, any state): the member counties listed
+    and those not listed (below the publisher's threshold). Empty when the publisher has no
+    county table for the years of ``counts``."""
+    county = counts[counts["geo_level"] == "county"]
+    names = dict(zip(params.members, (geo.county_name(m) for m in params.members),
+                     strict=True))
+    out = []
+    for period, year in county.groupby("period", sort=True):
+        mine = year[year["geo_code"].isin(params.members)]
+        mine = mine[mine["status"].isin(VALUED_STATUSES)]
+        unlisted = tuple((m, names[m]) for m in params.members
+                         if m not in set(mine["geo_code"]))
+        out.append(Coverage(str(period), mine.sort_values("value", ascending=False),
+                            unlisted, _threshold(year["note"].dropna().unique()),
+                            any(formatting.part_year(period, n) for n in year["note"])))
+    return out
+
+
+def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame,
+                                                                     pd.DataFrame]:
+    """Per year with county figures: the sum over the member counties listed, how many are
+    listed, and the most the region's total can be. Returns (table, rows used)."""
+    records, used = [], []
+    for cov in county_coverage(counts, params):
+        n = len(params.members)
+        notes = _join(cov.listed["note"]) or (
+            "partial year" if cov.partial else "")
+        records.append({
+            "period": cov.period, "value": cov.total_listed if len(cov.listed) else 0.0,
+            "counties_listed": f"{len(cov.listed)} of {n}",
+            "upper_bound": cov.upper_bound, "notes": notes})
+        used.append(cov.listed)
+    table = pd.DataFrame.from_records(records, columns=[
+        "period", "value", "counties_listed", "upper_bound", "notes"])
+    rows = pd.concat(used, ignore_index=True) if used else counts.iloc[0:0]
+    return table, rows
+
+
+def coverage_markdown(coverage: list[Coverage], params: Parameters) -> str:
+    """What the county figures cover for this region, in words, with no gap left unsaid."""
+    n = len(params.members)
+    if not coverage:
+        return (f"**No county figures exist for {params.label} in fiscal years "
+                f"{params.fy_start} to {params.fy_end}.** HHS ORR published releases by "
+                "county only for FY2021 (part year); no figure for this region can be given "
+                "for these years. The closest published data are the state figures of "
+                f"{_states_of(params)}, shown in the state reports.")
+    lines = []
+    for cov in coverage:
+        period = formatting.period(cov.period, cov.partial)
+        rule = (f"HHS ORR lists only counties with {cov.threshold} or more releases"
+                if cov.threshold else "HHS ORR lists only some counties")
+        if cov.listed.empty:
+            lines.append(
+                f"**{period}: none of the {n} counties of {params.label} is listed.** {rule}, "
+                f"so each had fewer than {cov.threshold or 'the threshold'} children released "
+                "to sponsors (possibly none); the region's total is not published"
+                + (f" and was at most {formatting.count(cov.upper_bound)}"
+                   if cov.upper_bound is not None else "") + ".")
+            continue
+        listed = ", ".join(f"{r.geo_name} ({formatting.count(r.value)})"
+                           for r in cov.listed.itertuples())
+        verb = "has" if len(cov.listed) == 1 else "have"
+        text = (f"**{period}: {len(cov.listed)} of the {n} counties {verb} a published figure**"
+                f": {listed}; together {formatting.count(cov.total_listed)} children released "
+                "to sponsors.")
+        if cov.unlisted:
+            below = ", ".join(name for _, name in cov.unlisted)
+            text += (f" Not in the published list, so below the publisher's threshold ({rule}):"
+                     f" {below}. The "
+                     f"region's total is therefore at least "
+                     f"{formatting.count(cov.total_listed)}"
+                     + (f" and at most {formatting.count(cov.upper_bound)}"
+                        if cov.upper_bound is not None else "") + ".")
+        lines.append(text)
+    return "\n\n".join(lines)
+
+
+def _states_of(params: Parameters) -> str:
+    codes = sorted({geo.county_state(m) for m in params.members})
+    return ", ".join(f"{geo.state_name(c)} ({c})" for c in codes)

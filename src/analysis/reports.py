@@ -50,7 +50,9 @@ DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
     ("processing_times", {}),
 ]
 
-_INTERNAL = {"data_dir"}  # parameters the command line fills in itself
+#: Parameters the command line fills in itself: the data folder, and where the report's
+#: files go (``output_dir``, ``output_name``: the CSV downloads beside the HTML).
+_INTERNAL = {"data_dir", "output_dir", "output_name"}
 
 
 def _check_national_overview(p: dict[str, Any]) -> None:
@@ -72,11 +74,11 @@ def _check_processing_times(p: dict[str, Any]) -> None:
 
 
 def _check_claim_check(p: dict[str, Any]) -> None:
-    from .claims import load
+    from .claims import load_input
     from .claims.report import resolve_claims_file
 
     try:
-        load(resolve_claims_file(p["claims_file"]))
+        load_input(resolve_claims_file(p["claims_file"]))
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
 
@@ -606,7 +608,9 @@ def render(name: str, params: dict[str, Any] | None = None, *,
     for attempt in range(retries + 1):
         try:
             engine, engine_args = kernel.ready().engine()
-            papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=full,
+            outputs = {"output_dir": str(out_dir), "output_name": stem}
+            given = {**full, **{k: v for k, v in outputs.items() if k in full}}
+            papermill.execute_notebook(str(notebook_path(name)), str(tmp), parameters=given,
                                        kernel_name=kernel.kernel_name, engine_name=engine,
                                        progress_bar=False, log_output=False,
                                        request_save_on_cell_execute=False, **engine_args)
@@ -733,9 +737,25 @@ def _collect(batch: Batch, reports_dir: Path, job, kind: str, value) -> None:
 
 def render_default(*, data_dir=None, reports_dir=None, progress: bool = True,
                    workers: int = 2) -> Batch:
-    """Render :data:`DEFAULT_SET` (in parallel) and write the index."""
-    return render_batch(DEFAULT_SET, data_dir=data_dir, reports_dir=reports_dir,
-                        workers=workers, progress=progress)
+    """Render :data:`DEFAULT_SET` (in parallel), the codebook and freshness pages, and the
+    index linking them."""
+    batch = render_batch(DEFAULT_SET, data_dir=data_dir, reports_dir=reports_dir,
+                         workers=workers, progress=progress)
+    write_companion_pages(data_dir, reports_dir)
+    return batch
+
+
+def write_companion_pages(data_dir=None, reports_dir=None) -> list[Path]:
+    """Write ``codebook.html`` and ``freshness.html`` beside the reports (their own modules
+    make them), world-readable, and refresh the index that links them."""
+    from . import codebook, freshness
+
+    reports_dir = Path(reports_dir or config.default_reports_dir()).resolve()
+    data_dir = Path(data_dir or config.default_data_dir()).resolve()
+    written = [publish(codebook.render_html(reports_dir)),
+               publish(freshness.render_html(data_dir, reports_dir))]
+    write_index(reports_dir)
+    return written
 
 
 def batch_places(*, all_states: bool = False, regions_file: Path | None = None) -> list[str]:

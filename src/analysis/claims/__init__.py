@@ -2,16 +2,19 @@
 
 ``check(claims_or_path, data_dir=None) -> list[Verdict]`` reads a claims file (YAML, validated
 by :mod:`analysis.claims.model`), checks each claim (:mod:`analysis.claims.checker`) and returns
-one :class:`Verdict` per claim: ``supported``, ``not-supported`` or ``not-checkable``.
-``parole check CLAIMS.yml [--json]`` prints the same; ``parole claims extract ARTICLE.txt``
-writes a claims-file skeleton (:mod:`analysis.claims.extract`). Users' guide: ``docs/claims.md``.
+one :class:`Verdict` per claim: ``supported``, ``not-supported``, ``not-checkable`` or
+``needs-input``. ``parole check ARTICLE.txt|CLAIMS.yml [--json|--claimreview]`` prints the same,
+inferring the claims of an article first (:mod:`analysis.claims.infer`); ``parole claims
+extract ARTICLE.txt`` writes a claims-file skeleton (:mod:`analysis.claims.extract`).
+Users' guide: ``docs/claims.md``.
 
-JSON output (``parole check --json``), schema_version "1"
+JSON output (``parole check --json``), schema_version "2" (adds needs-input, ``needs``,
+``candidates``, ``claim`` and ``inferred``; see docs/claims.md)
 ---------------------------------------------------------
 Keys are only ever added within a schema version; renaming or removing one bumps it::
 
     {
-      "schema_version": "1",
+      "schema_version": "2",
       "claims_file": "data/claims/seed_article.yml",   # as given on the command line
       "summary": {"supported": 1, "not-supported": 0, "not-checkable": 10},
       "verdicts": [
@@ -60,6 +63,8 @@ _EXPORTS = {
     "Verdict": "checker", "check": "checker", "check_claim": "checker", "to_json": "checker",
     "register_cli": "cli", "Claim": "model", "ClaimsFile": "model", "load": "model",
     "resolve_period": "model", "resolve_place": "model", "validate": "model",
+    "load_input": "infer", "claims_from_text": "infer", "infer_text": "infer",
+    "claim_reviews": "claimreview",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -23,6 +23,7 @@ Rules (documented for users in ``docs/claims.md``):
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from . import nearest as nearest_mod
 from .model import DURATION_UNITS, Claim, ClaimsFile, Place, Span, load, resolve_period
 from .model import resolve_place as _resolve_place
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CONFIDENCE = 0.95
 #: Default tolerance per metric: absolute, in the units of ``value``. Counts, amounts and
 #: comparisons (ratios) use a fraction of the claimed value instead (RELATIVE_TOLERANCE).
@@ -47,9 +48,12 @@ DEFAULT_TOLERANCE: dict[str, float] = {"share": 0.01, "rate": 0.01, "change": 0.
 RELATIVE_TOLERANCE: dict[str, float] = {"count": 0.02, "amount": 0.02, "comparison": 0.02}
 #: Measures that are levels at a point in time: never summed over periods.
 STOCK_MEASURES = {"pending"}
+#: a figure whose note says it covers part of its period (a change against it is refused)
+PART_YEAR = re.compile(r"\bpart(?:ial)?[- ](?:year|period)\b|\bpartial\b", re.I)
 _EPS = 1e-9
 
-VerdictName = Literal["supported", "not-supported", "not-checkable"]
+VerdictName = Literal["supported", "not-supported", "not-checkable", "needs-input"]
+VERDICTS: tuple[str, ...] = VerdictName.__args__  # type: ignore[attr-defined]
 
 
 class Evidence(BaseModel):
@@ -80,7 +84,7 @@ class Verdict(BaseModel):
     text: str
     metric: str
     verdict: VerdictName
-    claimed: float
+    claimed: float | None
     comparator: str
     tolerance: float | None
     unit: str | None
@@ -95,6 +99,13 @@ class Verdict(BaseModel):
     nearest: list[Nearest]
     evidence: list[Evidence]
     notes: list[str]
+    #: needs-input: the keys to give, and the candidates considered for each
+    needs: list[str] = []
+    candidates: dict[str, list[str]] = {}
+    #: the claim as checked (or as far as it could be stated), to save, correct and re-run
+    claim: dict | None = None
+    #: for claims inferred from an article: the words each key came from
+    inferred: dict[str, str] = {}
 
 
 class NotCheckable(Exception):
@@ -181,6 +192,9 @@ def _member_value(sub: pd.DataFrame, span: Span, measure: str, where: str,
     starts = sub["period_start"].dt.date
     ends = sub["period_end"].dt.date
     chosen = sub[(starts == span.start) & (ends == span.end)]
+    as_of_note = None
+    if chosen.empty and measure in STOCK_MEASURES:
+        chosen, as_of_note = _level_at(sub, span, where)
     if chosen.empty:
         if measure in STOCK_MEASURES:
             raise NotCheckable(
@@ -207,7 +221,32 @@ def _member_value(sub: pd.DataFrame, span: Span, measure: str, where: str,
                                f"{', '.join(f'{v:,.0f}' for v in values)}")
         total += float(values[0])
     notes = sorted({e.note for e in evidence if e.note})
+    if as_of_note:
+        notes.insert(0, as_of_note)
     return Amount(total, evidence, notes)
+
+
+#: how far before the claimed date a published level may end and still be read as "at" it
+LEVEL_LOOKBACK_DAYS = 92
+
+
+def _level_at(sub: pd.DataFrame, span: Span, where: str) -> tuple[pd.DataFrame, str | None]:
+    """A level (pending) claimed at a date or for a period that is not published as such: the
+    shortest published period ending on, or at most a quarter before, the span's last day."""
+    end = pd.Timestamp(span.end)
+    ends = sub["period_end"].dt.normalize()
+    before = sub[(ends <= end) & (ends >= end - pd.Timedelta(days=LEVEL_LOOKBACK_DAYS))]
+    if before.empty:
+        return before, None
+    latest = before["period_end"].dt.normalize().max()
+    rows = before[before["period_end"].dt.normalize() == latest]
+    length = rows["period_end"] - rows["period_start"]
+    rows = rows[length == length.min()]
+    label = rows["period"].iloc[0]
+    when = "on" if latest == end else f"{(end - latest).days} days before"
+    return rows[rows["period"] == label], (
+        f"a level at {span.end:%d %B %Y}: read from {label}, the published period ending "
+        f"{when} that date ({latest:%d %B %Y}) for {where}")
 
 
 def amount(tables: Tables, category: str, measure: str, place: Place, span: Span,
@@ -297,6 +336,8 @@ def tolerance_for(claim: Claim) -> float | None:
         return claim.tolerance
     if claim.tolerance is not None:
         return claim.tolerance
+    if claim.metric == "rank":
+        return 0.0
     if claim.metric in RELATIVE_TOLERANCE:
         return abs(claim.value) * RELATIVE_TOLERANCE[claim.metric]
     if claim.metric == "duration":  # one month, in the claim's unit
@@ -332,6 +373,8 @@ def fmt(value: float | None, metric: str, unit: str | None = None) -> str:
         return f"{value:.3g} {unit or 'months'}"
     if metric == "comparison":
         return f"{value:.2f} times"
+    if metric == "rank":
+        return f"rank {value:.0f}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
@@ -344,7 +387,9 @@ def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
             unit: str | None) -> str:
     m = claim.metric
     est, said = fmt(estimate, m, unit), fmt(claim.value, m, unit)
-    if claim.comparator == "about":
+    if claim.comparator == "about" and not tol:
+        text = f"The data give {est}, {'the same as' if ok else 'not'} the claimed {said}"
+    elif claim.comparator == "about":
         if ok:
             text = f"The data give {est}, within the tolerance of {fmt(tol, m, unit)} of the " \
                    f"claimed {said}"
@@ -377,11 +422,11 @@ def _compute(claim: Claim, tables: Tables) -> tuple[float, float | None, float |
     place = _resolve_place(claim.geo)
     span = resolve_period(claim.period)
     m = claim.metric
-    if m in ("count", "share", "rate", "change", "comparison"):
+    if m in ("count", "share", "rate", "change", "comparison", "rank"):
         try:
             return _from_counts(claim, tables, place, span)
         except NotCheckable as exc:
-            if m in ("change", "comparison"):
+            if m in ("change", "comparison", "rank"):
                 raise
             figs = matching_figures(tables, claim, place, span)
             if figs.empty:
@@ -462,10 +507,31 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
         now = amount(tables, cat, measure, place, span, "compared period")
         if base.value == 0:
             raise NotCheckable(f"{label} is zero in {base_span.label}; no relative change")
+        partial = [e.period for e in base.evidence + now.evidence
+                   if e.note and PART_YEAR.search(e.note)]
+        if partial:
+            raise NotCheckable(
+                f"{', '.join(sorted(set(partial)))} is a part-year figure (the publisher's note "
+                "says so); a change against a full period would measure the missing months, "
+                "not a rise or fall", notes=[f"{label}: {base_span.label} {base.value:,.0f}, "
+                                             f"{span.label} {now.value:,.0f} (part year)"])
+        change = (now.value - base.value) / base.value
         method = (f"relative change = ({span.label} {now.value:,.0f} - {base_span.label} "
                   f"{base.value:,.0f}) / {base.value:,.0f}, {label}, {place.name}")
-        return (now.value - base.value) / base.value, None, None, method, \
-            base.evidence + now.evidence, list(dict.fromkeys(base.notes + now.notes)), None
+        notes = list(dict.fromkeys(base.notes + now.notes))
+        estimate = change
+        if claim.direction:
+            seen = "rise" if change > 0 else "fall" if change < 0 else "no change"
+            estimate = abs(change) if seen == claim.direction else -abs(change)
+            method += (f"; the claim is of a {claim.direction}, so the estimate is the size of "
+                       f"the {claim.direction} ({'negative when the data show the opposite'})")
+            if seen != claim.direction:
+                notes.insert(0, f"the claim is of a {claim.direction}, but the data show "
+                                f"{'a ' + seen if seen != 'no change' else seen} of "
+                                f"{abs(change):.1%}")
+        return estimate, None, None, method, base.evidence + now.evidence, notes, None
+    if m == "rank":
+        return _rank(claim, tables, place, span)
     # comparison
     other_place = _resolve_place(claim.compare_geo) if claim.compare_geo else place
     other_span = resolve_period(claim.compare_period) if claim.compare_period else span
@@ -477,6 +543,92 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
               f"{other_span.label} {second.value:,.0f}, {label}")
     return first.value / second.value, None, None, method, first.evidence + second.evidence, \
         list(dict.fromkeys(first.notes + second.notes)), None
+
+
+def _rank(claim: Claim, tables: Tables, place: Place, span: Span):
+    """The place's rank (1 = largest) among all places of its level, runner-up in evidence."""
+    cat, measure = claim.category, claim.measure
+    level = claim.among or place.level
+    if place.kind == "region" or level != place.level:
+        raise NotCheckable(f"a rank is computed among places of one level; {place.name} is a "
+                           f"{place.kind}, not a {level}")
+    rows = _category_rows(tables.counts, cat)
+    rows = rows[(rows["measure"] == measure) & (rows["geo_level"] == level)]
+    if rows.empty:
+        raise NotCheckable(f"no {level}-level '{cat}' {measure} figures to rank")
+    values: dict[str, Amount] = {}
+    skipped: list[str] = []
+    for code, sub in rows.groupby("geo_code"):
+        try:
+            values[str(code)] = _member_value(sub, span, measure, str(code), "ranked")
+        except NotCheckable:
+            skipped.append(str(code))
+    if place.code not in values:
+        raise NotCheckable(f"no '{cat}' {measure} figure for {place.name} in {span.label}")
+    ordered = sorted(values.items(), key=lambda kv: -kv[1].value)
+    mine = values[place.code].value
+    rank = 1 + sum(1 for _, a in ordered if a.value > mine)
+    tied = [c for c, a in ordered if a.value == mine and c != place.code]
+    evidence = [e.model_copy(update={"role": f"{place.code} (rank {rank})"})
+                for e in values[place.code].evidence]
+    other_code, other = (ordered[1] if ordered[0][0] == place.code else ordered[0])
+    other_role = "runner-up" if ordered[0][0] == place.code else "first"
+    evidence += [e.model_copy(update={"role": other_role}) for e in other.evidence]
+    notes = [f"{len(values)} {level}s ranked; {other_role}: {other_code} with "
+             f"{other.value:,.0f} against {place.code} {mine:,.0f}"]
+    if tied:
+        notes.append(f"tied with {', '.join(tied)}")
+    if skipped:
+        notes.append(f"{len(skipped)} {level}s have no usable figure for {span.label} "
+                     f"({', '.join(skipped[:8])}) and are not ranked")
+    method = (f"rank of {place.name} among {len(values)} {level}s by {cat} {measure}, "
+              f"{span.label} (1 = most)")
+    return float(rank), None, None, method, evidence, notes, None
+
+
+def known_terms(tables: Tables) -> tuple[set[str], set[str]]:
+    """Categories and measures the ingested data (and the bundled figure scopes) can check."""
+    cats = set(tables.counts["category"].unique()) | set(series.SERIES) | \
+        set(nearest_mod.FIGURE_SCOPES.values())
+    measures = set(tables.counts["measure"].unique()) | set(tables.figures["measure"].unique())
+    return cats, measures
+
+
+def _unknown_terms(claim: Claim, tables: Tables) -> Verdict | None:
+    """A needs-input verdict when the claim names a category or measure no dataset has."""
+    if claim.out_of_scope or claim.basis or claim.age or claim.figure_id:
+        return None
+    cats, measures = known_terms(tables)
+    needs, candidates, problems = [], {}, []
+    for key, value, known in (("category", claim.category, cats),
+                              ("measure", claim.measure, measures)):
+        if value in known:
+            continue
+        close = difflib.get_close_matches(value, sorted(known), n=4, cutoff=0.5)
+        needs.append(key)
+        candidates[key] = close or sorted(known)
+        hint = f"; did you mean {' or '.join(close)}?" if close else \
+            f"; known: {', '.join(sorted(known))}"
+        problems.append(f"unknown {key} {value!r}{hint}")
+    if not needs:
+        return None
+    return needs_input(claim.id, claim.text, needs, candidates, "; ".join(problems),
+                       claim.model_dump(exclude_none=True), claimed=claim.value,
+                       metric=claim.metric, comparator=claim.comparator)
+
+
+def needs_input(claim_id: str, text: str, needs: list[str], candidates: dict[str, list[str]],
+                problem: str, claim: dict | None, *, claimed: float | None = None,
+                metric: str = "", comparator: str = "", inferred: dict[str, str] | None = None
+                ) -> Verdict:
+    """The verdict for a claim that cannot be checked until the reporter gives ``needs``."""
+    return Verdict(id=claim_id, text=text, metric=metric or "", verdict="needs-input",
+                   claimed=claimed, comparator=comparator or "", tolerance=None, unit=None,
+                   computed=None, lower=None, upper=None, interval_method=None,
+                   interval_straddles_claim=None, method="none",
+                   reason=f"Needs input: {problem}.", missing=None, nearest=[], evidence=[],
+                   notes=[], needs=needs, candidates=candidates, claim=claim,
+                   inferred=inferred or {})
 
 
 def _not_checkable(claim: Claim, tables: Tables, missing: str, reason: str,
@@ -500,8 +652,18 @@ def _not_checkable(claim: Claim, tables: Tables, missing: str, reason: str,
                    nearest=[Nearest(**n) for n in near], evidence=[], notes=notes)
 
 
-def check_claim(claim: Claim, tables: Tables) -> Verdict:
+def check_claim(claim: Claim, tables: Tables, inferred: dict[str, str] | None = None
+                ) -> Verdict:
     """The verdict for one validated claim."""
+    verdict = _check_claim(claim, tables)
+    return verdict.model_copy(update={"claim": claim.model_dump(exclude_none=True),
+                                      "inferred": inferred or {}})
+
+
+def _check_claim(claim: Claim, tables: Tables) -> Verdict:
+    unknown = _unknown_terms(claim, tables)
+    if unknown is not None:
+        return unknown
     if claim.out_of_scope:
         return _not_checkable(claim, tables, "not a statistic about public parole data",
                               f"Not checkable: {claim.out_of_scope}.", [], "none")
@@ -541,16 +703,31 @@ def check_claim(claim: Claim, tables: Tables) -> Verdict:
                    missing=None, nearest=[], evidence=evidence, notes=notes)
 
 
-def check(claims: ClaimsFile | Path | str, data_dir: Path | str | None = None) -> list[Verdict]:
-    """Check every claim of a claims file (a path or a loaded :class:`ClaimsFile`)."""
+def check(claims: ClaimsFile | Path | str, data_dir: Path | str | None = None,
+          *, inferred: dict[str, dict[str, str]] | None = None) -> list[Verdict]:
+    """Check every complete claim of a claims file (a path or a loaded :class:`ClaimsFile`);
+    each incomplete claim gets a ``needs-input`` verdict naming its problems. Verdicts come in
+    the file's order. ``inferred`` maps claim ids to the words each key came from."""
     loaded = claims if isinstance(claims, ClaimsFile) else load(claims)
     tables = load_tables(data_dir)
-    return [check_claim(claim, tables) for claim in loaded.claims]
+    words = inferred or {}
+    out = [check_claim(claim, tables, words.get(claim.id)) for claim in loaded.claims]
+    for item in loaded.incomplete:
+        keys = list(dict.fromkeys(k.split(".")[0] for k, _ in item.problems))
+        problem = "; ".join(f"{k}: {t}" for k, t in item.problems)
+        value = item.raw.get("value")
+        out.append(needs_input(
+            item.id, item.text, keys, item.candidates, problem, item.raw,
+            claimed=float(value) if isinstance(value, int | float) else None,
+            metric=str(item.raw.get("metric") or ""),
+            comparator=str(item.raw.get("comparator") or ""),
+            inferred=words.get(item.id) or item.words))
+    order = loaded.order
+    return sorted(out, key=lambda v: order.get(v.id, len(order)))
 
 
 def to_json(verdicts: list[Verdict], *, claims_file: str | None = None) -> dict:
-    """The stable JSON document (``schema_version`` 1; see the package docstring)."""
-    counts = {name: sum(v.verdict == name for v in verdicts)
-              for name in ("supported", "not-supported", "not-checkable")}
+    """The stable JSON document (``schema_version`` 2; see the package docstring)."""
+    counts = {name: sum(v.verdict == name for v in verdicts) for name in VERDICTS}
     return {"schema_version": SCHEMA_VERSION, "claims_file": claims_file, "summary": counts,
             "verdicts": [v.model_dump(mode="json") for v in verdicts]}

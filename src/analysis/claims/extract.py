@@ -214,12 +214,16 @@ def skeleton(text: str, *, article: str = "article") -> str:
     return "\n".join(header + lines) + "\n"
 
 
-def extract_file(path: Path | str) -> str:
+def read_article(path: Path | str) -> str:
+    """An article's text (UTF-8), or one clear error."""
     path = Path(path)
     if not path.is_file():
         raise ParoleError(f"{path}: no such article file")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ParoleError(f"{path}: not UTF-8 text") from None
-    return skeleton(text, article=path.name)
+
+
+def extract_file(path: Path | str) -> str:
+    return skeleton(read_article(path), article=Path(path).name)

@@ -3,9 +3,11 @@
 A claims file is YAML with a top-level ``claims`` list (and optional ``title`` and ``article``).
 Each claim is validated by :class:`Claim` (unknown keys, missing keys and wrong types) and then by
 semantic checks (places that do not resolve, period labels that do not parse, keys a metric
-needs, ``FILL_IN`` placeholders left by ``parole claims extract``). Every problem becomes one line
-``claim <id>, key <key>: <problem>``; :func:`load` raises a single :class:`ParoleError` listing
-them all, and returns nothing partial.
+needs, ``FILL_IN`` placeholders left by ``parole claims extract``, a share of a place within
+itself, a change without a direction). Every problem is one line ``claim <id>, key <key>:
+<problem>``. Unknown keys and a file that is not a claims list refuse the whole file; any
+other problem makes only that claim incomplete (:class:`Incomplete`, checked as
+``needs-input``) and the complete claims are still checked.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..errors import ParoleError
 
 FILL_IN = "FILL_IN"
 
-Metric = Literal["count", "share", "rate", "change", "comparison", "duration", "amount"]
+Metric = Literal["count", "share", "rate", "change", "comparison", "duration", "amount", "rank"]
 Comparator = Literal["about", "more-than", "less-than", "at-least", "at-most"]
 
 METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]
@@ -61,6 +63,8 @@ class Claim(BaseModel):
     # optional keys beyond the issue's list
     over: list[Text] | None = None
     period_from: Text | None = None
+    direction: Literal["rise", "fall"] | None = None
+    among: Literal["state", "county", "office"] | None = None
     compare_geo: Text | None = None
     compare_period: Text | None = None
     unit: Text | None = None
@@ -71,6 +75,19 @@ class Claim(BaseModel):
     note: Text | None = None
 
 
+class Incomplete(BaseModel):
+    """A claim of a file that cannot be checked as written: what is wrong, key by key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    problems: list[tuple[str, str]]
+    raw: dict[str, Any]
+    candidates: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+
+
 class ClaimsFile(BaseModel):
     """The whole file (claims are validated one by one, so this only holds the result)."""
 
@@ -78,12 +95,19 @@ class ClaimsFile(BaseModel):
 
     title: str | None = None
     article: str | None = None
+    published: str | None = None
     claims: list[Claim]
     path: str | None = None
+    #: claims that could not be stated completely, in file order: checked as needs-input
+    incomplete: list[Incomplete] = []
+    #: position of each claim and incomplete claim in the file (id -> index)
+    order: dict[str, int] = {}
 
 
 ALLOWED_KEYS = tuple(Claim.model_fields)
-_TOP_KEYS = ("title", "article", "claims")
+_TOP_KEYS = ("title", "article", "published", "claims")
+#: keys `parole check --json` writes beside a claim, ignored when it is read back
+_META_KEYS = ("inferred", "candidates")
 
 
 # --------------------------------------------------------------------------- places and periods
@@ -110,11 +134,21 @@ _NATION = {"us", "usa", "united states", "nation", "national", "united states of
 
 
 def resolve_place(text: str) -> Place:
-    """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code or a region name.
+    """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code, a region name, or
+    places of one level joined by ``+`` (``TX+CA``: the two states together).
 
     Raises :class:`analysis.geo.GeographyError` (an ambiguous region lists its candidates).
     """
     value = str(text).strip()
+    if "+" in value:
+        parts = [resolve_place(p) for p in value.split("+") if p.strip()]
+        levels = {p.level for p in parts}
+        if len(parts) < 2 or len(levels) != 1 or "nation" in levels:
+            raise geo.GeographyError(f"{value!r}: join two or more places of one level with "
+                                     "'+' (states, or counties), e.g. TX+CA")
+        members = tuple(dict.fromkeys(m for p in parts for m in p.members))
+        return Place("group", "+".join(p.code for p in parts),
+                     " and ".join(p.name for p in parts), levels.pop(), members)
     if value.lower() in _NATION:
         return Place("nation", "US", "United States", "nation", ("US",))
     if re.fullmatch(r"\d{5}", value):
@@ -243,6 +277,29 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
     for key in needs.get(metric, []):
         if raw.get(key) in (None, "", []):
             problems.append((key, f"required for metric {metric}"))
+    if metric == "share" and usable("geo") and usable("whole_geo"):
+        try:
+            same = resolve_place(raw["geo"]).members == resolve_place(raw["whole_geo"]).members
+        except geo.GeographyError:
+            same = False
+        if same:
+            problems.append(("whole_geo", f"the whole ({raw['whole_geo']}) is the same place as "
+                                          f"geo ({raw['geo']}): a share of itself is 100% by "
+                                          "definition; name the larger place"))
+    if metric == "rank" and usable("geo"):
+        try:
+            national = resolve_place(raw["geo"]).is_national
+        except geo.GeographyError:
+            national = False
+        if national:
+            problems.append(("geo", "a rank needs the place ranked (a state, county or office), "
+                                    "not the nation"))
+    if metric == "change" and raw.get("direction") is None and \
+            isinstance(raw.get("value"), int | float) and raw["value"] > 0 and \
+            "direction" not in bad_keys:
+        problems.append(("direction", "say whether the claim is of a rise or a fall "
+                                      "(direction: rise | fall); value is the size of the change "
+                                      "(0.5 for 'by half'), or give a negative value for a fall"))
     if metric == "comparison" and not (raw.get("compare_geo") or raw.get("compare_period")):
         problems.append(("compare_geo", "metric comparison needs compare_geo or compare_period"))
     if metric == "duration" and usable("unit") and raw["unit"] not in DURATION_UNITS:
@@ -257,25 +314,48 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
 
 
 def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
-    """Validate parsed YAML; raise one :class:`ParoleError` listing every problem."""
+    """Validate parsed YAML.
+
+    The whole file is refused (one :class:`ParoleError` listing every such problem) only for
+    what makes it unreadable as a claims file: no ``claims`` list, unknown keys at the top or in
+    a claim, or a claim that is not a mapping. Every other problem (a missing or mistyped key, a
+    ``FILL_IN`` left by ``parole claims extract``, a place or period that does not resolve)
+    makes that claim *incomplete*: it is listed with its problems and checked as
+    ``needs-input``, while the complete claims are checked.
+
+    The JSON written by ``parole check --json`` is accepted too (its ``verdicts[].claim``).
+    """
+    if isinstance(data, dict) and "claims" not in data and isinstance(data.get("verdicts"), list):
+        data = {"title": data.get("title"), "article": data.get("article"),
+                "claims": [{**(v.get("claim") or {}), "inferred": v.get("inferred") or {},
+                            "candidates": v.get("candidates") or {}}
+                           for v in data["verdicts"] if isinstance(v, dict)]}
     if not isinstance(data, dict) or "claims" not in data:
         raise ParoleError(f"{origin}: expected a mapping with a 'claims' list at the top")
-    problems: list[str] = []
+    fatal: list[str] = []
     for key in data:
         if key not in _TOP_KEYS:
-            problems.append(f"top level, key {key}: unknown key (allowed: "
-                            f"{', '.join(_TOP_KEYS)})")
+            fatal.append(f"top level, key {key}: unknown key (allowed: {', '.join(_TOP_KEYS)})")
     raws = data["claims"]
     if not isinstance(raws, list) or not raws:
         raise ParoleError(f"{origin}: 'claims' must be a non-empty list of claims")
     claims: list[Claim] = []
+    incomplete: list[Incomplete] = []
+    order: dict[str, int] = {}
     seen: dict[str, int] = {}
     for index, raw in enumerate(raws):
         label = _claim_label(raw, index)
         if not isinstance(raw, dict):
-            problems.append(f"claim {label}, key (claim): expected a mapping of keys, got "
-                            f"{type(raw).__name__}")
+            fatal.append(f"claim {label}, key (claim): expected a mapping of keys, got "
+                         f"{type(raw).__name__}")
             continue
+        unknown = [k for k in raw if k not in ALLOWED_KEYS and k not in _META_KEYS]
+        fatal += [f"claim {label}, key {k}: unknown key (allowed keys: "
+                  f"{', '.join(ALLOWED_KEYS)})" for k in unknown]
+        if unknown:
+            continue
+        meta = {k: raw[k] for k in _META_KEYS if k in raw}
+        raw = {k: v for k, v in raw.items() if k not in _META_KEYS and v is not None}
         found: list[tuple[str, str]] = []
         try:
             claim = Claim.model_validate(raw)
@@ -287,17 +367,35 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
         bad = {key.split(".")[0] for key, _ in found}
         found += _semantic_problems(raw, bad)
         if label in seen:
-            found.append(("id", f"duplicate id (also claim number {seen[label] + 1})"))
+            fatal.append(f"claim {label}, key id: duplicate id (also claim number "
+                         f"{seen[label] + 1})")
         seen.setdefault(label, index)
-        problems += [f"claim {label}, key {key}: {text}" for key, text in found]
+        order[label] = index
         if claim is not None and not found:
             claims.append(claim)
-    if problems:
-        listing = "\n  ".join(problems)
-        raise ParoleError(f"{origin}: {len(problems)} problem{'s' * (len(problems) > 1)}; "
+        else:
+            incomplete.append(Incomplete(
+                id=label, text=str(raw.get("text") or ""), problems=found, raw=raw,
+                candidates=meta.get("candidates") or {}, words=meta.get("inferred") or {}))
+    if fatal:
+        listing = "\n  ".join(fatal)
+        raise ParoleError(f"{origin}: {len(fatal)} problem{'s' * (len(fatal) > 1)}; "
                           f"nothing was checked:\n  {listing}")
+    published = data.get("published")
     return ClaimsFile(title=data.get("title"), article=data.get("article"), claims=claims,
-                      path=None if origin == "claims file" else origin)
+                      published=None if published is None else str(published),
+                      path=None if origin == "claims file" else origin,
+                      incomplete=incomplete, order=order)
+
+
+def require_complete(loaded: ClaimsFile) -> ClaimsFile:
+    """Refuse a file with incomplete claims, one line per problem (for callers that cannot
+    show needs-input verdicts)."""
+    if not loaded.incomplete:
+        return loaded
+    lines = [f"claim {i.id}, key {k}: {t}" for i in loaded.incomplete for k, t in i.problems]
+    raise ParoleError(f"{loaded.path or 'claims file'}: {len(lines)} problem"
+                      f"{'s' * (len(lines) > 1)}:\n  " + "\n  ".join(lines))
 
 
 def load(path: Path | str) -> ClaimsFile:

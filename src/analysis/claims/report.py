@@ -11,11 +11,14 @@ import pandas as pd
 
 from .. import charts, config
 from ..errors import ParoleError
+from ..formatting import MARKS
 from ..provenance import source_line
 from .checker import Verdict, fmt
 
-BADGES = {"supported": "✅ Supported", "not-supported": "❌ Not supported",
-          "not-checkable": "⚪ Not checkable"}
+#: Verdict badges: marks that need no emoji font (see analysis.formatting.MARKS).
+BADGES = {key: f"{MARKS[key]} {word}" for key, word in (
+    ("supported", "Supported"), ("not-supported", "Not supported"),
+    ("not-checkable", "Not checkable"), ("needs-input", "Needs input"))}
 
 
 def resolve_claims_file(claims_file: str) -> Path:
@@ -35,9 +38,12 @@ def _md(text: object) -> str:
 
 def summary_markdown(verdicts: list[Verdict]) -> str:
     counts = {name: sum(v.verdict == name for v in verdicts) for name in BADGES}
-    return (f"**{len(verdicts)} claims:** {counts['supported']} supported, "
+    text = (f"**{len(verdicts)} claims:** {counts['supported']} supported, "
             f"{counts['not-supported']} not supported, {counts['not-checkable']} not "
-            "checkable with public data.")
+            "checkable with public data")
+    if counts["needs-input"]:
+        text += f", {counts['needs-input']} not yet stated completely (needs input)"
+    return text + "."
 
 
 def evidence_source(verdict: Verdict) -> str:
@@ -62,6 +68,10 @@ def card_markdown(verdict: Verdict) -> str:
         lines += [numbers, "", f"*Method:* {_md(v.method)}", ""]
     if v.missing:
         lines += [f"**Missing from public data:** {_md(v.missing)}", ""]
+    for key in v.needs:
+        considered = v.candidates.get(key)
+        lines.append(f"- **Give `{key}`**" + (f" (candidates: {_md(', '.join(considered))})"
+                                               if considered else ""))
     if v.nearest:
         lines.append("**Closest data that exist:**")
         for near in v.nearest:
@@ -83,7 +93,7 @@ def chart(verdict: Verdict):
     if v.computed is None:
         return None
     fig, ax = charts.figure("print")
-    fig.set_figheight(2.6)
+    fig.set_figheight(3.2)  # room for a source line with the publisher address
     scale = 100.0 if v.metric in ("share", "rate", "change") else 1.0
     colour_data, colour_claim = charts.PALETTE[0], charts.PALETTE[3]
     if v.comparator == "about" and v.tolerance:
@@ -111,3 +121,12 @@ def chart(verdict: Verdict):
     charts.finish(fig, ax, title=title, subtitle=subtitle, source=evidence_source(v))
     fig.subplots_adjust(top=0.62, bottom=0.36)
     return fig
+
+
+def claim_review_html(verdict: Verdict, claims) -> str:
+    """The verdict's schema.org ClaimReview as a JSON-LD script element ('' when the claim
+    still needs input)."""
+    from .claimreview import claim_review, script_tag
+
+    review = claim_review(verdict, article=claims.article, published=claims.published)
+    return script_tag(review) if review else ""

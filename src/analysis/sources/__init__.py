@@ -2,13 +2,15 @@
 
 Use :func:`read` for one file's table as a DataFrame, :func:`load` for everything an adapter
 found (all tables, rejected rows, reconciliation checks). ``SOURCES`` lists every source id.
+:func:`detect` tells a file's source from its content.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -18,41 +20,87 @@ from .base import AdapterResult
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """How often a source publishes (``monthly``, ``quarterly``, ``annual``, ``irregular`` or
+    ``none``) and the usual days from a period's end to its release (an estimate)."""
+
+    frequency: str = "irregular"
+    lag_days: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
+    """One source: its adapter and what a reader needs to know about the publication."""
+
     id: str
     module: str
     title: str
     citation: str
+    publisher: str = ""
+    table_title: str = ""
+    url: str = ""
+    licence: str = ""
+    schedule: Schedule = field(default_factory=Schedule)
+    caveats: tuple[str, ...] = ()
 
 
-SOURCES: dict[str, Source] = {s.id: s for s in [
-    Source("published", "analysis.sources.published",
-           "Compiled published figures (parole-stats data/raw/published)",
-           "Compiled by parole-stats from the published tables named in each row"),
-    Source("uscis-all-forms", "analysis.sources.uscis_all_forms",
-           "USCIS quarterly All USCIS Application and Petition Form Types",
-           "USCIS, Number of Service-wide Forms By Quarter, Form Status, and Processing Time"),
-    Source("uscis-field-office", "analysis.sources.uscis_field_office",
-           "USCIS quarterly reports by field office location",
-           "USCIS, Number of Forms by USCIS Field Office Location, Quarter, and Form Status"),
-    Source("uscis-processing-times", "analysis.sources.uscis_processing_times",
-           "USCIS Check Case Processing Times page data",
-           "USCIS, Check Case Processing Times (egov.uscis.gov/processing-times)"),
-    Source("hhs-orr-uc", "analysis.sources.hhs_orr_uc",
-           "HHS ORR unaccompanied children released to sponsors",
-           "HHS Administration for Children and Families, Office of Refugee Resettlement, "
-           "Unaccompanied Children Released to Sponsors"),
-    Source("ohss-monthly", "analysis.sources.ohss_monthly",
-           "DHS OHSS Immigration Enforcement and Legal Processes Monthly Tables",
-           "DHS Office of Homeland Security Statistics, Immigration Enforcement and Legal "
-           "Processes Monthly Tables"),
-    Source("chnv-crowdsourced", "analysis.sources.chnv_crowdsourced",
-           "Crowdsourced CHNV approvals (self-reported, not official)",
-           "Self-reported CHNV parole approvals compiled from social media (not official data)"),
-    Source("case-records", "analysis.sources.case_records",
-           "Case-level records (FOIA extracts, case logs)",
-           "Case-level records supplied by the user"),
-]}
+FREQUENCIES = ("monthly", "quarterly", "annual", "irregular", "none")
+_KEYS = ("id", "module", "title", "citation", "publisher", "table_title", "url", "licence",
+         "schedule", "caveats")
+
+
+def load_catalog(text: str | None = None, *, origin: str = "sources.yml") -> dict[str, Source]:
+    """The source records of ``sources.yml`` beside this module (or of ``text``), checked:
+    every key present, no unknown key, a known frequency, unique ids."""
+    import yaml
+
+    if text is None:
+        text = (resources.files(__package__) / "sources.yml").read_text(encoding="utf-8")
+    records = yaml.safe_load(text)
+    if not isinstance(records, list):
+        raise ParoleError(f"{origin}: expected a list of source records")
+    out: dict[str, Source] = {}
+    for i, rec in enumerate(records, start=1):
+        where = f"{origin}, record {i} ({rec.get('id', '?') if isinstance(rec, dict) else '?'})"
+        if not isinstance(rec, dict):
+            raise ParoleError(f"{where}: not a mapping")
+        missing = [k for k in _KEYS if k not in rec]
+        unknown = [k for k in rec if k not in _KEYS]
+        if missing or unknown:
+            raise ParoleError(f"{where}: missing {', '.join(missing) or 'nothing'}; unknown "
+                              f"{', '.join(unknown) or 'nothing'}")
+        sched = rec["schedule"] or {}
+        if sched.get("frequency") not in FREQUENCIES:
+            raise ParoleError(f"{where}: schedule.frequency {sched.get('frequency')!r} is not "
+                              f"one of {', '.join(FREQUENCIES)}")
+        lag = sched.get("lag_days")
+        if sched["frequency"] in ("monthly", "quarterly", "annual") and not isinstance(lag, int):
+            raise ParoleError(f"{where}: schedule.lag_days must be a whole number of days")
+        if rec["id"] in out:
+            raise ParoleError(f"{where}: id {rec['id']!r} appears twice")
+        out[rec["id"]] = Source(
+            id=rec["id"], module=rec["module"], title=rec["title"], citation=rec["citation"],
+            publisher=rec["publisher"], table_title=rec["table_title"], url=rec["url"] or "",
+            licence=rec["licence"], caveats=tuple(rec["caveats"] or ()),
+            schedule=Schedule(sched["frequency"], lag, sched.get("text", "")))
+    return out
+
+
+#: every source, from sources.yml (one record per source)
+SOURCES: dict[str, Source] = load_catalog()
+
+
+def describe(source: Source) -> str:
+    """A source's record as lines of text (what `parole sources` prints)."""
+    lines = [f"{source.id}: {source.title}",
+             f"  publisher:  {source.publisher}",
+             f"  table:      {source.table_title}",
+             f"  address:    {source.url or '(none)'}",
+             f"  licence:    {source.licence}",
+             f"  schedule:   {source.schedule.text or source.schedule.frequency}"]
+    lines += [f"  caveat:     {c}" for c in source.caveats]
+    return "\n".join(lines)
 
 
 def check_source(source: str) -> Source:
@@ -111,3 +159,9 @@ def read(path: Path | str, source: str, table: str | None = None) -> pd.DataFram
         raise ParoleError(f"{path}: source {source!r} gives no {table!r} table "
                           f"(it gives {', '.join(result.tables) or 'none'})")
     return result.tables[table]
+
+
+
+# The function, not the module of the same name: importing the submodule here, once, binds
+# ``analysis.sources.detect`` to the function for good.
+from .detect import detect as detect  # noqa: E402

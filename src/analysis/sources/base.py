@@ -54,6 +54,9 @@ class AdapterResult:
     rejected: list[Rejection] = field(default_factory=list)
     reconciliation: list[Reconciliation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the release the file belongs to when the file says (ISO date or ``YYYY-MM``, e.g. OHSS
+    #: "(July 2024)" -> ``2024-07``); ingestion uses it to keep the latest of two releases
+    release: str | None = None
 
     def cell(self, raw: object, locator: str, markers: dict[str, str] | None = None
              ) -> tuple[float | None, str] | None:

@@ -33,17 +33,17 @@ Output
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 
-from .. import geo
+from .. import geo, periods
 from ..errors import InputError
+from . import reading
 from .base import (
     AdapterResult,
     Reconciliation,
@@ -74,7 +74,6 @@ LENGTH_OF_CARE = {
     "average length of care for those in care": "mean-length-of-care-in-care",
 }
 MONTHLY_COLUMNS = ("group", "category", "month", "value", "number_type")
-_FY_COLUMN = re.compile(r"^fy\s*(?P<y>\d{2}|\d{4})(?P<part>[ _-]*so[ _-]*far)?$", re.I)
 
 
 @dataclass
@@ -99,50 +98,64 @@ def _slug(text: object) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[_Row]]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            rows = []
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(row) != len(header):
-                    raise InputError(path, f"{len(row)} cells where the header has {len(header)}",
-                                     locator=f"line {reader.line_num}")
-                rows.append(_Row(f"line {reader.line_num}", dict(zip(header, row, strict=True))))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from exc
-    except csv.Error as exc:
-        raise InputError(path, f"not a readable CSV file ({exc})") from exc
-    return header, rows
+@dataclass
+class _Table:
+    """A table found in a file: its header (one text per column), rows and layout."""
+
+    header: list
+    rows: list[_Row]
+    layout: str
+    where: str  # the header's place ("sheet State, row 1" / "line 1")
+    extent: dict[object, str]  # header -> the header cells' text (with a second header row)
 
 
-def _read_xlsx(path: Path) -> tuple[list[object], list[_Row]]:
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a bad workbook
-        raise InputError(path, f"not a readable .xlsx workbook ({exc})") from exc
-    sheet = book.worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
-    book.close()
-    if not values:
-        raise InputError(path, f"sheet {sheet.title!r} is empty")
-    header = list(values[0])
-    rows = []
-    for number, row in enumerate(values[1:], start=2):
-        if all(c is None or str(c).strip() == "" for c in row):
+def _find_table(grid: reading.Grid) -> _Table | None:
+    """The first row of ``grid`` (within the first 10 non-blank rows) that is the header of a
+    known layout, with the data rows below it; None when no row is."""
+    seen = 0
+    for r in range(len(grid.rows)):
+        if grid.is_blank(r):
             continue
-        cells = {}
-        for col, (name, cell) in enumerate(zip(header, row, strict=False), start=1):
-            cells[name] = cell
-            cells[("cell", name)] = f"{openpyxl.utils.get_column_letter(col)}{number}"
-        rows.append(_Row(f"sheet {sheet.title!r}, row {number}", cells))
-    return header, rows
+        seen += 1
+        if seen > 10:
+            return None
+        cells = list(grid.rows[r])
+        while cells and (cells[-1] is None or reading.text(cells[-1]) == ""):
+            cells.pop()
+        header = [c if isinstance(c, datetime) else reading.text(c) for c in cells]
+        layout = _layout(header)
+        if layout is None:
+            continue
+        first = r + 1
+        extent = {h: reading.text(h) for h in header}
+        # a second header row (the date ranges under "... in FY16"): no row title, text cells
+        if first < len(grid.rows) and not grid.text(first, 0) and any(grid.texts(first)) and \
+                all(not re.fullmatch(r"[\d,.\s]*", t) for t in grid.texts(first) if t):
+            for c, sub in enumerate(grid.texts(first)):
+                if sub and c < len(header):
+                    extent[header[c]] = f"{extent[header[c]]} {sub}".strip()
+            first += 1
+        rows = []
+        for i in range(first, len(grid.rows)):
+            if grid.is_blank(i):
+                continue
+            values = list(grid.rows[i])
+            extra = [v for v in values[len(header):] if reading.text(v)]
+            if extra:
+                raise InputError(grid.path, f"{len(header) + len(extra)} filled cells where the "
+                                 f"header has {len(header)}", locator=grid.where(i))
+            values += [None] * (len(header) - len(values))
+            row = _Row(grid.where(i), {})
+            for c, name in enumerate(header):
+                row.cells[name] = values[c]
+                row.cells[("cell", name)] = f"{reading.column_letter(c)}{i + 1}"
+                row.cells[("column", name)] = reading.column_letter(c)
+            rows.append(row)
+        return _Table(header, rows, layout, grid.where(r), extent)
+    return None
 
 
-def _read_html(path: Path) -> tuple[list[str], list[_Row]]:
+def _read_html(path: Path) -> _Table:
     try:
         tables = pd.read_html(path, flavor="lxml")
     except ImportError as exc:
@@ -152,47 +165,88 @@ def _read_html(path: Path) -> tuple[list[str], list[_Row]]:
         raise InputError(path, f"no HTML table found ({exc})") from exc
     frame = tables[0].astype(str)
     header = [str(c).strip() for c in frame.columns]
-    rows = [_Row(f"table 1, row {i + 1}", dict(zip(header, r, strict=True)))
-            for i, r in enumerate(frame.itertuples(index=False))]
-    return header, rows
+    layout = _layout(header)
+    if layout is None:
+        raise _no_layout(path, header, "table 1, header")
+    rows = []
+    for i, r in enumerate(frame.itertuples(index=False)):
+        row = _Row(f"table 1, row {i + 1}", dict(zip(header, r, strict=True)))
+        for c, name in enumerate(header):
+            row.cells[("column", name)] = reading.column_letter(c)
+        rows.append(row)
+    return _Table(header, rows, layout, "table 1, header", {h: h for h in header})
+
+
+def _no_layout(path: Path, header: list, where: str) -> InputError:
+    return InputError(path, f"header {header!r} matches no HHS ORR layout", locator=where,
+                      expected="group,category,month,value,number_type; group,category,<months>; "
+                               "state,county,fyNN; state,fyNN,...; or a two-column state table")
 
 
 # --------------------------------------------------------------------------- layouts
 
 
-def layout_of(path: Path, header: list) -> str:
-    names = [_norm(h).replace(" ", "_") for h in header if h is not None]
+def _layout(header: list) -> str | None:
+    names = [_norm(h).replace(" ", "_") for h in header if h not in (None, "")]
+    if not names:
+        return None
     if tuple(names) == MONTHLY_COLUMNS:
         return "monthly-long"
     if names[:2] == ["group", "category"] and len(header) > 2 and all(
-            _as_month(h) is not None for h in header[2:] if h is not None):
+            _as_month(h) is not None for h in header[2:] if h not in (None, "")):
         return "monthly-wide"
     if names[:2] == ["state", "county"] and len(names) > 2:
         return "county"
-    if names and names[0] in ("state", "state_name", "states") and len(names) > 2 and all(
-            _FY_COLUMN.match(str(h).strip()) for h in header[1:]):
+    if names[0] in ("state", "state_name", "states") and len(names) > 2 and all(
+            _fy_of_column(h) for h in header[1:] if h not in (None, "")):
         return "state-wide"
     if len(names) == 2 and names[0] in ("state", "state_name", "states"):
         return "state-table"
-    raise InputError(path, f"header {header!r} matches no HHS ORR layout", locator="header row",
-                     expected="group,category,month,value,number_type; group,category,<months>; "
-                              "state,county,fyNN; state,fyNN,...; or a two-column state table")
+    return None
+
+
+def layout_of(path: Path, header: list) -> str:
+    """The layout a header row belongs to; raises naming the known layouts."""
+    layout = _layout(header)
+    if layout is None:
+        raise _no_layout(path, header, "header row")
+    return layout
+
+
+def _table(path: Path) -> tuple[_Table, str | None]:
+    """The file's table (for a workbook: the first sheet holding one, found by content) and the
+    workbook's sheet name."""
+    found = reading.kind(path)
+    if found == "html" or path.suffix.lower() in (".html", ".htm"):
+        return _read_html(path), None
+    if found == "xlsx":
+        grids = reading.read_workbook(path)
+        for name, grid in grids.items():
+            table = _find_table(grid)
+            if table is not None:
+                return table, name
+        seen = "; ".join(f"{n}: {g.line_text(0)[:60]!r}" for n, g in grids.items())
+        raise InputError(path, f"no sheet holds an HHS ORR table (sheets and first rows: "
+                               f"{seen or 'none'})",
+                         expected="a sheet with State and fiscal-year columns, a county table or "
+                                  "the monthly statistics")
+    grid = reading.read_grid(path, expected="an HHS ORR table")
+    if not grid.rows or all(grid.is_blank(r) for r in range(len(grid.rows))):
+        raise InputError(path, "empty file", expected="a header row")
+    table = _find_table(grid)
+    if table is None:
+        first = next(r for r in range(len(grid.rows)) if not grid.is_blank(r))
+        raise _no_layout(path, grid.texts(first), grid.where(first))
+    return table, None
 
 
 def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     """Read one HHS ORR file (see the module docstring for the layouts)."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, rows = _read_xlsx(path)
-    elif suffix in (".html", ".htm"):
-        header, rows = _read_html(path)
-    else:
-        header, rows = _read_csv(path)
-    if not header:
-        raise InputError(path, "empty file", expected="a header row")
-    layout = layout_of(path, header)
+    path = Path(path)
+    table, sheet = _table(path)
+    header, rows, layout = table.header, table.rows, table.layout
     if not rows:
-        raise InputError(path, "no data rows after the header")
+        raise InputError(path, "no data rows after the header", locator=table.where)
     ctx = _Context(path, source_file, citation, AdapterResult())
     if layout == "monthly-long":
         _monthly(ctx, _long_cells(rows))
@@ -208,10 +262,11 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     elif layout == "county":
         _county(ctx, header, rows)
     elif layout == "state-wide":
-        _states(ctx, header, rows, header[1:])
+        saved = reading.workbook_saved(path) if sheet is not None else None
+        _states(ctx, header, rows, header[1:], extent=table.extent, saved=saved)
     else:
         _states(ctx, header, rows, [header[1]], fy=_table_year(path, header[1]))
-    ctx.result.notes.insert(0, f"hhs-orr-uc layout {layout}")
+    ctx.result.notes.insert(0, f"hhs-orr-uc layout {layout} (header at {table.where})")
     return ctx.result
 
 
@@ -223,12 +278,37 @@ class _Context:
     result: AdapterResult
 
 
-def _fy_of_column(column: object) -> tuple[int, bool] | None:
-    m = _FY_COLUMN.match(str(column).strip())
+_FY_IN_HEADER = re.compile(r"\bfy\s*'?(?P<y>\d{4}|\d{2})(?!\d)", re.I)
+_PART_WORDS = re.compile(r"so[ _-]*far|\bytd\b|year[ _-]*to[ _-]*date|partial|part[ _-]year", re.I)
+_MONTH_ABBR = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_RANGE = re.compile(r"(?P<m1>[a-z]{3})[a-z]*\.?\s*(?P<y1>\d{4})\s*(?:[-\u2013\u2014]+|to)\s*"
+                    r"(?P<m2>[a-z]{3})[a-z]*\.?\s*(?P<y2>\d{4})", re.I)
+
+
+def _fy_of_column(column: object, text: str | None = None) -> tuple[int, str | None] | None:
+    """(fiscal year, part-year note or None) from a column header such as ``fy21_so_far``,
+    ``FY 2019`` or "Total Number of UC Released to Sponsors in FY15 (Oct. 2014 — Sep. 2015)";
+    ``text`` is the header with any second header row (the date range) added."""
+    header = reading.text(column)
+    m = _FY_IN_HEADER.search(header)
     if not m:
         return None
     year = int(m["y"])
-    return (2000 + year if year < 100 else year), bool(m["part"])
+    year = 2000 + year if year < 100 else year
+    full = text or header
+    if _PART_WORDS.search(full):
+        return year, (f"part-year figure: the column {header!r} is the fiscal year so far when "
+                      "compiled, not the full year")
+    r = _RANGE.search(full)
+    if r and r["m1"].lower() in _MONTH_ABBR and r["m2"].lower() in _MONTH_ABBR:
+        start = (int(r["y1"]), _MONTH_ABBR[r["m1"].lower()])
+        end = (int(r["y2"]), _MONTH_ABBR[r["m2"].lower()])
+        if (start, end) != ((year - 1, 10), (year, 9)):
+            return year, (f"part-year figure: the header gives the months covered as "
+                          f"{r[0]}, not the whole fiscal year (October {year - 1} to "
+                          f"September {year})")
+    return year, None
 
 
 def _table_year(path: Path, column: str) -> int:
@@ -252,18 +332,38 @@ def _value(ctx: _Context, raw: object, locator: str) -> tuple[float | None, str]
 
 
 def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
-            fy: int | None = None) -> None:
+            fy: int | None = None, extent: dict | None = None,
+            saved: datetime | None = None) -> None:
+    """State rows (and the TOTAL row as the nation) for each fiscal-year column.
+
+    ``extent``: each column's full header text (with a second header row); ``saved``: when the
+    workbook was last saved: a fiscal year that had not ended by then is part-year whatever its
+    header says."""
     state_column = header[0]
     records = []
     seen: dict[tuple[str, str], str] = {}
     for column in columns:
+        if column in (None, ""):
+            continue
         if fy is not None:
-            year, part = fy, False
+            year, part = fy, None
         else:
-            year, part = _fy_of_column(column)
+            year, part = _fy_of_column(column, (extent or {}).get(column))
+        fy_end = periods.fiscal_year(year).end
+        if part is None and saved is not None and saved.date() < fy_end:
+            part = (f"part-year figure: FY{year} had not ended when the workbook was saved "
+                    f"({saved:%Y-%m-%d}), so the column covers at most October {year - 1} to "
+                    f"{saved:%B %Y}, although its header names the whole year")
+        if part:
+            ctx.result.notes.append(f"FY{year} ({reading.text(column)!r}): {part}")
+        short = re.sub(r"\s+", " ", reading.text(column))
+        if len(short) > 40:
+            short = f"FY{year}"
         for row in rows:
-            name = str(row.cells[state_column]).strip()
-            locator = f"{row.where}, column {column} ({name}, FY{year})"
+            name = reading.text(row.cells[state_column])
+            letter = row.cells.get(("column", column))
+            place = f"column {letter}" if letter else f"column {column}"
+            locator = f"{row.where}, {place} ({name}, {short})"
             if _norm(name) in TOTAL_NAMES:
                 level, code, geo_name = "nation", "US", "United States (published total)"
             else:
@@ -283,10 +383,10 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
             parsed = _value(ctx, row.cells[column], locator)
             if parsed is None:
                 continue
-            note = None
-            if part:
-                note = (f"part-year figure: column {column!r} is the fiscal year so far when "
-                        "compiled, not the full year")
+            notes = [part] if part else []
+            if row.cells[column] is None or reading.text(row.cells[column]) == "":
+                notes.append("blank in the file")
+            note = "; ".join(notes) or None
             records.append({
                 "source": SOURCE, "form": None, **RELEASED, "geo_level": level,
                 "geo_code": code, "geo_name": geo_name, "period": f"FY{year}",
@@ -323,7 +423,8 @@ def _county(ctx: _Context, header: list, rows: list[_Row]) -> None:
             if fy is None:
                 raise InputError(ctx.path, f"column {column!r} is not a fiscal year",
                                  locator="header row", expected="fyNN or fyNN_so_far")
-            year, part = fy
+            year, part_note = fy
+            part = part_note is not None
             locator = f"{row.where}, column {column} ({county_text}, {state_text})"
             if (fips, column) in seen:
                 ctx.result.rejected.append(Rejection(

@@ -8,7 +8,14 @@ Layouts
 -------
 ``uscis_i131_parole_quarterly``  I-131 parole rows of the USCIS quarterly all-forms report
 ``uscis_processing_times_i131``  I-131 rows of the USCIS processing-times page history
-``hhs_orr_uc_released_by_state`` ORR releases of unaccompanied children by state (TOTAL row)
+``hhs_orr_uc_released_by_state`` ORR releases of unaccompanied children by state (TOTAL row);
+                                 the ``_cited`` variant adds each row's publisher address
+                                 (``source_url``) and place in the published table
+                                 (``source_locator``)
+``ohss_chnv_paroles``            DHS OHSS CHNV paroles by month and country (status per cell:
+                                 ``rounded``, or ``not_applicable`` for OHSS's "X"; ``release``
+                                 the month the OHSS tables run to, so that a later OHSS
+                                 workbook revises these figures at ingest)
 ``hhs_orr_uc_released_by_county`` ORR releases by county (counties with 50 or more)
 ``published_figures``            single published figures (GAO, CRS, TRAC, reporting)
 """
@@ -16,6 +23,7 @@ Layouts
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +50,12 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
     "hhs_orr_uc_released_by_state": (
         "fiscal_year", "state_name", "released_to_sponsors", "period_note", "source_title",
         "publisher"),
+    "hhs_orr_uc_released_by_state_cited": (
+        "fiscal_year", "state_name", "released_to_sponsors", "period_note", "source_title",
+        "publisher", "source_url", "source_locator"),
+    "ohss_chnv_paroles": (
+        "period", "country", "paroled", "status", "release", "note", "source_title",
+        "publisher", "source_url", "source_locator"),
     "hhs_orr_uc_released_by_county": (
         "fiscal_year", "state", "county_name", "released_to_sponsors", "period_note",
         "source_title", "publisher"),
@@ -74,10 +88,17 @@ def _read_rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, dict[str, s
     return header, rows
 
 
-def layout_of(path: Path, header: tuple[str, ...]) -> str:
+def match_layout(header: tuple[str, ...]) -> str | None:
+    """The compiled layout whose columns are exactly ``header``, or None."""
     for name, columns in LAYOUTS.items():
-        if header == columns:
+        if tuple(header) == columns:
             return name
+    return None
+
+
+def layout_of(path: Path, header: tuple[str, ...]) -> str:
+    if name := match_layout(header):
+        return name
     best = max(LAYOUTS, key=lambda n: len(set(LAYOUTS[n]) & set(header)))
     missing = [c for c in LAYOUTS[best] if c not in header]
     extra = [c for c in header if c not in LAYOUTS[best]]
@@ -153,6 +174,8 @@ def _orr_state(path: Path, rows, source_file: str) -> AdapterResult:
         fy = _int(path, line, row, "fiscal_year")
         name = row["state_name"].strip()
         locator = f"line {line}, column released_to_sponsors ({name}, FY{fy})"
+        if row.get("source_locator"):
+            locator += f"; published at {row['source_locator']}"
         if name.upper() == "TOTAL":
             level, code, geo_name = "nation", "US", "United States (published total)"
         else:
@@ -171,12 +194,94 @@ def _orr_state(path: Path, rows, source_file: str) -> AdapterResult:
             "measure": "released", "geo_level": level, "geo_code": code, "geo_name": geo_name,
             "period": f"FY{fy}", "value": value, "status": status, "source_file": source_file,
             "source_locator": locator,
-            "citation": f"{row['publisher']}, {row['source_title']}, FY{fy}",
+            "citation": _cite(f"{row['publisher']}, {row['source_title']}, FY{fy}", row),
             "note": row["period_note"] or None})
     frame = counts_frame(records)
     result.tables["counts"] = frame
     result.reconciliation = reconcile_states(frame)
     return result
+
+
+def _cite(title: str, row: dict[str, str]) -> str:
+    """``title``, then the publisher's address when the row gives one."""
+    url = (row.get("source_url") or "").strip()
+    return f"{title}. {url}" if url else title
+
+
+OHSS_MARKERS = {"X": "not_applicable", "": "not_available"}
+
+
+def _ohss_chnv(path: Path, rows, source_file: str) -> AdapterResult:
+    from .. import schemas
+    from .reading import slug
+
+    result = AdapterResult()
+    records = []
+    for line, row in rows:
+        try:
+            span = periods.parse(row["period"])
+        except ValueError:
+            raise InputError(path, f"period {row['period']!r} is not a period label",
+                             locator=f"line {line}, column period",
+                             expected="FY2023 or 2023-05") from None
+        country = row["country"].strip()
+        category = "chnv-parole" if country.lower() == "total" else f"chnv-parole-{slug(country)}"
+        locator = (f"line {line}, column paroled ({country}, {span.label}); published at "
+                   f"{row['source_locator']}")
+        parsed = result.cell(row["paroled"], locator, OHSS_MARKERS)
+        if parsed is None:
+            continue
+        value, status = parsed
+        declared = row["status"].strip()
+        if declared not in schemas.STATUSES:
+            raise InputError(path, f"status {declared!r} is not a contract status",
+                             locator=f"line {line}, column status",
+                             expected=", ".join(schemas.STATUSES))
+        if (value is None) != (declared not in schemas.VALUED_STATUSES):
+            raise InputError(path, f"status {declared!r} does not fit the value "
+                                   f"{row['paroled']!r}", locator=f"line {line}",
+                             expected="a number for rounded/reported, X or empty otherwise")
+        records.append({
+            "source": "ohss-monthly", "form": None, "category": category, "measure": "paroled",
+            "geo_level": "nation", "geo_code": "US", "geo_name": "United States",
+            "period": span.label, "value": value, "status": declared,
+            "source_file": source_file, "source_locator": locator,
+            "citation": _cite(f"{row['publisher']}, {row['source_title']}", row),
+            "note": row["note"] or None})
+    frame = counts_frame(records)
+    result.tables["counts"] = frame
+    result.reconciliation = reconcile_ohss(frame)
+    releases = {row["release"].strip() for _, row in rows}
+    if len(releases) != 1 or not re.fullmatch(r"\d{4}-\d{2}", next(iter(releases))):
+        raise InputError(path, f"column release holds {', '.join(sorted(releases))}",
+                         expected="one OHSS release per file, as YYYY-MM (the month the "
+                                  "tables run to)")
+    # the month the OHSS tables run to: a later OHSS release revises these figures at ingest
+    result.release = releases.pop()
+    return result
+
+
+def reconcile_ohss(frame: pd.DataFrame) -> list[Reconciliation]:
+    """Countries against the Total column per period, and the months of each fiscal year (or
+    year to date) against its Total row per category (OHSS rounds every cell, so small gaps are
+    expected)."""
+    valued = frame[frame["value"].notna()]
+    checks = reconcile_totals(valued, is_total=valued["category"].eq("chnv-parole"),
+                              check="countries sum to the Total column (cells rounded to tens)")
+    is_month = valued["period"].str.fullmatch(r"\d{4}-\d{2}")
+    months, totals = valued[is_month], valued[~is_month]
+    for (category, period), total in totals.groupby(["category", "period"], sort=True):
+        start, end = total["period_start"].iloc[0], total["period_end"].iloc[0]
+        parts = months[(months["category"] == category) & (months["period_start"] >= start)
+                       & (months["period_end"] <= end)]
+        if len(parts) == 0:
+            continue
+        checks.append(Reconciliation(
+            check=f"months sum to the Total row ({category}; cells rounded to tens)",
+            period=period, parts_sum=float(parts["value"].sum()),
+            published_total=float(total["value"].iloc[0]), parts=len(parts),
+            locator=total["source_locator"].iloc[0]))
+    return checks
 
 
 def reconcile_states(frame: pd.DataFrame) -> list[Reconciliation]:
@@ -271,6 +376,8 @@ PARSERS: dict[str, Callable[..., AdapterResult]] = {
     "uscis_i131_parole_quarterly": _i131,
     "uscis_processing_times_i131": _processing_times,
     "hhs_orr_uc_released_by_state": _orr_state,
+    "hhs_orr_uc_released_by_state_cited": _orr_state,
+    "ohss_chnv_paroles": _ohss_chnv,
     "hhs_orr_uc_released_by_county": _orr_county,
     "published_figures": _figures,
 }

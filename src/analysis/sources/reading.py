@@ -436,3 +436,27 @@ def read_json(path: Path) -> Any:
 
 def is_date(cell: Any) -> bool:
     return isinstance(cell, date | datetime)
+
+
+def workbook_saved(path: Path) -> datetime | None:
+    """When a workbook was last saved (``dcterms:modified`` in ``docProps/core.xml``), or None
+    when it does not say. Tells whether a period had ended when the file was made."""
+    from defusedxml import ElementTree
+
+    path = Path(path)
+    check_workbook(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "docProps/core.xml" not in archive.namelist():
+                return None
+            root = ElementTree.fromstring(archive.read("docProps/core.xml"))
+    except Exception:  # a broken properties part only loses this hint
+        return None
+    node = root.find("{http://purl.org/dc/terms/}modified")
+    if node is None or not (node.text or "").strip():
+        return None
+    try:
+        return datetime.fromisoformat(node.text.strip().replace("Z", "+00:00")).replace(
+            tzinfo=None)
+    except ValueError:
+        return None

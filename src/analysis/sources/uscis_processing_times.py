@@ -15,12 +15,29 @@ Two inputs are read, told apart by content:
                                    {"unit": "Months", "value": 8}]}]}},
         "message": "..."}
 
-   A JSON list of such responses is read too. ``range[-1]`` (the last, smaller value) is the
-   80th percentile the page shows ("80% of cases are completed within"): statistic ``p80``.
-   When the range has a second value, ``range[0]`` becomes statistic ``second-value``, whose
-   meaning USCIS does not document (third-party captures call it ``months_100p``); do not read
-   it as a percentile. Units Months and Years are exact; Weeks and Days are converted at
-   365.25/12 days a month and the note says so. ``as_of`` is ``publication_date``.
+   A JSON list of such responses is read too. What ``range`` means depends on the era, told by
+   ``publication_date``:
+
+   * **Current page (published from May 2022)**: ``range[-1]`` (the last, smaller value) is the
+     80th percentile the page shows ("80% of cases are completed within"): statistic ``p80``.
+     When the range has a second value, ``range[0]`` becomes statistic ``second-value``, whose
+     meaning USCIS does not document (third-party captures call it ``months_100p``); do not read
+     it as a percentile.
+   * **Estimated time range (March 2018 to April 2022)**: ``range`` is ``[upper, lower]``, shown
+     as "lower to upper". For the forms USCIS listed in 2018 as calculated by its new method
+     (:data:`PILOT_FORMS_2018`: I-90, I-102, I-485, I-526, I-751, I-817, I-824, I-829, I-914,
+     I-924, N-400, N-600, N-600K) the lower value is the time to complete 50% of cases (the
+     median) and the upper 93%: statistics ``p50`` and ``p93``. Other forms (I-131 among them)
+     kept the older cycle-time estimate, with an upper limit "generally 130%" of it: statistics
+     ``cycle-time-lower`` and ``cycle-time-upper``. From 2019 USCIS moved further forms to the
+     new method one by one and the file does not say which method a form used: for forms not in
+     the 2018 list published from 2019, statistics ``range-lower`` and ``range-upper`` and a
+     note saying it is one or the other. None of these is an 80th percentile.
+
+   Units Months and Years are exact; Weeks and Days are converted at 365.25/12 days a month and
+   the note says so. ``as_of`` is ``publication_date``. A response of another endpoint of the
+   same API (the list of offices for a form, ``data.form_offices``) is refused naming what it
+   is.
 
 2. **A change-log capture** (``times.ndjson``, as in ``../shared/data/uscis-processing-times/``):
    one JSON array a line, ``[form, subtype, office, reported_date, months_80p, second_value]``,
@@ -48,8 +65,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from . import reading
 from .base import AdapterResult, parse_cell, table_frame
-from .uscis_all_forms import check_size
+from .reading import check_size
 
 SOURCE = "uscis-processing-times"
 
@@ -69,6 +87,31 @@ AGGREGATES: dict[str, str] = {
 CAPTURE_COLUMNS = ["form", "subform", "office", "reported_date", "months_80p", "months_100p"]
 SECOND_VALUE_NOTE = ("second value of the page's range; USCIS does not document it (captures "
                      "call it months_100p): do not read it as a percentile")
+#: USCIS's 2018 list of forms whose times used the new method (time to complete 50% and 93% of
+#: cases); the first four (N-400, I-90, I-485, I-751) were the March 2018 pilot.
+PILOT_FORMS_2018 = frozenset({"I-90", "I-102", "I-485", "I-526", "I-751", "I-817", "I-824",
+                              "I-829", "I-914", "I-924", "N-400", "N-600", "N-600K"})
+#: First publication of the current page (a single 80th percentile); before it, the range era.
+CURRENT_PAGE_FROM = pd.Timestamp("2022-05-01")
+#: From 2019 forms moved between methods without the file saying which a form used.
+METHOD_UNSTATED_FROM = pd.Timestamp("2019-01-01")
+RANGE_NOTES = {
+    "p50": "lower end of the 2018-2022 estimated time range: time to complete 50% of cases "
+           "(the median), USCIS method for {form}",
+    "p93": "upper end of the 2018-2022 estimated time range: time to complete 93% of cases, "
+           "USCIS method for {form}",
+    "cycle-time-lower": "lower end of the 2018 estimated time range: USCIS's older cycle-time "
+                        "estimate for {form} (not a percentile)",
+    "cycle-time-upper": "upper end of the 2018 estimated time range: an upper limit USCIS set "
+                        "at generally 130% of the cycle time for {form} (not a percentile)",
+    "range-lower": "lower end of the 2019-2022 estimated time range: for {form} either the time "
+                   "to complete 50% of cases or the cycle-time estimate (USCIS moved forms "
+                   "between the two methods and the file does not say which); not an 80th "
+                   "percentile",
+    "range-upper": "upper end of the 2019-2022 estimated time range: for {form} either the time "
+                   "to complete 93% of cases or about 130% of the cycle time (the file does not "
+                   "say which); not an 80th percentile",
+}
 _DAYS_PER_MONTH = 365.25 / 12
 _UNITS = {"month": 1.0, "year": 12.0, "week": 7 / _DAYS_PER_MONTH, "day": 1 / _DAYS_PER_MONTH}
 
@@ -84,28 +127,24 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
         result.notes.append(f"{source_file}: lookup file of a processing-times capture, read "
                             "beside its .ndjson file; no rows of its own")
         return result
-    text = _text(path)
     if name.endswith((".ndjson", ".jsonl")):
-        return _capture(path, text, source_file, citation)
-    return _page(path, text, source_file, citation)
-
-
-def _text(path: Path) -> str:
+        return _capture(path, reading.decode(path, path.read_bytes()), source_file, citation)
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text ({exc})", expected="JSON") from None
+        data = reading.read_json(path)
+    except InputError as exc:
+        if exc.problem.startswith("not valid JSON"):
+            raise InputError(path, f"{exc.problem}; the file may be truncated",
+                             locator=exc.locator,
+                             expected="the processing-times page JSON") from None
+        raise
+    return _page(path, data, source_file, citation)
 
 
 def _labels(path: Path) -> dict[str, dict[str, str]]:
     labels_path = path.with_name("labels.json")
     if not labels_path.is_file():
         return {}
-    check_size(labels_path)
-    try:
-        data = json.loads(labels_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(labels_path, f"not readable JSON ({exc})") from None
+    data = reading.read_json(labels_path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise InputError(labels_path, "unexpected shape",
                          expected='{"forms": {...}, "offices": {...}, "subforms": {...}}')
@@ -194,12 +233,25 @@ def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterR
     return result
 
 
-def _page(path: Path, text: str, source_file: str, citation: str) -> AdapterResult:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not JSON ({exc.msg} at line {exc.lineno}); the file may be "
-                               "truncated", expected="the processing-times page JSON") from None
+def _other_endpoint(data: Any) -> str | None:
+    """What a response of another endpoint of the processing-times API holds, or None."""
+    inner = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(inner, dict) or "processing_time" in inner:
+        return None
+    if "form_offices" in inner:
+        form = inner["form_offices"].get("form_name") if isinstance(
+            inner["form_offices"], dict) else None
+        return f"the list of offices for form {form or '?'} (form_offices endpoint)"
+    keys = ", ".join(sorted(map(str, inner))[:5]) or "nothing"
+    return f"another endpoint's response (data holds {keys})"
+
+
+def _page(path: Path, data: Any, source_file: str, citation: str) -> AdapterResult:
+    other = _other_endpoint(data)
+    if other:
+        raise InputError(path, f"not processing times: {other}",
+                         expected="a processingtime/FORM/OFFICE response with "
+                                  "data.processing_time.subtypes[].range")
     responses = data if isinstance(data, list) else [data]
     labels = _labels(path)
     records: list[dict[str, Any]] = []
@@ -257,13 +309,18 @@ def _subtype(path: Path, sub: Any, loc: str, form: str, office: str, geo_name: s
     if not isinstance(ranges, list) or not 1 <= len(ranges) <= 2:
         raise InputError(path, f"range has {len(ranges) if isinstance(ranges, list) else '?'} "
                          "entries", locator=f"{loc}.range", expected="one or two entries")
-    pairs = [(len(ranges) - 1, "p80")] + ([(0, "second-value")] if len(ranges) == 2 else [])
+    pairs = _statistics(str(form), as_of, len(ranges))
     rows = []
     for index, statistic in pairs:
         months, status, unit_note = _months(path, ranges[index], f"{loc}.range[{index}]")
         notes = [office_note, unit_note]
         if statistic == "second-value":
             notes.append(SECOND_VALUE_NOTE)
+        elif statistic in RANGE_NOTES:
+            notes.append(RANGE_NOTES[statistic].format(form=form))
+        elif statistic == "estimated-time":
+            notes.append("a single value in the 2018-2022 estimated time range format; USCIS "
+                         "did not define a single value then: not an 80th percentile")
         if sub.get("subtype_info_en"):
             notes.append(f"subtype: {' '.join(str(sub['subtype_info_en']).split())}")
         if sub.get("service_request_date"):
@@ -276,3 +333,18 @@ def _subtype(path: Path, sub: Any, loc: str, form: str, office: str, geo_name: s
             "source_locator": f"{loc}.range[{index}]", "citation": f"{citation}, {published}",
             "note": "; ".join(n for n in notes if n)})
     return rows
+
+
+def _statistics(form: str, as_of: pd.Timestamp, count: int) -> list[tuple[int, str]]:
+    """(index in ``range``, statistic) for a subtype's range, by era and form."""
+    if as_of >= CURRENT_PAGE_FROM:
+        return [(count - 1, "p80")] + ([(0, "second-value")] if count == 2 else [])
+    if count == 1:
+        return [(0, "estimated-time")]
+    if form.upper() in PILOT_FORMS_2018:
+        lower, upper = "p50", "p93"
+    elif as_of < METHOD_UNSTATED_FROM:
+        lower, upper = "cycle-time-lower", "cycle-time-upper"
+    else:
+        lower, upper = "range-lower", "range-upper"
+    return [(1, lower), (0, upper)]

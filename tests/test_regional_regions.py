@@ -1,0 +1,86 @@
+"""Every named region of regions.yml works end to end in the regional report (issue 11
+item 5): state regions by their states, county regions by their counties' figures with the
+coverage stated, and a clear statement where no county has a figure."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import geo, regional
+
+REGIONS = [r.name for r in geo.regions()]
+
+
+@pytest.mark.parametrize("name", REGIONS)
+def test_every_named_region_loads_and_builds_its_tables(name, ingested):
+    params = regional.check_parameters(name, 2015, 2021, str(ingested))
+    counts = regional.load(params)
+    table, rows = regional.yearly(counts, params)
+    columns = regional.display_columns(table)
+    page = regional.display_table(table, rows)
+    assert "None" not in page and ">nan<" not in page
+    if params.level == "state":
+        assert len(table) == 7 and set(columns) >= {"estimate", "states_total"}
+        assert rows["geo_code"].isin([*params.members, "US"]).all()
+    else:
+        text = regional.coverage_markdown(regional.county_coverage(counts, params), params)
+        assert "FY2021 (part year)" in text
+        assert set(table.columns) >= {"counties_listed", "upper_bound"}
+
+
+def test_southern_california_counts_los_angeles_and_bounds_the_rest(ingested):
+    params = regional.check_parameters("Southern California", 2015, 2021, str(ingested))
+    counts = regional.load(params)
+    (cov,) = regional.county_coverage(counts, params)
+    assert cov.listed["geo_code"].tolist() == ["06037"]
+    assert cov.total_listed == 325  # Los Angeles County, FY2021, as published
+    assert len(cov.unlisted) == 9 and cov.threshold == 50
+    assert cov.upper_bound == 325 + 9 * 49
+    text = regional.coverage_markdown([cov], params)
+    assert "1 of the 10 counties has a published figure" in text
+    assert "Kern County" in text and "at most 766" in text
+
+
+def test_san_joaquin_valley_is_rendered_with_a_clear_statement(ingested):
+    params = regional.check_parameters("San Joaquin Valley", 2015, 2021, str(ingested))
+    counts = regional.load(params)
+    table, rows = regional.yearly(counts, params)
+    assert rows.empty and table["value"].tolist() == [0]
+    text = regional.coverage_markdown(regional.county_coverage(counts, params), params)
+    assert "none of the 8 counties of San Joaquin Valley (8 counties) is listed" in text
+    assert "fewer than 50" in text
+
+
+def test_county_region_outside_the_county_years_says_none_exist(ingested):
+    params = regional.check_parameters("scag-region", 2015, 2019, str(ingested))
+    counts = regional.load(params)
+    assert regional.county_coverage(counts, params) == []
+    text = regional.coverage_markdown([], params)
+    assert text.startswith("**No county figures exist for SCAG region (6 counties)")
+    assert "California (CA)" in text
+
+
+def test_regional_trend_leaves_out_the_part_year(ingested):
+    params = regional.check_parameters("CA", 2015, 2021, str(ingested))
+    table, _ = regional.yearly(regional.load(params), params)
+    assert regional.part_year(table).tolist() == [False] * 6 + [True]
+    result, text = regional.trend(table, params.label)
+    assert result["last_period"] == "FY2020"
+    assert "part-year FY2021 left out of the fit" in text
+
+
+@pytest.mark.slow
+def test_southern_california_report_renders_with_data_downloads(ingested, tmp_path):
+    from analysis import reports
+
+    done = reports.render("regional_report", {"geo": "Southern California"},
+                          data_dir=ingested, reports_dir=tmp_path)
+    page = done.html.read_text(encoding="utf-8")
+    assert "Los Angeles County" in page and "at most 766" in page
+    links = [part.split('"')[0] for part in page.split('href="')[1:]
+             if part.split('"')[0].endswith(".csv")]
+    assert links and all("/" not in href for href in links)  # relative, beside the HTML
+    for href in links:
+        frame = pd.read_csv(done.html.parent / href, dtype=str)
+        assert {"status", "source_file", "source_locator", "citation"} <= set(frame.columns)
