@@ -26,16 +26,6 @@ pytestmark = pytest.mark.slow
 #: Words that mean a missing value leaked into what a reader sees.
 MISSING = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|<NA>|null|undefined|inf)(?![\w-])")
 
-#: Leaks known today, each with the part that owns the fix (charts and report modules). The
-#: test is marked as an expected failure only while the leaks are exactly these; any other leak
-#: fails it, and once fixed the test passes by itself.
-KNOWN_LEAKS = {
-    "processing_times": (re.compile(r"estimated None"),
-                         "backlog table shows 'Why not: None' for estimated rows "
-                         "(processing_report.py, issue 11 item 4)"),
-}
-
-
 @pytest.fixture(scope="module")
 def rendered(ingested, tmp_path_factory) -> Path:
     """`parole report --default` on the ingested bundled data, under the usual umask 022."""
@@ -101,9 +91,6 @@ def test_no_missing_value_words_reach_a_reader(rendered, name):
     for page in sorted((rendered / name).glob("*.html")):
         text = reader_text(page.read_text("utf-8"))
         leaks = [text[max(0, m.start() - 60):m.end() + 30] for m in MISSING.finditer(text)]
-        known, why = KNOWN_LEAKS.get(name, (None, ""))
-        if leaks and known is not None and all(known.search(leak) for leak in leaks):
-            pytest.xfail(f"known fault: {why}")
         assert not leaks, f"{name}/{page.name}: " + " | ".join(leaks[:5])
 
 
@@ -116,7 +103,9 @@ def test_each_page_has_its_own_title(rendered):
         titles[page] = title
     assert len(set(titles.values())) == len(titles), "two reports share a title"
     ca = rendered / "regional_report" / "geo-ca.html"
-    assert titles[ca] == "Regional report: California (CA); fiscal years 2015 to 2021"
+    years = reports.defaults("regional_report")
+    assert titles[ca] == ("Regional report: California (CA); fiscal years "
+                          f"{years['fy_start']} to {years['fy_end']}")
 
 
 def test_outputs_follow_the_umask(rendered):
@@ -131,8 +120,11 @@ def test_index_groups_reports_with_parameters_in_words(rendered):
     headings = re.findall(r"<h2>([^<]+)", page)
     assert [h.strip() for h in headings] == ["National overview", "Regional reports",
                                              "Processing times", "Fact-check sheets"]
-    assert '<a href="regional_report/geo-ca.html">California (CA); fiscal years 2015 to 2021' \
-        in page
+    years = reports.defaults("regional_report")
+    assert ('<a href="regional_report/geo-ca.html">California (CA); fiscal years '
+            f"{years['fy_start']} to {years['fy_end']}") in page
+    for companion in ("codebook.html", "freshness.html"):  # written by `parole report`
+        assert f'href="{companion}"' in page and (rendered / companion).is_file()
     hrefs = re.findall(r'href="([^"]+)"', page)
     assert hrefs and all(not re.match(r"^[a-z]+:|^/", h) for h in hrefs), hrefs
     assert all((rendered / h).is_file() for h in hrefs)
