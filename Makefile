@@ -5,12 +5,16 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEV    := $(VENV)/.installed-dev
-LAB    := $(VENV)/.installed-lab
 KERNEL := parole-stats
+# Exact versions and hashes of every dependency (runtime, dev and lab), for Python 3.11 on
+# linux x86_64; `make lock` refreshes it. PIP_QUIET= (empty) shows pip's full output.
+LOCK   := requirements.lock
+LOCK_PYTHON   ?= 3.11.5
+LOCK_PLATFORM ?= x86_64-unknown-linux-gnu
+PIP_QUIET     ?= -qq
 
 .DEFAULT_GOAL := help
-.PHONY: help report ingest test lint lab kernel bench clean distclean
+.PHONY: help report ingest test lint lab kernel bench lock chromium clean distclean
 
 help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
@@ -23,21 +27,23 @@ $(BIN)/python:
 	  "parole-stats needs Python 3.11 or newer; found " + sys.version.split()[0] + \
 	  " (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Everything comes from the lock (hash-checked); the project itself is installed without
+# dependencies and without build isolation, so its build tools come from the lock too.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	@echo "installing the locked dependencies into $(VENV) (first run: a few minutes)"
+	$(BIN)/python -m pip install $(PIP_QUIET) --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "Python ($(KERNEL))" >/dev/null
 	@touch $@
 
-$(DEV): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $@
-
-$(LAB): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	@touch $@
+lock: | $(BIN)/python ## refresh requirements.lock from pyproject.toml (UPGRADE=1: newest versions)
+	$(BIN)/python -m pip install $(PIP_QUIET) 'uv>=0.5'
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' | \
+	  $(BIN)/uv pip compile pyproject.toml - --all-extras --generate-hashes --quiet \
+	  --python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) \
+	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 kernel: $(STAMP) ## (re)register the parole-stats Jupyter kernel for this environment
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
@@ -49,17 +55,25 @@ ingest: $(STAMP) ## verify and parse data/raw into data/processed (Parquet)
 report: ingest ## ingest the bundled data and render the default reports
 	$(BIN)/parole report --default
 
-test: $(DEV) lint ## run the linter and the test suite
+test: $(STAMP) lint ## run the linter and the test suite
 	$(BIN)/python -m pytest
 
-lint: $(DEV) ## run ruff on the code and tests
+lint: $(STAMP) ## run ruff on the code and tests
 	$(BIN)/ruff check src tests benchmarks
 
-lab: $(LAB) ## open JupyterLab on notebooks/ with the parole-stats kernel
+lab: $(STAMP) ## open JupyterLab on notebooks/ with the parole-stats kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: $(DEV) ## run the benchmarks (prints timings; not part of the tests)
-	$(BIN)/python benchmarks/bench_analysis.py --rows 1000000
+bench: $(STAMP) ## run the benchmarks: 10M and 100M case records (slow; prints timings)
+	$(BIN)/python benchmarks/bench_analysis.py --rows 10000000 100000000
+
+chromium: ## install Debian's chromium (for the browser test) when it is absent
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is absent and cannot be installed here (needs root and apt-get);" \
+	  "the browser test will be skipped"; fi
 
 clean: ## remove generated data and reports
 	rm -rf data/processed/*.parquet data/processed/*.json reports/*/ reports/index.*

@@ -308,3 +308,15 @@ def test_real_researcher_workbook(shared_data):
     assert row(counts, geo_code="MT", period="FY2025")["status"] == "not_available"
     assert len(counts) == 54 * 11  # 50 states, DC, PR, VI and TOTAL; FY2015 to FY2025
     assert result.rejected == []
+
+
+def test_a_row_ending_blank_where_the_total_has_figures_is_flagged(tmp_path):
+    # DC has 2 figures for 3 year columns and ends blank where TOTAL has 5: in a pasted table
+    # a cell may be missing, so every figure of the row is kept but asks to be verified
+    result = sources.load(researcher_workbook(tmp_path), "hhs-orr-uc")
+    counts = result.tables["counts"]
+    dc = row(counts, geo_code="DC", period="FY2023")
+    assert dc["value"] == 10
+    assert dc["note"].startswith("verify: the DC row has 2 figures for 3 fiscal-year columns")
+    assert not isinstance(row(counts, geo_code="CA", period="FY2023")["note"], str)
+    assert any("the DC row has 2 figures" in n for n in result.notes)

@@ -1,5 +1,6 @@
-"""The USCIS field-office adapter: SYNTHETIC fixtures in both layouts, and the real FY2019 Q2
-N-400 file as an acceptance test (skipped when ../shared/data is absent)."""
+"""The USCIS field-office adapter: SYNTHETIC fixtures reproducing each edition's habits (N-400,
+I-130, I-485; CSV from FY2013 and the current XLSX; the FY2013 multi-year tables), and the real
+files as acceptance tests (skipped when ../shared/data is absent)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from analysis.sources import uscis_field_office as fo
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
 NEW = FIXTURES / "n400_field_office_new.csv"
 OLD = FIXTURES / "n400_field_office_old.csv"
+FO = FIXTURES / "field_office"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REAL = SHARED / "uscis-field-office-n400" / "n400_field_office_fy2019_q2_raw.csv"
 
@@ -25,10 +27,13 @@ def load(path: Path):
     return sources.load(path, "uscis-field-office")
 
 
-def cell(counts: pd.DataFrame, code: str, category: str, measure: str):
+def cell(counts: pd.DataFrame, code: str, category: str, measure: str,
+         period: str | None = None):
     sel = counts[(counts["geo_code"] == code) & (counts["category"] == category)
                  & (counts["measure"] == measure)]
-    assert len(sel) == 1, (code, category, measure, len(sel))
+    if period is not None:
+        sel = sel[sel["period"] == period]
+    assert len(sel) == 1, (code, category, measure, period, len(sel))
     row = sel.iloc[0]
     return (None if pd.isna(row["value"]) else row["value"]), row["status"]
 
@@ -46,11 +51,12 @@ def test_new_layout_offices_totals_and_markers():
     assert cell(counts, "MGA", "naturalization-military", "approved") == (None, "suppressed")
     assert cell(counts, "MGA", "naturalization-military", "denied") == (0.0, "zero")
     assert cell(counts, "PHO", "total", "pending") == (5050.0, "reported")
+    # the USCIS key of these reports: "N/A Not applicable"
     assert cell(counts, "international", "naturalization", "received") == (None,
-                                                                           "not_available")
+                                                                           "not_applicable")
     assert cell(counts, "international", "total", "pending") == (9.0, "reported")
-    assert cell(counts, "london-united-kingdom", "naturalization-military", "approved") == (
-        3.0, "reported")
+    # no code in the file: the code comes from the bundled office table (London is LDN)
+    assert cell(counts, "LDN", "naturalization-military", "approved") == (3.0, "reported")
 
 
 def test_new_layout_geography_and_windows_1252():
@@ -59,10 +65,10 @@ def test_new_layout_geography_and_windows_1252():
     assert names["CDA"] == "Coeur d\u2019Alene, ID"  # 0x92 in the file
     assert names["POM"] == "Portland, ME" and names["POO"] == "Portland, OR"
     assert names["AGA"] == "Agana, GU"
-    assert names["mexico-city-mexico"] == "Mexico City, Mexico"
+    assert names["MEX"] == "Mexico City, Mexico"
     levels = counts.drop_duplicates("geo_code").set_index("geo_code")["geo_level"]
     assert levels["US"] == "nation" and levels["international"] == "region"
-    assert levels["mexico-city-mexico"] == "office"
+    assert levels["MEX"] == "office"
     states = fo.office_states(counts)
     assert states == {"MGA": "AL", "PHO": "AZ", "TUC": "AZ", "CDA": "ID", "POM": "ME",
                       "POO": "OR", "AGA": "GU"}
@@ -92,11 +98,13 @@ def test_old_layout_without_codes():
     result = load(OLD)
     counts = result.tables["counts"]
     assert set(counts["period"]) == {"FY2016-Q1"}
-    assert set(counts["geo_code"]) == {"US", "portland-or", "portland-me"}
-    assert cell(counts, "portland-or", "total", "received") == (205.0, "reported")
+    # no codes in the file: each Portland gets its own code from the office table, by state
+    offices = counts[counts["geo_level"] == "office"]
+    assert set(offices["geo_code"]) == {"POO", "POM"}
+    assert cell(counts, "POO", "total", "received") == (205.0, "reported")
     assert cell(counts, "US", "naturalization-military", "approved") == (None, "suppressed")
-    note = counts[counts["geo_code"] == "portland-me"]["note"].iloc[0]
-    assert "no office code" in note and note.startswith("state ME")
+    note = counts[counts["geo_code"] == "POM"]["note"].iloc[0]
+    assert note.startswith("state ME") and "code from the office table" in note
     assert all(c.difference == 0 for c in result.reconciliation)
     assert len(result.reconciliation) > 0
 
@@ -170,6 +178,10 @@ def test_mutations_parse_exactly_or_raise(tmp_path_factory, line, pos, text):
         got = load(path).tables["counts"]
     except InputError:
         return
+    published = got[got["geo_level"] != "state"]
+    _assert_state_sums(got)
+    got = published
+    original = original[original["geo_level"] != "state"]
     cols = ["category", "measure", "geo_code", "value", "status"]
     a = original[cols].fillna({"value": -1}).sort_values(cols[:3]).reset_index(drop=True)
     b = got[cols].fillna({"value": -1}).sort_values(cols[:3]).reset_index(drop=True)
@@ -199,9 +211,11 @@ def test_real_n400_counts(real):
     counts = real.tables["counts"]
     assert set(counts["period"]) == {"FY2019-Q2"}
     offices = counts[counts["geo_level"] == "office"]
-    coded = offices[offices["geo_code"].str.fullmatch(r"[A-Z]{3}")]
-    assert coded["geo_code"].nunique() == 92  # domestic offices with a code (counted by grep)
+    domestic = offices[offices["note"].str.startswith("state ")]
+    assert domestic["geo_code"].nunique() == 92  # domestic offices with a code (counted by grep)
     assert offices["geo_code"].nunique() == 92 + 24  # plus international offices
+    # international offices print no code: every one is found in the office table
+    assert offices["geo_code"].str.fullmatch(r"[A-Z]{3}").all()
     # values read by hand from the file
     assert cell(counts, "US", "total", "received") == (197670.0, "reported")  # line 10
     assert cell(counts, "US", "naturalization", "pending") == (710425.0, "reported")
@@ -210,7 +224,7 @@ def test_real_n400_counts(real):
     assert cell(counts, "SEA", "naturalization", "pending") == (22673.0, "reported")  # line 141
     assert cell(counts, "CHS", "total", "pending") == (None, "suppressed")  # line 145
     assert cell(counts, "TUC", "naturalization-military", "received") == (0.0, "zero")
-    assert cell(counts, "seoul-south-korea", "total", "received") == (184.0, "reported")
+    assert cell(counts, "SEK", "total", "received") == (184.0, "reported")
     assert cell(counts, "international", "naturalization-military", "received") == (
         245.0, "reported")  # line 181
     assert fo.office_states(counts)["POO"] == "OR"
@@ -221,8 +235,455 @@ def test_real_n400_counts(real):
 def test_real_n400_reconciliation(real):
     bad = {c.check: (c.parts_sum, c.published_total) for c in real.reconciliation
            if c.difference != 0}
-    # Seoul's military figures exceed its Total (185 against 184; 84 against 82) in the file
-    assert bad["Seoul, South Korea: categories sum to Total, received (known parts exceed the "
-               "total; 1 part(s) suppressed or not available)"] == (185.0, 184.0)
+    # Seoul's military figures differ from its Total (185 against 184; 84 against 82) in the
+    # file; its Naturalization cells are N/A (not applicable), so nothing is missing
+    assert bad["Seoul, South Korea: categories sum to Total, received"] == (185.0, 184.0)
+    assert bad["Seoul, South Korea: categories sum to Total, pending"] == (84.0, 82.0)
     good = {c.check: c for c in real.reconciliation if c.difference == 0}
     assert good["offices sum to Grand Total, total received"].parts_sum == 197670.0
+
+
+# --- state sums ---------------------------------------------------------------------------------
+
+
+def _assert_state_sums(counts: pd.DataFrame) -> None:
+    """Every computed state row is the sum of that state's field offices (or, with an office
+    suppressed, no figure at all) and says so."""
+    states = fo.office_states(counts)
+    keys = ["geo_code", "category", "measure", "period"]
+    offices = counts[counts["geo_code"].isin(states)].assign(
+        geo_code=lambda f: f["geo_code"].map(states),
+        suppressed=lambda f: f["status"].eq("suppressed"),
+        valued=lambda f: f["status"].isin(["reported", "zero"]))
+    sums = offices.groupby(keys).agg(n=("value", "size"), total=("value", "sum"),
+                                     suppressed=("suppressed", "any"), valued=("valued", "all"))
+    rows = counts[counts["geo_level"] == "state"].set_index(keys)
+    assert len(rows) == len(sums) and rows.index.isin(sums.index).all()
+    joined = rows.join(sums)
+    assert joined["note"].str.contains("not published: sum of the").all()
+    hidden = joined[joined["suppressed"]]
+    assert hidden["status"].eq("suppressed").all() and hidden["value"].isna().all()
+    full = joined[joined["valued"]]
+    assert (full["value"] == full["total"]).all()
+
+
+def _state(counts, state, category, measure, period=None):
+    sel = counts[(counts["geo_level"] == "state") & (counts["geo_code"] == state)
+                 & (counts["category"] == category) & (counts["measure"] == measure)]
+    if period:
+        sel = sel[sel["period"] == period]
+    assert len(sel) == 1, (state, category, measure, len(sel))
+    return sel.iloc[0]
+
+
+def test_state_rows_sum_field_offices_and_never_fill_suppressed():
+    counts = load(FO / "i130_titled_date_line.csv").tables["counts"]
+    _assert_state_sums(counts)
+    az = _state(counts, "AZ", "total", "received")
+    assert (az["value"], az["status"]) == (162.0, "reported")  # Phoenix 110 + Tucson 52
+    assert az["geo_name"] == "Arizona"
+    assert "sum of the 2 field offices in AZ" in az["note"] and "Phoenix" in az["note"]
+    assert az["source_locator"] == "sum of office rows: line 10; line 11"
+    denied = _state(counts, "AZ", "immediate-relative", "denied")  # Phoenix 5, Tucson D
+    assert denied["status"] == "suppressed" and pd.isna(denied["value"])
+    assert "1 of them suppressed" in denied["note"] and "sum to 5, a lower bound" in denied["note"]
+    assert _state(counts, "OR", "total", "pending")["value"] == 64.0
+    assert _state(counts, "ME", "total", "pending")["value"] == 42.0
+    guam = _state(counts, "GU", "all-other-relative", "received")  # Hagatna "-"
+    assert (guam["value"], guam["status"]) == (0.0, "zero")
+    # service centers are offices, never summed into the state they sit in
+    assert not ((counts["geo_level"] == "state") & counts["geo_code"].isin(["CA", "NE"])).any()
+
+
+# --- I-130: title without "Form", date line, Service Center section ----------------------------
+
+
+def test_i130_title_without_form_word_and_service_centers():
+    result = load(FO / "i130_titled_date_line.csv")
+    counts = result.tables["counts"]
+    assert set(counts["form"]) == {"I-130"} and set(counts["period"]) == {"FY2014-Q1"}
+    assert "form I-130 from the title line" in result.notes
+    assert any(n.startswith("period FY2014-Q1 from the date line 'October 1- December 31, 2013'")
+               for n in result.notes)
+    assert set(counts["category"]) == {"immediate-relative", "all-other-relative", "total"}
+    assert cell(counts, "US", "total", "received") == (3819.0, "reported")
+    assert cell(counts, "US", "immediate-relative", "received") == (1705.0, "reported")
+    # two offices named Portland resolve by their state heading
+    assert cell(counts, "POM", "total", "received") == (21.0, "reported")
+    assert cell(counts, "POO", "total", "received") == (30.0, "reported")
+    assert cell(counts, "AGA", "total", "pending") == (10.0, "reported")  # "Hagatna", Guam
+    wsc = counts[(counts["geo_code"] == "WSC") & (counts["category"] == "total")
+                 & (counts["measure"] == "pending")].iloc[0]
+    assert (wsc["geo_level"], wsc["geo_name"], wsc["value"]) == (
+        "office", "California Service Center", 14000.0)
+    assert wsc["note"].startswith("service center")
+    assert cell(counts, "NSC", "all-other-relative", "denied") == (5.0, "reported")
+    assert cell(counts, "TUC", "all-other-relative", "received") == (None, "suppressed")
+
+
+def test_i130_reconciliation_reports_the_difference_and_what_cannot_be_checked():
+    result = load(FO / "i130_titled_date_line.csv")
+    bad = {c.check: (c.parts_sum, c.published_total) for c in result.reconciliation
+           if c.difference != 0}
+    # offices and service centers received 3,818; the published Total says 3,819
+    assert bad == {"offices sum to Grand Total, total received": (3818.0, 3819.0)}
+    good = {c.check for c in result.reconciliation if c.difference == 0}
+    assert "offices sum to Grand Total, immediate-relative received" in good
+    assert "Phoenix, AZ: categories sum to Total, pending" in good
+    unchecked = [n for n in result.notes if "could not be checked" in n]
+    assert unchecked and "immediate-relative denied" in unchecked[0]
+
+
+# --- no title, no date line: the period from the file name or the Source line ------------------
+
+
+def test_period_from_file_name_when_no_date_line():
+    result = load(FO / "I130_performancedata_fy2015_qtr1.csv")
+    counts = result.tables["counts"]
+    assert set(counts["period"]) == {"FY2015-Q1"} and set(counts["form"]) == {"I-130"}
+    note = next(n for n in result.notes if n.startswith("period"))
+    assert note == ("period FY2015-Q1 from the file name 'I130_performancedata_fy2015_qtr1.csv' "
+                    "(the file has no date line); the Source line's month (January 2015) agrees")
+    assert any(n.startswith("form I-130 inferred from the category blocks") for n in result.notes)
+    assert cell(counts, "US", "total", "pending") == (230.0, "reported")
+    assert cell(counts, "ANC", "all-other-relative", "pending") == (None, "suppressed")
+    assert cell(counts, "PHO", "immediate-relative", "received") == (50.0, "reported")
+
+
+def test_period_from_source_line_when_the_name_says_nothing(tmp_path):
+    path = tmp_path / "relatives by office.csv"
+    path.write_bytes((FO / "I130_performancedata_fy2015_qtr1.csv").read_bytes())
+    result = load(path)
+    assert set(result.tables["counts"]["period"]) == {"FY2015-Q1"}
+    note = next(n for n in result.notes if n.startswith("period"))
+    assert "from the Source line's month (January 2015)" in note and "check the period" in note
+
+
+def test_file_name_contradicted_by_source_month_is_refused(tmp_path):
+    path = tmp_path / "I130_performancedata_fy2015_qtr3.csv"  # Q3 ends June 2015
+    path.write_bytes((FO / "I130_performancedata_fy2015_qtr1.csv").read_bytes())
+    with pytest.raises(InputError, match=r"file name gives FY2015-Q3 but the Source line's "
+                                         r"month \(January 2015\) is before"):
+        load(path)
+
+
+def test_no_period_anywhere_is_refused(tmp_path):
+    raw = (FO / "I130_performancedata_fy2015_qtr1.csv").read_bytes().decode("cp1252")
+    path = tmp_path / "relatives.csv"
+    path.write_bytes(raw.replace("January 2015", "").encode("cp1252"))
+    with pytest.raises(InputError, match="no period: no date line"):
+        load(path)
+
+
+# --- FY2016 Q3 habits ------------------------------------------------------------------------
+
+
+def test_state_repeated_on_office_rows_and_code_column_without_header():
+    result = load(FO / "I130_performancedata_fy2016_qtr3.csv")
+    counts = result.tables["counts"]
+    assert set(counts["period"]) == {"FY2016-Q3"}
+    names = counts.drop_duplicates("geo_code").set_index("geo_code")["geo_name"]
+    assert names["PHO"] == "Phoenix, AZ" and names["TUC"] == "Tucson, AZ"
+    assert names["TAM"] == "TAM, FL"  # published under its code, as printed
+    assert fo.office_states(counts) == {"PHO": "AZ", "TUC": "AZ", "TAM": "FL"}
+    assert cell(counts, "PHO", "all-other-relative", "received") == (None, "suppressed")
+    assert cell(counts, "MEX", "all-other-relative", "received") == (None, "not_applicable")
+    assert cell(counts, "MEX", "total", "received") == (8.0, "reported")
+    assert names["MEX"] == "Mexico City, Mexico"
+    assert _state(counts, "AZ", "total", "pending")["value"] == 290.0  # 210 + 80
+    # the international office sits in the same table: the national total counts it
+    good = {c.check: c for c in result.reconciliation if c.difference == 0}
+    assert good["offices sum to Grand Total, total received"].parts_sum == 221.0
+    assert good["offices sum to Grand Total, total received"].parts == 4
+    row = counts[(counts["geo_code"] == "TUC") & (counts["category"] == "total")
+                 & (counts["measure"] == "pending")].iloc[0]
+    assert row["source_locator"] == "line 10, column O (Tucson, AZ, Total / Pending5)"
+
+
+# --- N-400 FY2013: the form from the blocks, the period from the name ---------------------------
+
+
+def test_n400_without_title_and_office_outside_the_table():
+    result = load(FO / "FY 2013, 4th Q, July 1- Sept. 30, 2013.csv")
+    counts = result.tables["counts"]
+    assert set(counts["form"]) == {"N-400"} and set(counts["period"]) == {"FY2013-Q4"}
+    assert any(n.startswith("form N-400 inferred from the category blocks (Naturalization, "
+                            "Naturalization (Military), Total)") for n in result.notes)
+    assert any(n.startswith("period FY2013-Q4 from the file name 'FY 2013, 4th Q, July 1- "
+                            "Sept. 30, 2013.csv'") for n in result.notes)
+    assert cell(counts, "US", "naturalization", "received") == (300.0, "reported")
+    assert cell(counts, "PHO", "naturalization", "pending") == (300.0, "reported")
+    falls = counts[counts["geo_code"] == "imaginary-falls-id"].iloc[0]
+    assert falls["geo_name"] == "Imaginary Falls, ID" and "no office code" in falls["note"]
+    assert _state(counts, "ID", "total", "pending")["value"] == 202.0
+
+
+def test_title_and_blocks_naming_different_forms_are_refused(tmp_path):
+    raw = (FO / "i130_titled_date_line.csv").read_bytes().decode("cp1252")
+    path = tmp_path / "x.csv"
+    path.write_bytes(raw.replace("Number of I-130 Alien Relative Petitions",
+                                 "Number of Form N-400, Application").encode("cp1252"))
+    with pytest.raises(InputError, match="the title names N-400 but the category blocks are "
+                                         "those of I-130"):
+        load(path)
+
+
+def test_form_from_file_name_when_nothing_else_names_it(tmp_path):
+    raw = (FO / "FY 2013, 4th Q, July 1- Sept. 30, 2013.csv").read_bytes().decode("cp1252")
+    raw = raw.replace("Naturalization (Military)1", "Category B1").replace(
+        "Naturalization1", "Category A1")
+    unnamed = tmp_path / "FY 2013, 4th Q.csv"
+    unnamed.write_bytes(raw.encode("cp1252"))
+    with pytest.raises(InputError, match="no form named"):
+        load(unnamed)
+    named = tmp_path / "N400 FY 2013, 4th Q.csv"
+    named.write_bytes(raw.encode("cp1252"))
+    result = load(named)
+    assert set(result.tables["counts"]["form"]) == {"N-400"}
+    assert set(result.tables["counts"]["category"]) == {"category-a", "category-b", "total"}
+    assert any(n.startswith("form N-400 from the file name") for n in result.notes)
+
+
+# --- FY2013 multi-year office-by-quarter tables ---------------------------------------------------
+
+MULTI = FO / "I130_performancedata_fy2013_qtr2.csv"
+
+
+def test_multiyear_quarters_years_and_year_to_date():
+    result = load(MULTI)
+    counts = result.tables["counts"]
+    assert set(counts["form"]) == {"I-130"}
+    assert set(counts["period"]) == {"FY2012-Q1", "FY2012-Q2", "FY2012-Q3", "FY2012-Q4",
+                                     "FY2012", "FY2013-Q1", "FY2013-Q2", "FY2013-YTD-Q2"}
+    assert cell(counts, "ABQ", "immediate-relative", "received", "FY2012-Q4") == (13.0, "reported")
+    assert cell(counts, "ABQ", "all-other-relative", "denied", "FY2012-Q3") == (1.0, "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "completed", "FY2012") == (41.0, "reported")
+    assert cell(counts, "ABQ", "total", "pending", "FY2013-YTD-Q2") == (28.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2013-YTD-Q2") == (34.0, "reported")
+    assert cell(counts, "US", "immediate-relative", "received", "FY2012-Q3") == (19.0, "reported")
+    assert cell(counts, "CHA", "all-other-relative", "received", "FY2013-Q1") == (0.0, "zero")
+    assert any("data cover through FY2013-Q2, from the line 'Date(s): October 2011 - March "
+               "2013'" in n for n in result.notes)
+
+
+def test_multiyear_quarters_after_the_data_are_not_zeros():
+    result = load(MULTI)
+    counts = result.tables["counts"]
+    assert not counts["period"].isin(["FY2013-Q3", "FY2013-Q4", "FY2013"]).any()
+    assert any(n.startswith("48 cells for quarters after FY2013-Q2") for n in result.notes)
+
+
+def test_multiyear_figure_after_the_data_end_is_refused(tmp_path):
+    raw = MULTI.read_bytes().decode("cp1252")
+    line = next(x for x in raw.split("\r\n") if x.startswith("2013,ABQ"))
+    cells = line.split(",")
+    cells[9] = "7"  # immediate relative, third quarter receipts
+    path = tmp_path / "I130_performancedata_fy2013_qtr2.csv"
+    path.write_bytes(raw.replace(line, ",".join(cells)).encode("cp1252"))
+    with pytest.raises(InputError, match=r"a figure '7' for a quarter after the end of the data "
+                                         r"\(FY2013-Q2\)"):
+        load(path)
+
+
+def test_multiyear_offices_states_and_reconciliation():
+    result = load(MULTI)
+    counts = result.tables["counts"]
+    # states: from the office table (ABQ NM, CHA VI) or the description (ZZZ "SPRINGFIELD IL")
+    assert fo.office_states(counts) == {"ABQ": "NM", "CHA": "VI", "ZZZ": "IL"}
+    names = counts.drop_duplicates("geo_code").set_index("geo_code")["geo_name"]
+    assert names["ABQ"] == "ALBUQUERQUE NM"
+    assert _state(counts, "IL", "total", "received", "FY2012")["value"] == 21.0
+    _assert_state_sums(counts)
+    bad = {(c.check, c.period): (c.parts_sum, c.published_total) for c in result.reconciliation
+           if c.difference != 0}
+    assert bad == {
+        ("offices sum to Grand Total, immediate-relative received", "FY2012-Q3"): (18.0, 19.0),
+        ("quarters sum to the year, immediate-relative", "FY2012"): (75.0, 74.0),
+    }
+    good = {(c.check, c.period) for c in result.reconciliation if c.difference == 0}
+    assert ("approvals and denials sum to completions, immediate-relative", "FY2012") in good
+    assert ("quarters sum to the year, all-other-relative", "FY2013-YTD-Q2") in good
+
+
+# --- the current XLSX edition (I-485) -----------------------------------------------------------
+
+I485_ROWS = [
+    ["Number of I-485 Applications to Register Permanent Residence or Adjust Status"],
+    ["By Category, Case Status, and USCIS Field Office or Service Center Location"],
+    ["October 1, 2023 - December 31, 2023"],
+    ["USCIS Field Office or Service Center Location", None,
+     "Applications by Category of Admission and Case Status", *[None] * 15, "Total"],
+    [None, None, "Family-based1", None, None, None,
+     "Employment-based received at service center2", None, None, None, "Humanitarian-based3",
+     None, None, None, "Others4"],
+    ["Field Office by State9", "Field Office Code",
+     *["Applications Received5", "Approved6", "Denied7", "Pending8"] * 5],
+    ["Total", None, 151, 119, 9, 525, 326, 113, 11, 962, 40, 7, 0, 80, 2, 1, 0, 5,
+     519, 240, 20, 1572],
+    ["Arizona"],
+    ["Phoenix", "PHO", 100, 80, 5, 400, 20, 10, 1, 50, 30, 5, 0, 60, 2, 1, 0, 3,
+     152, 96, 6, 513],
+    ["Tucson", "TUC", 40, 30, "D", 100, 5, "D", 0, 10, 10, 2, 0, 20, 0, 0, 0, 1,
+     55, 34, 3, 131],
+    ["Nevada"],
+    ["Reno", "REN", 10, 9, 1, 20, 1, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 11, 10, 1, 22],
+    ["Service Center"],
+    ["California", "WSC", 1, 0, 0, 5, 300, 100, 10, 900, 0, 0, 0, 0, 0, 0, 0, 1,
+     301, 100, 10, 906],
+    ["Table Key:"],
+    ["D Disclosure standards not met (SYNTHETIC fixture: every figure invented)"],
+    ["Source:"],
+    ["NPD, queried 02/2024"],
+]
+
+
+def _i485_workbook(path: Path, rows=I485_ROWS) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["SYNTHETIC fixture: read the I485_by_State sheet"])
+    sheet = book.create_sheet("I485_by_State")
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_i485_five_blocks_found_by_content(tmp_path):
+    result = load(_i485_workbook(tmp_path / "i485_performancedata_fy2024_q1.xlsx"))
+    counts = result.tables["counts"]
+    assert "table read from sheet 'I485_by_State'" in result.notes
+    assert set(counts["form"]) == {"I-485"} and set(counts["period"]) == {"FY2024-Q1"}
+    assert set(counts["category"]) == {"family-based", "employment-based", "humanitarian",
+                                       "other", "total"}
+    assert cell(counts, "US", "total", "received") == (519.0, "reported")
+    assert cell(counts, "US", "total", "pending") == (1572.0, "reported")
+    assert cell(counts, "US", "employment-based", "approved") == (113.0, "reported")
+    assert cell(counts, "TUC", "family-based", "denied") == (None, "suppressed")
+    assert cell(counts, "REN", "total", "pending") == (22.0, "reported")
+    names = counts.drop_duplicates("geo_code").set_index("geo_code")["geo_name"]
+    assert names["PHO"] == "Phoenix, AZ" and names["WSC"] == "California Service Center"
+    row = counts[(counts["geo_code"] == "PHO") & (counts["category"] == "total")
+                 & (counts["measure"] == "received")].iloc[0]
+    assert row["source_locator"] == ("sheet I485_by_State, row 9, column S (Phoenix, AZ, "
+                                     "Total / Applications Received5)")
+    assert _state(counts, "AZ", "total", "received")["value"] == 207.0  # 152 + 55
+    assert _state(counts, "AZ", "family-based", "denied")["status"] == "suppressed"
+    assert not ((counts["geo_level"] == "state") & (counts["geo_code"] == "CA")).any()
+    assert all(c.difference == 0 for c in result.reconciliation)
+    assert any(c.check == "offices sum to Grand Total, total received" and c.parts == 4
+               for c in result.reconciliation)
+
+
+def test_xlsx_without_an_office_table_is_refused(tmp_path):
+    rows = [r for r in I485_ROWS if not (r and r[0] == "Field Office by State9")]
+    with pytest.raises(InputError, match="no sheet holds the table: sheets are Notes, "
+                                         "I485_by_State"):
+        load(_i485_workbook(tmp_path / "i485.xlsx", rows))
+
+
+def test_xlsx_block_without_category_is_refused(tmp_path):
+    rows = [list(r) for r in I485_ROWS]
+    rows[4][6] = None  # the Employment-based label
+    rows[3][2] = None
+    with pytest.raises(InputError, match="a block of statuses with no category above it"):
+        load(_i485_workbook(tmp_path / "i485.xlsx", rows))
+
+
+def test_crlf_doubled_line_ends_count_as_one_line(tmp_path):
+    from analysis.sources.reading import read_csv
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\r\r\nc,d\r\r\n")
+    grid = read_csv(path)
+    assert grid.rows == [["a", "b"], ["c", "d"]] and grid.lines == [1, 2]
+
+
+# --- acceptance: every real field-office file ----------------------------------------------------
+
+
+def _expected(shared_data: Path) -> dict:
+    import json
+
+    path = shared_data / "real" / "expected.json"
+    if not path.is_file():
+        pytest.skip(f"real files absent: {path}")
+    return {k: v for k, v in json.loads(path.read_text()).items()
+            if v.get("source") == "uscis-field-office"}
+
+
+@pytest.mark.acceptance
+def test_real_files_give_every_expected_figure(shared_data):
+    expected = _expected(shared_data)
+    assert len(expected) >= 9
+    for rel, spec in expected.items():
+        counts = load(shared_data / "real" / rel).tables["counts"]
+        for chk in spec["checks"]:
+            m = counts
+            for col in ("geo_level", "geo_code", "form", "category", "measure", "period"):
+                if chk.get(col) is not None:
+                    m = m[m[col] == chk[col]]
+            assert (m["value"] == chk["value"]).any(), (rel, chk)
+        _assert_state_sums(counts)
+
+
+@pytest.mark.acceptance
+def test_real_fy2013_multiyear_i130(shared_data):
+    path = shared_data / "real" / "uscis-field-office" / "i130" / \
+        "I130_performancedata_fy2013_qtr1.csv"
+    if not path.is_file():
+        pytest.skip(f"real file absent: {path}")
+    result = load(path)
+    counts = result.tables["counts"]
+    # read by hand: row "2013 Total", Total Alien Relative Petitions: 120,459 / 61,806 / 183,626
+    assert cell(counts, "US", "total", "received", "FY2013-Q1") == (120459.0, "reported")
+    assert cell(counts, "US", "total", "completed", "FY2013-Q1") == (61806.0, "reported")
+    assert cell(counts, "US", "total", "pending", "FY2013-Q1") == (183626.0, "reported")
+    # row "2011 Totals": first quarter immediate-relative receipts 53,825; the year 203,116
+    assert cell(counts, "US", "immediate-relative", "received", "FY2011-Q1") == (53825.0,
+                                                                                  "reported")
+    assert cell(counts, "US", "total", "received", "FY2011") == (203116.0, "reported")
+    # row 2011 ATL: first quarter immediate-relative receipts "1,679"
+    assert cell(counts, "ATL", "immediate-relative", "received", "FY2011-Q1") == (1679.0,
+                                                                                   "reported")
+    assert not counts["period"].isin(["FY2013-Q2", "FY2013-Q3", "FY2013-Q4"]).any()
+    assert fo.office_states(counts)["CHA"] == "VI"  # "CHARLOTTE AMALIE": no state printed
+    assert all(c.difference == 0 for c in result.reconciliation)
+
+
+@pytest.mark.acceptance
+def test_real_period_notes_and_state_sums(shared_data):
+    real = shared_data / "real" / "uscis-field-office"
+    if not real.is_dir():
+        pytest.skip(f"real files absent: {real}")
+    result = load(real / "i130" / "I130_performancedata_fy2016_qtr3.csv")
+    assert any(n.startswith("period FY2016-Q3 from the file name") for n in result.notes)
+    n400 = load(real / "n400" / "FY 2018, 4th Q, July 1-Sept. 30, 2018.csv")
+    counts = n400.tables["counts"]
+    # Phoenix 3,098 + Tucson 734 naturalization applications received (read by hand)
+    assert _state(counts, "AZ", "naturalization", "received")["value"] == 3832.0
+    assert any(n.startswith("form N-400 inferred from the category blocks") for n in n400.notes)
+    xlsx = load(real / "i485_performancedata_fy2024_q1.xlsx").tables["counts"]
+    # Phoenix 3,075 + Tucson 927 I-485 received, Total block (read by hand, rows 13-14)
+    assert _state(xlsx, "AZ", "total", "received")["value"] == 4002.0
+
+
+def test_xlsx_offices_on_two_sheets_are_both_read(tmp_path):
+    from openpyxl import load_workbook
+
+    path = _i485_workbook(tmp_path / "i485_performancedata_fy2024_q1.xlsx")
+    book = load_workbook(path)
+    extra = book.create_sheet("I485_International")
+    for row in [*I485_ROWS[:6], ["Total", None, *[1, 1, 0, 1] * 5],
+                ["International Field Office by Country"], ["Mexico"],
+                ["Mexico City", "MEX", *[1, 1, 0, 1] * 5], ["Table Key:"]]:
+        extra.append(row)
+    book.save(path)
+    result = load(path)
+    counts = result.tables["counts"]
+    assert "table read from sheets 'I485_by_State', 'I485_International'" in result.notes
+    assert cell(counts, "MEX", "total", "pending") == (1.0, "reported")
+    assert cell(counts, "international", "total", "received") == (1.0, "reported")
+    assert cell(counts, "US", "total", "received") == (519.0, "reported")

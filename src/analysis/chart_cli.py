@@ -145,7 +145,7 @@ def _chart_bar(args):
                           ["geo_code"])
     nation = _one_per_key(rows[rows["geo_level"] == "nation"], ["geo_code"])
     total = None
-    if len(nation) == 1 and nation["status"].iloc[0] in ("reported", "zero", "rounded"):
+    if len(nation) == 1 and nation["status"].iloc[0] in VALUED_STATUSES:
         total = float(nation["value"].iloc[0])
     table = shares.shares_from_counts(places, by="geo_code", method=args.method, total=total)
     names = dict(zip(places["geo_code"].astype(str), places["geo_name"].astype(str),

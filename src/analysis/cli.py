@@ -123,6 +123,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                  workers=args.workers, progress=not args.quiet)
     for item in batch.rendered:
         print(f"rendered {item.html}")
+    reports.write_companion_pages(args.data_dir, args.reports_dir)  # codebook, freshness, index
     for name, job_params, message in batch.failed:
         print(f"parole: failed: {name} {job_params}: {message}", file=sys.stderr)
     index = Path(args.reports_dir or config.default_reports_dir()).resolve() / "index.html"

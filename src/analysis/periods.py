@@ -106,3 +106,70 @@ def parse(label: str) -> Period:
         f"unknown period {label!r}: expected FY2023, FY2023-Q2, FY2023-YTD-Q2, "
         "FY2024-YTD-2024-07 or 2023-05"
     )
+
+
+# -- fiscal arithmetic on many dates, and the same rule as SQL for query engines ------------
+
+def fiscal_years(dates: pd.Series) -> pd.Series:
+    """The fiscal year of each date in ``dates`` (int64; October starts the next one)."""
+    d = pd.to_datetime(dates)
+    return (d.dt.year + (d.dt.month >= 10).astype("int64")).astype("int64")
+
+
+def fiscal_year_sql(column: str) -> str:
+    """SQL (DuckDB and Spark alike) for the fiscal year of the date in ``column``: the rule
+    of :func:`fiscal_year_of`, written once for query engines."""
+    return f"(year({column}) + CASE WHEN month({column}) >= 10 THEN 1 ELSE 0 END)"
+
+
+def fiscal_quarter_sql(column: str) -> str:
+    """SQL for the fiscal quarter (1 = Oct-Dec) of the date in ``column``."""
+    return f"(CAST(floor(((month({column}) + 2) % 12) / 3) AS INT) + 1)"
+
+
+def label(fiscal_year_number: int, quarter: int | None = None) -> str:
+    """The label ``FY2023`` (``quarter`` None) or ``FY2023-Q2``."""
+    return f"FY{fiscal_year_number}" if quarter is None else f"FY{fiscal_year_number}-Q{quarter}"
+
+
+def labels_of(dates: pd.Series, freq: str) -> pd.Series:
+    """The fiscal-year (``freq="FY"``) or fiscal-quarter (``"quarter"``) label of each date."""
+    if freq not in ("FY", "quarter"):
+        raise ValueError(f"freq={freq!r}: expected FY or quarter")
+    p = pd.PeriodIndex(pd.to_datetime(dates), freq="Q-SEP")
+    codes, uniq = pd.factorize(p)
+    names = [label(u.qyear, None if freq == "FY" else u.quarter) for u in uniq]
+    return pd.Series(pd.Index(names, dtype=object).take(codes).to_numpy(), index=dates.index)
+
+
+def labels_between(first: str, last: str, freq: str) -> list[str]:
+    """Every fiscal-year or fiscal-quarter label from the one holding ``first`` to the one
+    holding ``last`` (both period labels), in order."""
+    if freq not in ("FY", "quarter"):
+        raise ValueError(f"freq={freq!r}: expected FY or quarter")
+    a, b = parse(first), parse(last)
+    q, qb = (pd.Period(pd.Timestamp(x.start), freq="Q-SEP") for x in (a, b))
+    out: list[str] = []
+    while q <= qb:
+        lab = label(q.qyear, None if freq == "FY" else q.quarter)
+        if lab not in out:
+            out.append(lab)
+        q += 1
+    return out
+
+
+def previous_quarters(quarter_label: str, n: int) -> list[str]:
+    """The ``n`` fiscal quarters ending with ``quarter_label`` (``FY2024-Q3``), oldest first."""
+    p = parse(quarter_label)
+    q = pd.Period(pd.Timestamp(p.start), freq="Q-SEP")
+    return [label((q - i).qyear, (q - i).quarter) for i in range(n)][::-1]
+
+
+def coverage(label_text: str, as_of: object) -> tuple[float, bool]:
+    """Share of the period ``label_text`` covered up to ``as_of`` (0..1), and whether the whole
+    period is covered (a part-year or part-quarter is not)."""
+    per = parse(label_text)
+    start, end, stop = pd.Timestamp(per.start), pd.Timestamp(per.end), pd.Timestamp(as_of)
+    covered = (min(stop, end) - start).days + 1
+    total = (end - start).days + 1
+    return max(covered, 0) / total, covered >= total

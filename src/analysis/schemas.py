@@ -14,8 +14,11 @@ Tables
 from __future__ import annotations
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+# (pyspark's pandas-version warning, raised when pandera imports it, is silenced in
+# analysis/__init__.py for the whole package)
+import pandera.pandas as pa  # noqa: E402
+from pandera.errors import SchemaErrors  # noqa: E402
 
 from .errors import InputError
 from .periods import PERIOD_PATTERN

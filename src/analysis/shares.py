@@ -42,8 +42,10 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
+from . import compact
 from .errors import ParoleError
-from .synthetic import is_synthetic, mark
+from .schemas import VALUED_STATUSES
+from .synthetic import LABEL, is_synthetic, mark
 
 #: Methods accepted by :func:`interval`, mapped to statsmodels ``proportion_confint`` names.
 METHODS: dict[str, str] = {"wilson": "wilson", "clopper-pearson": "beta", "beta": "beta"}
@@ -55,7 +57,6 @@ COLUMNS = ["group", "numerator", "denominator", "estimate", "lower", "upper", "e
            "estimate_high", "numerator_low", "numerator_high", "denominator_low",
            "denominator_high", "method", "confidence", "status", "reason", "note", "sources"]
 
-_VALUED = ("reported", "zero", "rounded", "estimated")
 
 
 def _method(method: str) -> str:
@@ -88,31 +89,6 @@ def interval(count: Any, nobs: Any, *, method: str = "wilson",
         lo[ok & (c == 0)] = 0.0
         hi[ok & (c == n)] = 1.0
     return lo, hi
-
-
-def group_codes(frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Integer group codes (0..k-1) for the rows of ``frame`` by ``cols``, and the group names
-    (several columns joined with " | "; a missing value is "(missing)"). Fast on millions of
-    rows: one ``factorize`` per column, no string building per row."""
-    n = len(frame)
-    if not cols:
-        return np.zeros(n, dtype=np.int64), ["all"]
-    combined, labels = None, [""]
-    for col in cols:
-        codes, uniques = pd.factorize(frame[col], sort=True)
-        names = [str(u) for u in uniques]
-        codes = codes.astype(np.int64)
-        if (codes < 0).any():
-            codes = np.where(codes < 0, len(names), codes)
-            names.append("(missing)")
-        if combined is None:
-            combined, labels = codes, names
-        else:
-            combined = combined * len(names) + codes
-            labels = [f"{a} | {b}" for a in labels for b in names]
-    present = np.bincount(combined, minlength=len(labels)) > 0
-    remap = np.cumsum(present) - 1
-    return remap[combined], [lab for lab, keep in zip(labels, present, strict=True) if keep]
 
 
 def _sources(values: Iterable[Any]) -> str:
@@ -195,7 +171,7 @@ def _bounds_from_status(df: pd.DataFrame, threshold: float) -> pd.DataFrame:
     value = pd.to_numeric(df["value"], errors="coerce")
     status = df["status"].astype(str)
     suppressed = status.eq("suppressed")
-    unknown = ~status.isin(_VALUED) & ~suppressed
+    unknown = ~status.isin(VALUED_STATUSES) & ~suppressed
     lo = value.where(~suppressed, 0.0).where(~unknown, 0.0)
     hi = value.where(~suppressed, float(threshold)).where(~unknown, 0.0)
     return pd.DataFrame({"lo": lo.fillna(0.0), "hi": hi.fillna(0.0), "unknown": unknown,
@@ -258,25 +234,13 @@ def shares_from_counts(counts: pd.DataFrame, by: str = "geo_code", *,
     return _frame(rows, is_synthetic(counts))
 
 
-def _condition(cases: pd.DataFrame, of: Mapping[str, Any] | Callable | pd.Series) -> pd.Series:
-    if isinstance(of, pd.Series):
-        return of.reindex(cases.index).fillna(False).astype(bool)
-    if callable(of):
-        return pd.Series(of(cases), index=cases.index).fillna(False).astype(bool)
-    mask = pd.Series(True, index=cases.index)
-    for col, want in of.items():
-        if col not in cases.columns:
-            raise ParoleError(f"cases have no column {col!r}")
-        values = want if isinstance(want, list | tuple | set | frozenset) else [want]
-        mask &= cases[col].isin(list(values))
-    return mask
-
-
-def shares_from_cases(cases: pd.DataFrame, by: str = "state", *,
+def shares_from_cases(cases: Any, by: str = "state", *,
                       of: Mapping[str, Any] | Callable | pd.Series | None = None,
                       method: str = "wilson", alpha: float = 0.05,
-                      groups: Iterable[str] | None = None) -> pd.DataFrame:
-    """Shares from case records.
+                      groups: Iterable[str] | None = None,
+                      where: Mapping[str, Any] | None = None,
+                      engine: str | None = None) -> pd.DataFrame:
+    """Shares from case records (a DataFrame, a Parquet file or a hive-partitioned folder).
 
     Without ``of``: each group's share of all cases (a partition; the shares sum to 1).
     With ``of`` (a mapping such as ``{"basis": "medical"}``, a boolean Series or a function of
@@ -284,14 +248,15 @@ def shares_from_cases(cases: pd.DataFrame, by: str = "state", *,
     matching cases; denominator: the group's cases). Cases with no value in ``by`` form the
     group ``"(missing)"``. ``groups`` lists groups to report even when they have no cases
     (they come back ``not_estimable``, "empty group", in the within-group form).
+    The counts come from :func:`analysis.compact.group_counts` (``where`` filters rows in the
+    engine; ``engine`` is ``duckdb`` by default or ``spark``).
     """
-    if by not in cases.columns:
-        raise ParoleError(f"cases have no column {by!r}")
-    codes, present = group_codes(cases, [by])
-    src = _sources(cases["source"].unique()) if "source" in cases.columns else ""
+    table = compact.group_counts(cases, by, of=of, where=where, engine=engine)
+    src = _sources(table.attrs.get("sources", []))
+    present = table["group"].tolist()
     names = sorted(set(present) | set(groups or []))
-    sizes = pd.Series(np.bincount(codes, minlength=len(present)).astype(float),
-                      index=present).reindex(names, fill_value=0.0)
+    sizes = pd.Series(table["n"].to_numpy(float), index=present).reindex(names,
+                                                                         fill_value=0.0)
     if of is None:
         if sizes.sum() == 0:
             raise ParoleError("no cases: shares need at least one case")
@@ -299,14 +264,15 @@ def shares_from_cases(cases: pd.DataFrame, by: str = "state", *,
                               "note": None, "sources": src})
         rows = _share_rows(frame, total=None, method=method, alpha=alpha, partition=True)
     else:
-        mask = _condition(cases, of).to_numpy(dtype=np.float64)
-        hits = pd.Series(np.bincount(codes, weights=mask, minlength=len(present)),
-                         index=present).reindex(names, fill_value=0.0)
+        hits = pd.Series(table["k"].to_numpy(float), index=present).reindex(names,
+                                                                            fill_value=0.0)
         frame = pd.DataFrame({"group": names, "lo": hits.values, "hi": hits.values, "bad": "",
                               "note": None, "sources": src, "den_lo": sizes.values,
                               "den_hi": sizes.values, "empty": (sizes.values == 0)})
         rows = _share_rows(frame, total=None, method=method, alpha=alpha, partition=False)
-    out = _frame(rows, is_synthetic(cases))
+    synthetic = table.attrs.get("label") == LABEL or (
+        isinstance(cases, pd.DataFrame) and is_synthetic(cases))
+    out = _frame(rows, synthetic)
     out.attrs["kind"] = "within" if of is not None else "partition"
     return out
 

@@ -153,3 +153,43 @@ def mark(out: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
 def title(text: str, df: pd.DataFrame) -> str:
     """A chart title, prefixed ``SYNTHETIC:`` when ``df`` is synthetic."""
     return f"{LABEL}: {text}" if is_synthetic(df) else text
+
+
+def write_cases(path, n: int, *, seed: int = 42, chunk: int = 1_000_000,
+                columns: Sequence[str] | None = None, progress: bool = False,
+                **options) -> None:
+    """Write ``n`` synthetic cases to one Parquet file at ``path`` in chunks of ``chunk``
+    rows (memory bounded by one chunk; chunk ``i`` uses seed ``seed + i``). Dates are stored as
+    microsecond timestamps, which DuckDB, pandas and Spark all read. ``columns`` keeps only
+    those columns; ``options`` go to :func:`generate_cases`. The file appears only when
+    complete."""
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    writer = None
+    done = i = 0
+    try:
+        while done < n or writer is None:
+            size = min(chunk, n - done)
+            df = generate_cases(size, seed=seed + i, **options)
+            table = pa.Table.from_pandas(df[list(columns)] if columns else df,
+                                         preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, coerce_timestamps="us",
+                                          allow_truncated_timestamps=True)
+            writer.write_table(table)
+            done += size
+            i += 1
+            if progress:
+                print(f"\r  generating: {done:,} / {n:,}", end="", flush=True)
+        writer.close()
+        if progress:
+            print()
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

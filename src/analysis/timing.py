@@ -1,14 +1,16 @@
 """Processing times: how long decisions take, with pending cases kept in the picture.
 
-From case records (the ``cases`` table):
+From case records (the ``cases`` table: a DataFrame, a Parquet file or a hive-partitioned
+folder; see :mod:`analysis.compact`):
 
-* :func:`durations`            days from receipt to decision, or to ``as_of`` for pending cases
 * :func:`survival_table`       the compact table ``(group, duration, events, censored)``
+                               computed by the query engine (DuckDB by default, or Spark)
 * :func:`kaplan_meier`         the Kaplan-Meier survival curve ("share still waiting") with
                                Greenwood standard errors and log-log pointwise intervals
 * :func:`km_quantiles`         median (and other quantiles) of the wait with confidence limits
 * :func:`empirical_quantiles`, :func:`ecdf`  the distribution of *decided* cases only
 * :func:`logrank`              log-rank test that groups share one wait distribution
+* :func:`durations`            one row per case (for checks and small data)
 
 From published aggregates: :func:`published_series` (median and 80th-percentile months by office
 and form, ``processing_times`` table) and :func:`backlog_months` (months to clear the pending
@@ -17,9 +19,23 @@ queue at the recent completion rate, ``counts`` table).
 Why Kaplan-Meier: a pending case has waited *at least* its time so far (it is right-censored,
 not missing). Medians of decided cases alone understate waits while a backlog grows.
 
-Large data: every estimator here works on :func:`survival_table`, a few thousand rows per group
-(one per distinct duration), built from millions of records with one ``bincount``. The
-results equal statsmodels ``SurvfuncRight`` / ``survdiff`` on the raw records (see the tests).
+One quantile rule (:func:`quantile_days`, :func:`median_days`)
+---------------------------------------------------------------
+The ``p`` quantile of a wait is **the first day by which at least a share p of cases had been
+decided**: the smallest observed duration ``t`` with ``1 - S(t) >= p`` (Kaplan-Meier), or with
+at least ``p`` of decided cases at or below ``t`` (decided cases only; numpy's
+``inverted_cdf``). It is always an observed day, so "half were decided within 20 days" is
+literally true. Cases decided on days 10, 20, 30 and 40 have median 20 (two of four decided by
+day 20). statsmodels' ``SurvfuncRight.quantile`` uses a strict inequality (it would say 30)
+and R's ``survfit`` takes the midpoint 25 when the curve sits exactly on 0.5; neither is used
+here. Comparisons allow 1e-10 for floating-point error in the product of the curve.
+
+Estimators: the curve, its at-risk and event counts come from statsmodels ``SurvfuncRight``
+fitted to the compact table with frequency weights; standard errors are Greenwood's formula
+on those counts (statsmodels switches to Tsiatis' formula whenever weights are given, which
+suits sampling weights but not frequency counts); quantile limits are statsmodels'
+``quantile_ci`` (Brookmeyer-Crowley, log-log) with those standard errors. The results equal
+``SurvfuncRight`` / ``survdiff`` on the raw records (see the tests).
 
 ``withdrawn`` cases: a withdrawal ends the wait without a decision; by default it is censored
 at the withdrawal date (``withdrawn="censor"``); ``"event"`` counts it as a completion and
@@ -28,244 +44,197 @@ at the withdrawal date (``withdrawn="censor"``); ``"event"`` counts it as a comp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
+from statsmodels.duration.survfunc import SurvfuncRight
 
+from . import compact, periods
 from .errors import ParoleError
-from .shares import group_codes
-from .synthetic import is_synthetic, mark
+from .schemas import VALUED_STATUSES
+from .synthetic import LABEL, is_synthetic, mark
 
 GroupBy = str | Sequence[str] | None
 TABLE_COLUMNS = ["group", "duration", "events", "censored"]
+#: floating-point allowance when a curve is compared with 1 - p
+TOLERANCE = 1e-10
 
 
-def _by_list(by: GroupBy) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
+# -- the one quantile rule -----------------------------------------------------------------
+
+def quantile_days(times: Any, survival: Any, p: float) -> float:
+    """The ``p`` quantile of a wait: the first of ``times`` (sorted) at which the share
+    decided, ``1 - survival``, reaches ``p`` (see the module docstring). NaN when it never
+    does. Used by every table and chart in the library."""
+    if not 0 < p < 1:
+        raise ParoleError(f"quantile {p} outside (0, 1)")
+    t = np.asarray(times, dtype=float)
+    s = np.asarray(survival, dtype=float)
+    hit = np.flatnonzero(s <= 1 - p + TOLERANCE)
+    return float(t[hit[0]]) if len(hit) else float("nan")
 
 
-def _group_codes(cases: pd.DataFrame, by: GroupBy) -> tuple[np.ndarray, list[str]]:
-    cols = _by_list(by)
-    frame = {}
-    for col in cols:
-        if col == "fiscal_year" and col not in cases.columns:
-            frame[col] = _fiscal_year(cases["received_date"])
-        elif col not in cases.columns:
-            raise ParoleError(f"cases have no column {col!r}")
-        else:
-            frame[col] = cases[col]
-    return group_codes(pd.DataFrame(frame, index=cases.index), cols)
+def median_days(times: Any, survival: Any) -> float:
+    """The median wait: :func:`quantile_days` at 0.5 (half decided by that day)."""
+    return quantile_days(times, survival, 0.5)
 
 
-def _fiscal_year(dates: pd.Series) -> pd.Series:
-    d = pd.to_datetime(dates)
-    return (d.dt.year + (d.dt.month >= 10).astype(int)).astype("int64")
+def _label(data: Any, table: pd.DataFrame | None = None) -> bool:
+    if table is not None and table.attrs.get("label") == LABEL:
+        return True
+    return isinstance(data, pd.DataFrame) and is_synthetic(data)
 
 
-def durations(cases: pd.DataFrame, *, as_of: object = None, by: GroupBy = None,
+def durations(cases: Any, *, as_of: object = None, by: GroupBy = None,
               withdrawn: str = "censor") -> pd.DataFrame:
     """One row per case: ``group, duration`` (whole days) and ``event`` (1 decided, 0 pending).
 
     Pending cases, and cases decided after ``as_of``, are censored at ``as_of`` (default: the
     latest receipt or decision date in the data; it is stored in ``attrs["as_of"]``). Raises
     :class:`ParoleError` for a decision before receipt, or a receipt after ``as_of``.
-    ``by`` may include ``"fiscal_year"`` (of receipt).
+    ``by`` may include ``"fiscal_year"`` (of receipt). The rule is the SQL of
+    :func:`analysis.compact.survival_counts`, run row by row.
     """
-    if withdrawn not in ("censor", "event", "drop"):
-        raise ParoleError(f"withdrawn={withdrawn!r}: expected censor, event or drop")
-    for col in ("received_date", "decided_date", "outcome"):
-        if col not in cases.columns:
-            raise ParoleError(f"cases have no column {col!r}")
-    if withdrawn == "drop":
-        cases = cases[cases["outcome"] != "withdrawn"]
-    received = pd.to_datetime(cases["received_date"]).to_numpy("datetime64[D]")
-    decided = pd.to_datetime(cases["decided_date"]).to_numpy("datetime64[D]")
-    if np.isnat(received).any():
-        raise ParoleError(f"{int(np.isnat(received).sum())} case(s) have no received_date")
-    if as_of is None:
-        latest = [x for x in (received.max() if len(received) else None,
-                              np.nanmax(decided) if (~np.isnat(decided)).any() else None)
-                  if x is not None]
-        if not latest:
-            raise ParoleError("no cases: cannot compute durations")
-        stop = max(latest)
-    else:
-        stop = np.datetime64(pd.Timestamp(as_of).date(), "D")
-    late = received > stop
-    if late.any():
-        raise ParoleError(f"{int(late.sum())} case(s) received after as_of {stop}: "
-                          "choose a later as_of or filter them out")
-    neg = ~np.isnat(decided) & (decided < received)
-    if neg.any():
-        first = cases.index[np.flatnonzero(neg)[0]]
-        raise ParoleError(f"{int(neg.sum())} case(s) decided before received (negative "
-                          f"duration), first at row {first}")
-    oc_codes, oc_names = pd.factorize(cases["outcome"])
-    not_event = [i for i, name in enumerate(oc_names)
-                 if name == "pending" or (withdrawn == "censor" and name == "withdrawn")]
-    decided_by_stop = ~np.isnat(decided) & (decided <= stop)
-    event = decided_by_stop & ~np.isin(oc_codes, not_event)
-    end = np.where(decided_by_stop, decided, stop)
-    days = (end - received).astype(np.int64)
-    codes, names = _group_codes(cases, by)
-    out = pd.DataFrame({"group": pd.Categorical.from_codes(codes, names), "duration": days,
-                        "event": event.astype(np.int8)}, index=cases.index)
-    out.attrs["as_of"] = str(stop)
-    return _carry(out, cases)
-
-
-def _carry(out: pd.DataFrame, src: pd.DataFrame) -> pd.DataFrame:
-    out.attrs["label"] = "SYNTHETIC" if is_synthetic(src) else ""
+    out = compact.durations(cases, by, as_of=as_of, withdrawn=withdrawn)
+    out.attrs["label"] = LABEL if _label(cases, out) else ""
     return out
 
 
-def survival_table(cases: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
-                   withdrawn: str = "censor") -> pd.DataFrame:
+def survival_table(cases: Any, *, by: GroupBy = None, as_of: object = None,
+                   withdrawn: str = "censor", where: Mapping[str, Any] | None = None,
+                   engine: str | None = None) -> pd.DataFrame:
     """The compact table every estimator uses: per group and distinct duration (days), the
-    number of ``events`` (decisions) and ``censored`` (pending at ``as_of``) cases."""
-    d = durations(cases, as_of=as_of, by=by, withdrawn=withdrawn)
-    codes, names = d["group"].cat.codes.to_numpy(), d["group"].cat.categories
-    dur = d["duration"].to_numpy()
-    width = int(dur.max()) + 1 if len(dur) else 1
-    key = codes.astype(np.int64) * width + dur
-    size = len(names) * width
-    total = np.bincount(key, minlength=size)
-    events = np.bincount(key, weights=d["event"].to_numpy(), minlength=size).astype(np.int64)
-    nz = np.flatnonzero(total)
-    out = pd.DataFrame({"group": np.asarray(names, dtype=object)[nz // width],
-                        "duration": (nz % width).astype(np.int64),
-                        "events": events[nz], "censored": total[nz] - events[nz]})
-    out.attrs.update(d.attrs)
+    number of ``events`` (decisions) and ``censored`` (pending at ``as_of``) cases.
+
+    ``cases``: a DataFrame, a Parquet file or a hive-partitioned folder; ``where`` filters
+    rows in the engine (``{"fiscal_year": [2023, 2024]}``); ``engine``: ``duckdb`` (default)
+    or ``spark`` (see :mod:`analysis.compact`).
+    """
+    out = compact.survival_counts(cases, by, as_of=as_of, withdrawn=withdrawn, where=where,
+                                  engine=engine)
+    out.attrs["label"] = LABEL if _label(cases, out) else ""
     return out
 
 
-def _as_table(data: pd.DataFrame, by: GroupBy, as_of: object, withdrawn: str) -> pd.DataFrame:
-    if {"duration", "events", "censored"} <= set(data.columns):
+def _as_table(data: Any, by: GroupBy, as_of: object, withdrawn: str,
+              engine: str | None = None) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame) and {"duration", "events", "censored"} <= set(
+            data.columns):
         table = data if "group" in data.columns else data.assign(group="all")
         if (table["duration"] < 0).any():
             raise ParoleError("negative durations in the survival table")
         return table
-    return survival_table(data, by=by, as_of=as_of, withdrawn=withdrawn)
+    return survival_table(data, by=by, as_of=as_of, withdrawn=withdrawn, engine=engine)
 
 
-def _km_one(dur: np.ndarray, ev: np.ndarray, cen: np.ndarray) -> dict[str, np.ndarray]:
-    """Kaplan-Meier at the event times of one group (arrays sorted by duration)."""
-    total = ev + cen
-    at_risk = np.cumsum(total[::-1])[::-1].astype(float)
-    keep = ev > 0
-    n, d, t = at_risk[keep], ev[keep].astype(float), dur[keep]
-    step = np.clip(1 - d / n, 0, None)
-    surv = np.cumprod(step)
+def _groups(table: pd.DataFrame):
+    """The table's groups in order (first appearance keeps the compact table's sort)."""
+    return table.groupby("group", sort=False)
+
+
+def survfunc(part: pd.DataFrame) -> SurvfuncRight | None:
+    """statsmodels ``SurvfuncRight`` for one group of a survival table (frequency weights),
+    its ``surv_prob_se`` replaced by Greenwood's formula on the weighted counts; ``None`` when
+    the group has no decision."""
+    ev, ce = part["events"].to_numpy(), part["censored"].to_numpy()
+    dur = part["duration"].to_numpy(float)
+    if ev.sum() == 0:
+        return None
+    time = np.r_[dur[ev > 0], dur[ce > 0]]
+    status = np.r_[np.ones(int((ev > 0).sum())), np.zeros(int((ce > 0).sum()))]
+    weights = np.r_[ev[ev > 0], ce[ce > 0]].astype(float)
+    sf = SurvfuncRight(time, status, freq_weights=weights)
+    n, d, s = sf.n_risk.astype(float), sf.n_events.astype(float), sf.surv_prob
     with np.errstate(divide="ignore", invalid="ignore"):
-        gw = np.cumsum(np.where(n > d, d / (n * (n - d)), np.nan))
-    se = surv * np.sqrt(gw)
-    se[surv == 0] = np.nan
-    return {"days": t, "at_risk": n, "events": d, "survival": surv, "se": se}
+        var = np.cumsum(np.where(n > d, d / (n * (n - d)), np.nan))
+    se = s * np.sqrt(var)
+    se[s == 0] = np.nan
+    sf.surv_prob_se = se
+    return sf
 
 
-def kaplan_meier(data: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
-                 alpha: float = 0.05, withdrawn: str = "censor") -> pd.DataFrame:
+def kaplan_meier(data: Any, *, by: GroupBy = None, as_of: object = None,
+                 alpha: float = 0.05, withdrawn: str = "censor",
+                 engine: str | None = None) -> pd.DataFrame:
     """Kaplan-Meier estimate of the share of cases still waiting after each event time.
 
-    ``data`` is a ``cases`` frame or a :func:`survival_table`. Columns: ``group, days,
-    at_risk, events, survival, se`` (Greenwood), ``lower, upper`` (pointwise log-log interval,
-    confidence 1 - ``alpha``), ``decided_share`` (1 - survival), ``synthetic, label``.
-    A group with no decisions has no rows here; see :func:`km_quantiles` for its reason.
+    ``data`` is cases (DataFrame, Parquet file or folder) or a :func:`survival_table`.
+    Columns: ``group, days, at_risk, events, survival, se`` (Greenwood), ``lower, upper``
+    (pointwise log-log interval, confidence 1 - ``alpha``), ``decided_share`` (1 - survival),
+    ``synthetic, label``. A group with no decisions has no rows here; see
+    :func:`km_quantiles` for its reason.
     """
-    table = _as_table(data, by, as_of, withdrawn)
+    table = _as_table(data, by, as_of, withdrawn, engine)
     z = norm.ppf(1 - alpha / 2)
     parts = []
-    for group, part in table.groupby("group", sort=True):
-        part = part.sort_values("duration")
-        res = _km_one(part["duration"].to_numpy(), part["events"].to_numpy(),
-                      part["censored"].to_numpy())
-        s, se = res["survival"], res["se"]
+    for group, part in _groups(table):
+        sf = survfunc(part.sort_values("duration"))
+        if sf is None:
+            continue
+        s, se = sf.surv_prob, sf.surv_prob_se
         with np.errstate(divide="ignore", invalid="ignore"):
             theta = z * se / (s * np.log(s))
             lo, hi = s ** np.exp(-theta), s ** np.exp(theta)
         lo = np.where(np.isfinite(lo), lo, np.where(s == 0, 0.0, np.nan))
         hi = np.where(np.isfinite(hi), hi, np.where(s == 0, 0.0, np.nan))
-        parts.append(pd.DataFrame({"group": group, "days": res["days"],
-                                   "at_risk": res["at_risk"], "events": res["events"],
+        parts.append(pd.DataFrame({"group": group, "days": sf.surv_times.astype(np.int64),
+                                   "at_risk": sf.n_risk.astype(float),
+                                   "events": sf.n_events.astype(float),
                                    "survival": s, "se": se, "lower": np.minimum(lo, hi),
                                    "upper": np.maximum(lo, hi), "decided_share": 1 - s}))
     cols = ["group", "days", "at_risk", "events", "survival", "se", "lower", "upper",
             "decided_share"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     out.attrs["as_of"] = table.attrs.get("as_of")
-    return mark(out, _synthetic(data))
+    return mark(out, _label(data, table))
 
 
-def _synthetic(data: pd.DataFrame) -> bool:
-    return is_synthetic(data)
-
-
-def _quantile_ci(t: np.ndarray, s: np.ndarray, se: np.ndarray, p: float,
-                 alpha: float) -> tuple[float, float, bool]:
-    """Brookmeyer-Crowley limits by inverting z-tests on the cloglog scale, as statsmodels
-    ``SurvfuncRight.quantile_ci`` does; returns ``(lower, upper, upper_reached)``."""
-    tr = norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.log(-np.log(s))
-        gp = -1 / (s * np.log(s))
-        r = (g - np.log(-np.log(1 - p))) / (gp * se)
-    ii = np.flatnonzero(np.abs(r) <= tr)
-    if len(ii) == 0:
-        return np.nan, np.nan, False
-    lb = float(t[ii[0]])
-    if ii[-1] == len(t) - 1:
-        return lb, np.nan, False
-    return lb, float(t[ii[-1] + 1]), True
-
-
-def km_quantiles(data: pd.DataFrame, *, by: GroupBy = None, probs: Iterable[float] = (0.5, 0.8),
-                 as_of: object = None, alpha: float = 0.05,
-                 withdrawn: str = "censor") -> pd.DataFrame:
+def km_quantiles(data: Any, *, by: GroupBy = None, probs: Iterable[float] = (0.5, 0.8),
+                 as_of: object = None, alpha: float = 0.05, withdrawn: str = "censor",
+                 engine: str | None = None) -> pd.DataFrame:
     """Quantiles of the wait (days) from Kaplan-Meier, with confidence limits.
 
-    The ``p`` quantile is the first event time at which the share still waiting falls below
-    ``1 - p`` (statsmodels' rule); limits invert z-tests on the log-log scale. Columns:
+    The ``p`` quantile follows :func:`quantile_days` (first day with at least ``p`` decided);
+    limits are statsmodels' ``quantile_ci`` (inverted z-tests on the log-log scale). Columns:
     ``group, quantile, days, lower, upper, n, events, censored, status, reason, note, as_of``.
     ``status`` is ``estimated`` or ``not_estimable`` (all cases pending; the quantile not
     reached while cases are still waiting); an upper limit not reached is explained in
     ``note``.
     """
-    table = _as_table(data, by, as_of, withdrawn)
+    table = _as_table(data, by, as_of, withdrawn, engine)
     rows = []
     probs = list(probs)
     for p in probs:
         if not 0 < p < 1:
             raise ParoleError(f"quantile {p} outside (0, 1)")
-    for group, part in table.groupby("group", sort=True):
+    for group, part in _groups(table):
         part = part.sort_values("duration")
         n = int(part["events"].sum() + part["censored"].sum())
         ev = int(part["events"].sum())
-        res = _km_one(part["duration"].to_numpy(), part["events"].to_numpy(),
-                      part["censored"].to_numpy())
+        sf = survfunc(part)
         for p in probs:
             row = {"group": group, "quantile": p, "n": n, "events": ev, "censored": n - ev,
                    "days": np.nan, "lower": np.nan, "upper": np.nan, "note": None}
             if n == 0:
                 row.update(status="not_estimable", reason="empty group: no cases")
-            elif ev == 0:
+            elif sf is None:
                 row.update(status="not_estimable",
                            reason=f"all {n} cases are pending (censored): no decision observed")
             else:
-                s = res["survival"]
-                hit = np.flatnonzero(s < 1 - p)
-                if len(hit) == 0:
+                days = quantile_days(sf.surv_times, sf.surv_prob, p)
+                if np.isnan(days):
                     row.update(status="not_estimable",
-                               reason=(f"not reached: {1 - s[-1]:.1%} decided by day "
-                                       f"{int(part['duration'].max())}, fewer than {p:.0%}"))
+                               reason=(f"not reached: {1 - sf.surv_prob[-1]:.1%} decided by "
+                                       f"day {int(part['duration'].max())}, fewer than {p:.0%}"))
                 else:
-                    lo, hi, reached = _quantile_ci(res["days"], s, res["se"], p, alpha)
-                    row.update(days=float(res["days"][hit[0]]), lower=lo, upper=hi,
-                               status="estimated", reason=None)
-                    if not reached:
+                    with np.errstate(all="ignore"):
+                        lo, hi = sf.quantile_ci(p, alpha=alpha, method="cloglog")
+                    row.update(days=days, lower=float(lo), status="estimated", reason=None,
+                               upper=float(hi) if np.isfinite(hi) else np.nan)
+                    if not np.isfinite(hi):
                         row["note"] = ("upper confidence limit not reached within the "
                                        "observed follow-up")
             rows.append(row)
@@ -276,68 +245,81 @@ def km_quantiles(data: pd.DataFrame, *, by: GroupBy = None, probs: Iterable[floa
         out[col] = out[col].astype(float)
     out["as_of"] = table.attrs.get("as_of")
     out["method"] = "kaplan-meier"
-    return mark(out, _synthetic(data))
+    return mark(out, _label(data, table))
 
 
-def empirical_quantiles(cases: pd.DataFrame, *, by: GroupBy = None,
+def _decided_steps(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Durations with decisions, the share of decided cases at or below each, and the
+    number decided."""
+    done = part[part["events"] > 0].sort_values("duration")
+    k = done["events"].to_numpy(float)
+    total = int(k.sum())
+    share = np.cumsum(k) / total if total else k
+    return done["duration"].to_numpy(), share, total
+
+
+def empirical_quantiles(cases: Any, *, by: GroupBy = None,
                         probs: Iterable[float] = (0.5, 0.8), as_of: object = None,
-                        withdrawn: str = "censor") -> pd.DataFrame:
-    """Quantiles (days) of the decision times of *decided* cases only (numpy
-    ``inverted_cdf``: the smallest time with at least ``p`` of decided cases at or below it).
+                        withdrawn: str = "censor", engine: str | None = None) -> pd.DataFrame:
+    """Quantiles (days) of the decision times of *decided* cases only, by the one rule of
+    :func:`quantile_days` (numpy ``inverted_cdf``: the smallest time with at least ``p`` of
+    decided cases at or below it).
 
     ``note`` says how many pending cases were left out: with a growing backlog these
     quantiles understate waits; prefer :func:`km_quantiles`.
     """
-    d = durations(cases, as_of=as_of, by=by, withdrawn=withdrawn)
+    table = _as_table(cases, by, as_of, withdrawn, engine)
     rows = []
-    for group, part in d.groupby("group", sort=True):
-        done = np.sort(part.loc[part["event"] == 1, "duration"].to_numpy())
-        pending = int((part["event"] == 0).sum())
+    for group, part in _groups(table):
+        times, share, n_done = _decided_steps(part)
+        pending = int(part["censored"].sum())
         for p in probs:
-            row = {"group": group, "quantile": p, "n_decided": len(done), "n_pending": pending,
+            row = {"group": group, "quantile": p, "n_decided": n_done, "n_pending": pending,
                    "note": (f"decided cases only; {pending} pending case(s) left out"
                             if pending else "decided cases only")}
-            if len(done) == 0:
+            if n_done == 0:
                 row.update(days=np.nan, status="not_estimable",
                            reason="no decided cases in the group")
             else:
-                row.update(days=float(np.quantile(done, p, method="inverted_cdf")),
-                           status="estimated", reason=None)
+                row.update(days=quantile_days(times, 1 - share, p), status="estimated",
+                           reason=None)
             rows.append(row)
     cols = ["group", "quantile", "days", "n_decided", "n_pending", "status", "reason", "note"]
     out = pd.DataFrame(rows, columns=cols)
     out["days"] = out["days"].astype(float)
     out["method"] = "empirical"
-    return mark(out, is_synthetic(cases))
+    return mark(out, _label(cases, table))
 
 
-def ecdf(cases: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
-         withdrawn: str = "censor") -> pd.DataFrame:
+def ecdf(cases: Any, *, by: GroupBy = None, as_of: object = None,
+         withdrawn: str = "censor", engine: str | None = None) -> pd.DataFrame:
     """Empirical distribution of decision times of decided cases: ``group, days, n_decided,
     ecdf`` (share of decided cases decided within ``days``)."""
-    d = durations(cases, as_of=as_of, by=by, withdrawn=withdrawn)
-    done = d[d["event"] == 1]
-    counts = done.groupby(["group", "duration"]).size().rename("k").reset_index()
-    counts["cum"] = counts.groupby("group")["k"].cumsum()
-    counts["n_decided"] = counts.groupby("group")["k"].transform("sum")
-    out = pd.DataFrame({"group": counts["group"], "days": counts["duration"],
-                        "n_decided": counts["n_decided"],
-                        "ecdf": counts["cum"] / counts["n_decided"]})
-    return mark(out, is_synthetic(cases))
+    table = _as_table(cases, by, as_of, withdrawn, engine)
+    parts = []
+    for group, part in _groups(table):
+        times, share, n_done = _decided_steps(part)
+        if n_done:
+            parts.append(pd.DataFrame({"group": group, "days": times, "n_decided": n_done,
+                                       "ecdf": share}))
+    cols = ["group", "days", "n_decided", "ecdf"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    return mark(out, _label(cases, table))
 
 
-def logrank(data: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
-            withdrawn: str = "censor") -> pd.DataFrame:
+def logrank(data: Any, *, by: GroupBy = None, as_of: object = None,
+            withdrawn: str = "censor", engine: str | None = None) -> pd.DataFrame:
     """Log-rank test that all groups share one wait distribution (as statsmodels
     ``survdiff``, computed on the survival table). One row: ``groups, chisq, df, p_value,
     status, reason``."""
-    table = _as_table(data, by, as_of, withdrawn)
-    names = sorted(table["group"].unique())
+    table = _as_table(data, by, as_of, withdrawn, engine)
+    synthetic = _label(data, table)
+    names = list(dict.fromkeys(table["group"]))
     base = {"groups": ", ".join(map(str, names)), "df": len(names) - 1, "chisq": np.nan,
             "p_value": np.nan, "test": "log-rank"}
     if len(names) < 2:
         row = {**base, "status": "not_estimable", "reason": "fewer than two groups"}
-        return mark(pd.DataFrame([row]), _synthetic(data))
+        return mark(pd.DataFrame([row]), synthetic)
     times = np.sort(table["duration"].unique())
     tot = (table.assign(n=table["events"] + table["censored"])
            .pivot_table(index="duration", columns="group", values="n", aggfunc="sum")
@@ -350,7 +332,7 @@ def logrank(data: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
     ix = nrisk_tot > 1
     if obs.sum() == 0:
         row = {**base, "status": "not_estimable", "reason": "no decisions in any group"}
-        return mark(pd.DataFrame([row]), _synthetic(data))
+        return mark(pd.DataFrame([row]), synthetic)
     r = nrisk / np.clip(nrisk_tot, 1e-10, None)
     k = len(names) - 1
     oe = (evs[1:] - r[1:] * obs)[:, ix].sum(axis=1)
@@ -364,10 +346,10 @@ def logrank(data: pd.DataFrame, *, by: GroupBy = None, as_of: object = None,
     except np.linalg.LinAlgError:
         row = {**base, "status": "not_estimable", "reason": "singular variance (a group has "
                "no one at risk at any event time)"}
-        return mark(pd.DataFrame([row]), _synthetic(data))
+        return mark(pd.DataFrame([row]), synthetic)
     row = {**base, "chisq": stat, "p_value": float(chi2.sf(stat, k)), "status": "estimated",
            "reason": None}
-    return mark(pd.DataFrame([row]), _synthetic(data))
+    return mark(pd.DataFrame([row]), synthetic)
 
 
 def published_series(processing_times: pd.DataFrame, *,
@@ -387,8 +369,6 @@ def published_series(processing_times: pd.DataFrame, *,
         df = df[df["form"] == form]
     if office is not None:
         df = df[df["geo_code"] == office]
-    from . import periods
-
     def _date(row) -> pd.Timestamp:
         if pd.notna(row.get("as_of")):
             return pd.Timestamp(row["as_of"])
@@ -438,13 +418,11 @@ def backlog_months(counts: pd.DataFrame, *, quarters: int = 4,
             continue
         last = pend.iloc[-1]
         row.update(pending=last["value"], pending_period=last["period"])
-        if last["status"] not in ("reported", "zero", "rounded", "estimated"):
+        if last["status"] not in VALUED_STATUSES:
             rows.append({**row, "status": "not_estimable",
                          "reason": f"pending count is {last['status']}"})
             continue
-        end_start = pd.Timestamp(last["period_start"])
-        wanted = [pd.Period(end_start, freq="Q-SEP") - i for i in range(quarters)][::-1]
-        labels = [f"FY{p.qyear}-Q{p.quarter}" for p in wanted]
+        labels = periods.previous_quarters(last["period"], quarters)
         parts_needed = ["completed"] if measure == "completed" else ["approved", "denied"]
         done = part[part["measure"].isin(parts_needed) & part["period"].isin(labels)]
         row["periods_used"] = ", ".join(labels)
@@ -454,7 +432,7 @@ def backlog_months(counts: pd.DataFrame, *, quarters: int = 4,
             rows.append({**row, "status": "not_estimable",
                          "reason": "completions missing for " + ", ".join(short)})
             continue
-        bad = done[~done["status"].isin(["reported", "zero", "rounded", "estimated"])]
+        bad = done[~done["status"].isin(VALUED_STATUSES)]
         if not bad.empty:
             rows.append({**row, "status": "not_estimable",
                          "reason": "completions not published as numbers: "

@@ -23,86 +23,72 @@ Percent change per year is ``100 * (exp(b) - 1)``, its limits the same transform
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from . import periods
+from . import compact, periods
 from .errors import ParoleError
+from .schemas import VALUED_STATUSES
 from .shares import _method, interval, shares_from_counts
-from .synthetic import is_synthetic, mark
+from .synthetic import LABEL, is_synthetic, mark
 
 FAMILIES = ("quasi-poisson", "poisson", "negative-binomial")
 MIN_PERIODS = 3
 
 
-def _period_labels(dates: pd.Series, freq: str) -> pd.Series:
-    if freq not in ("FY", "quarter"):
-        raise ParoleError(f"freq={freq!r}: expected FY or quarter")
-    p = pd.PeriodIndex(pd.to_datetime(dates), freq="Q-SEP")
-    codes, uniq = pd.factorize(p)
-    names = [f"FY{u.qyear}" if freq == "FY" else f"FY{u.qyear}-Q{u.quarter}" for u in uniq]
-    return pd.Series(np.asarray(names, dtype=object)[codes], index=dates.index)
-
-
-def _all_periods(first: str, last: str, freq: str) -> list[str]:
-    a, b = periods.parse(first), periods.parse(last)
-    qa = pd.Period(pd.Timestamp(a.start), freq="Q-SEP")
-    qb = pd.Period(pd.Timestamp(b.start), freq="Q-SEP")
-    labels = []
-    q = qa
-    while q <= qb:
-        lab = f"FY{q.qyear}" if freq == "FY" else f"FY{q.qyear}-Q{q.quarter}"
-        if lab not in labels:
-            labels.append(lab)
-        q += 1
-    return labels
-
-
-def counts_by_period(cases: pd.DataFrame, *, freq: str = "FY", by: str | None = None,
-                     date_col: str = "received_date", as_of: object = None) -> pd.DataFrame:
+def counts_by_period(cases: Any, *, freq: str = "FY", by: str | None = None,
+                     date_col: str = "received_date", as_of: object = None,
+                     where: Mapping[str, Any] | None = None,
+                     engine: str | None = None) -> pd.DataFrame:
     """Number of cases per fiscal year or quarter of ``date_col`` (receipt by default).
 
-    Periods with no cases between the first and last are listed with count 0 (in complete
-    records that is a real zero). ``exposure`` is the share of each period covered up to
-    ``as_of`` (default: the latest date in ``date_col``), so a current, partial year is not
-    read as a drop; ``complete`` says whether the period is fully covered.
+    ``cases``: a DataFrame, a Parquet file or a hive-partitioned folder (counted by the
+    engine, see :mod:`analysis.compact`). Periods with no cases between the first and last are
+    listed with count 0 (in complete records that is a real zero). ``exposure`` is the share
+    of each period covered up to ``as_of`` (default: the latest date in ``date_col``), so a
+    current, partial year is not read as a drop; ``complete`` says whether the period is fully
+    covered (:func:`trend` leaves incomplete periods out by default).
     Columns: ``group, period, period_start, fiscal_year, count, exposure, complete``.
     """
-    if date_col not in cases.columns:
-        raise ParoleError(f"cases have no column {date_col!r}")
-    dates = pd.to_datetime(cases[date_col])
-    keep = dates.notna()
-    if not keep.any():
+    if freq not in ("FY", "quarter"):
+        raise ParoleError(f"freq={freq!r}: expected FY or quarter")
+    table = compact.period_counts(cases, by, date_col=date_col, as_of=as_of, where=where,
+                                  engine=engine)
+    if table.empty:
         raise ParoleError(f"no dates in {date_col!r}")
-    dates = dates[keep]
-    stop = pd.Timestamp(as_of) if as_of is not None else dates.max()
-    if (dates > stop).any():
-        raise ParoleError(f"{int((dates > stop).sum())} date(s) after as_of {stop.date()}")
-    labels = _period_labels(dates, freq)
-    group = (cases.loc[keep, by].astype(object).where(cases.loc[keep, by].notna(), "(missing)")
-             .astype(str) if by else pd.Series("all", index=dates.index))
-    counts = pd.DataFrame({"group": group, "period": labels}).value_counts()
-    first = min(labels.unique(), key=lambda s: periods.parse(s).start)
-    last_label = _period_labels(pd.Series([stop]), freq).iloc[0]
-    span = _all_periods(first, last_label, freq)
+    stop = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(table.attrs["last_date"])
+    if table.attrs.get("late"):
+        raise ParoleError(f"{table.attrs['late']} date(s) after as_of {stop.date()}")
+    table["period"] = [periods.label(fy, None if freq == "FY" else q)
+                       for fy, q in zip(table["fiscal_year"], table["quarter"], strict=True)]
+    counts = table.groupby(["group", "period"], sort=False)["count"].sum()
+    first = min(table["period"].unique(), key=lambda s: periods.parse(s).start)
+    last_label = periods.labels_of(pd.Series([stop]), freq).iloc[0]
+    span = periods.labels_between(first, last_label, freq)
     rows = []
-    for g in sorted(group.unique()):
+    for g in sorted(table["group"].unique()):
         for lab in span:
             per = periods.parse(lab)
-            start, end = pd.Timestamp(per.start), pd.Timestamp(per.end)
-            covered = (min(stop, end) - start).days + 1
-            total = (end - start).days + 1
-            rows.append({"group": g, "period": lab, "period_start": start,
+            exposure, complete = periods.coverage(lab, stop)
+            rows.append({"group": g, "period": lab, "period_start": pd.Timestamp(per.start),
                          "fiscal_year": per.fiscal_year,
                          "count": int(counts.get((g, lab), 0)),
-                         "exposure": max(covered, 0) / total, "complete": covered >= total})
+                         "exposure": exposure, "complete": complete})
     out = pd.DataFrame(rows)
     out.attrs["as_of"] = str(stop.date())
-    return mark(out, is_synthetic(cases))
+    return mark(out, _synthetic(cases, table))
+
+
+def _synthetic(data: Any, table: pd.DataFrame) -> bool:
+    return table.attrs.get("label") == LABEL or (isinstance(data, pd.DataFrame)
+                                                 and is_synthetic(data))
 
 
 def _direction(lower: float, upper: float) -> str:
@@ -114,41 +100,198 @@ def _direction(lower: float, upper: float) -> str:
 
 
 def _fit(y: np.ndarray, t: np.ndarray, exposure: np.ndarray, family: str,
-         alpha: float) -> dict[str, float]:
-    X = sm.add_constant(t)
+         alpha: float) -> dict[str, Any]:
+    """Fit one family; returns slope ``b`` with limits, p-value, dispersion, the 2x2
+    covariance of (intercept, slope) and the parameters, or raises ValueError."""
+    X = sm.add_constant(t, has_constant="add")
     offset = np.log(exposure)
     if family == "negative-binomial":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = sm.NegativeBinomial(y, X, offset=offset).fit(disp=0, maxiter=200)
-        b, (lo, hi) = res.params[1], res.conf_int(alpha)[1]
-        note = None if res.mle_retvals.get("converged", True) else (
-            "negative-binomial fit did not fully converge (dispersion near 0: Poisson-like "
-            "counts); compare with family='quasi-poisson'")
-        return {"b": b, "lo": lo, "hi": hi, "p": res.pvalues[1],
-                "dispersion": float(res.params[-1]), "note": note}
+        ci = np.asarray(res.conf_int(alpha))[1]
+        return {"b": float(res.params[1]), "lo": float(ci[0]), "hi": float(ci[1]),
+                "p": float(res.pvalues[1]), "dispersion": float(res.params[-1]),
+                "params": np.asarray(res.params[:2], float),
+                "cov": np.asarray(res.cov_params())[:2, :2],
+                "converged": bool(res.mle_retvals.get("converged", False))}
     with warnings.catch_warnings():
         # an exact fit (identical counts) is fine here: the slope is 0 with a tiny interval
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
-    dispersion = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else np.nan
-    if family == "quasi-poisson" and np.isfinite(dispersion) and dispersion > 1:
-        res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(scale=dispersion)
+        dispersion = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else np.nan
+        if family == "quasi-poisson" and np.isfinite(dispersion) and dispersion > 1:
+            res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(
+                scale=dispersion)
     ci = np.asarray(res.conf_int(alpha))[1]
-    return {"b": res.params[1], "lo": ci[0], "hi": ci[1], "p": res.pvalues[1],
-            "dispersion": dispersion, "note": None}
+    return {"b": float(res.params[1]), "lo": float(ci[0]), "hi": float(ci[1]),
+            "p": float(res.pvalues[1]), "dispersion": dispersion,
+            "params": np.asarray(res.params, float), "cov": np.asarray(res.cov_params()),
+            "converged": True}
+
+
+def _finite(fit: dict[str, Any]) -> bool:
+    return bool(np.all(np.isfinite([fit["b"], fit["lo"], fit["hi"], fit["p"]]))
+                and np.all(np.isfinite(fit["cov"])))
+
+
+def _fit_with_fallback(y: np.ndarray, t: np.ndarray, exposure: np.ndarray, family: str,
+                       alpha: float) -> tuple[dict[str, Any], str, str | None]:
+    """The fit, the family actually used and a note. A negative-binomial fit that does not
+    converge, or gives a non-finite estimate, falls back to quasi-Poisson with the reason in
+    the note; nothing non-finite is returned."""
+    if family == "negative-binomial":
+        reason = None
+        try:
+            fit = _fit(y, t, exposure, family, alpha)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            reason = f"the fit failed ({exc})"
+        else:
+            if not fit["converged"]:
+                reason = ("the fit did not converge (estimated dispersion "
+                          f"{fit['dispersion']:.2g}: counts vary no more than Poisson)")
+            elif not _finite(fit):
+                reason = "the fit gave a non-finite estimate or interval"
+        if reason is None:
+            return fit, family, None
+        fit = _fit(y, t, exposure, "quasi-poisson", alpha)
+        return fit, "quasi-poisson", f"negative-binomial fell back to quasi-Poisson: {reason}"
+    return _fit(y, t, exposure, family, alpha), family, None
+
+
+@dataclass
+class TrendFit:
+    """One fitted trend: ``summary`` (one row as in :func:`trend`) and ``band`` (per period:
+    ``period, period_start, observed, used, fitted, lower, upper``; the fitted mean count for
+    a whole period and its confidence band, from the same fit as the numbers)."""
+
+    summary: dict[str, Any]
+    band: pd.DataFrame
+
+
+def _part_periods(part: pd.DataFrame) -> pd.Series:
+    incomplete = pd.Series(False, index=part.index)
+    if "complete" in part.columns:
+        incomplete |= ~part["complete"].fillna(True).astype(bool)
+    if "exposure" in part.columns:
+        incomplete |= pd.to_numeric(part["exposure"], errors="coerce").fillna(1.0) < 1
+    return incomplete
+
+
+def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "all",
+              family: str = "quasi-poisson", alpha: float = 0.05,
+              part_years: str = "exclude", at: Sequence[str] | None = None) -> TrendFit:
+    """Fit the count trend of one group's rows (``period`` and counts in ``value``) and
+    return the numbers and the chart band from that one fit (:class:`TrendFit`).
+
+    ``part_years``: ``"exclude"`` (default) leaves out periods not fully covered (``complete``
+    False or ``exposure`` below 1: a part-year counts fewer cases because it is shorter, and
+    its coverage may be uneven within the year), naming them in ``note``; ``"offset"``
+    includes them with ``log(exposure)`` as an offset. ``at``: the period labels the band is
+    given for (default: the table's periods), e.g. periods left out of the fit.
+    """
+    if family not in FAMILIES:
+        raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
+    if part_years not in ("exclude", "offset"):
+        raise ParoleError(f"part_years={part_years!r}: expected exclude or offset")
+    col = value or ("count" if "count" in table.columns else "value")
+    for need in ("period", col):
+        if need not in table.columns:
+            raise ParoleError(f"trend needs a {need!r} column")
+    spans = [periods.parse(p) for p in table["period"]]
+    part = table.assign(_start=[pd.Timestamp(x.start) for x in spans]).sort_values("_start")
+    if part["period"].duplicated().any():
+        raise ParoleError(f"group {group!r} has several rows for one period; filter first")
+    y_all = pd.to_numeric(part[col], errors="coerce")
+    band = pd.DataFrame({"period": part["period"].to_numpy(),
+                         "period_start": part["_start"].to_numpy(),
+                         "observed": y_all.to_numpy(float), "used": False,
+                         "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+    if at is not None:
+        seen = dict(zip(band["period"], band["observed"], strict=True))
+        labels = list(dict.fromkeys(str(p) for p in at))
+        band = pd.DataFrame({"period": labels,
+                             "period_start": [pd.Timestamp(periods.parse(p).start)
+                                              for p in labels],
+                             "observed": [seen.get(p, np.nan) for p in labels], "used": False,
+                             "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+    notes = []
+    if part_years == "exclude":
+        partial = _part_periods(part)
+        if partial.any():
+            notes.append("left out as part-year (not fully covered; a shorter period is not "
+                         "a drop): " + ", ".join(part.loc[partial, "period"]))
+            part = part[~partial]
+    row = {"group": group, "family": family, "n_periods": len(part),
+           "first_period": part["period"].iloc[0] if len(part) else None,
+           "last_period": part["period"].iloc[-1] if len(part) else None,
+           "pct_change_per_year": np.nan, "lower": np.nan, "upper": np.nan,
+           "p_value": np.nan, "dispersion": np.nan, "direction": None,
+           "confidence": 1 - alpha, "note": "; ".join(notes) or None}
+
+    def done(status: str, reason: str | None = None) -> TrendFit:
+        return TrendFit({**row, "status": status, "reason": reason}, band)
+
+    y = pd.to_numeric(part[col], errors="coerce")
+    if "status" in part.columns:
+        unusable = ~part["status"].isin(VALUED_STATUSES)
+    else:
+        unusable = y.isna()
+    if unusable.any():
+        return done("not_estimable", "counts without a value (suppressed or not available) "
+                    "in " + ", ".join(part.loc[unusable, "period"]))
+    if len(part) < MIN_PERIODS:
+        return done("not_estimable", f"{len(part)} period(s); a trend needs at least "
+                                     f"{MIN_PERIODS}")
+    if (y < 0).any():
+        raise ParoleError(f"negative counts in group {group!r}")
+    if y.sum() == 0:
+        return done("not_estimable", "all counts are 0")
+    origin = part["_start"].iloc[0]
+    t = ((part["_start"] - origin).dt.days / 365.25).to_numpy()
+    exposure = (part["exposure"].to_numpy(float) if "exposure" in part.columns
+                else np.ones(len(part)))
+    if (exposure <= 0).any():
+        raise ParoleError(f"group {group!r} has a period with zero exposure")
+    try:
+        fit, used_family, fallback = _fit_with_fallback(y.to_numpy(float), t, exposure,
+                                                        family, alpha)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        return done("not_estimable", f"model failed: {exc}")
+    if not _finite(fit):
+        return done("not_estimable", "model did not give a finite estimate")
+    pct = 100 * np.expm1([fit["b"], fit["lo"], fit["hi"]])
+    if fallback:
+        notes.append(fallback)
+    row.update(family=used_family, pct_change_per_year=pct[0], lower=pct[1], upper=pct[2],
+               p_value=float(fit["p"]), dispersion=fit["dispersion"],
+               direction=_direction(pct[1], pct[2]), note="; ".join(notes) or None)
+    # the band: fitted mean count of a whole period, with its interval, from the same fit
+    X = np.column_stack([np.ones(len(band)),
+                         ((pd.to_datetime(band["period_start"]) - origin).dt.days
+                          / 365.25).to_numpy()])
+    eta = X @ fit["params"]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, fit["cov"], X))
+    z = norm.ppf(1 - alpha / 2)
+    band["fitted"], band["lower"], band["upper"] = (np.exp(eta), np.exp(eta - z * se),
+                                                    np.exp(eta + z * se))
+    band["used"] = band["period"].isin(part["period"]).to_numpy()
+    return done("estimated")
 
 
 def trend(table: pd.DataFrame, *, value: str | None = None, by: str | None = "group",
-          family: str = "quasi-poisson", alpha: float = 0.05) -> pd.DataFrame:
+          family: str = "quasi-poisson", alpha: float = 0.05,
+          part_years: str = "exclude") -> pd.DataFrame:
     """Percent change per year in counts, with its interval and a plain-language label.
 
     ``table`` has a ``period`` column (one kind of label: all fiscal years, or all quarters)
     and counts in ``value`` (default ``count`` from :func:`counts_by_period`, or ``value``
     from a ``counts`` table, where a ``status`` other than a number makes the group
-    ``not_estimable``). An ``exposure`` column, when present, is used as an offset.
-    Columns: ``group, family, n_periods, first_period, last_period, pct_change_per_year,
-    lower, upper, p_value, dispersion, direction, status, reason, note, confidence``.
+    ``not_estimable``). Part-year periods are left out by default (see :func:`trend_fit`).
+    A negative-binomial fit that does not converge falls back to quasi-Poisson, and ``family``
+    and ``note`` say so. Columns: ``group, family, n_periods, first_period, last_period,
+    pct_change_per_year, lower, upper, p_value, dispersion, direction, status, reason, note,
+    confidence``. For the chart band of the same fit use :func:`trend_fit`.
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -164,76 +307,30 @@ def trend(table: pd.DataFrame, *, value: str | None = None, by: str | None = "gr
     rows = []
     for g, part in (table.groupby(group_col, sort=True) if group_col
                     else [("all", table)]):
-        spans = [periods.parse(p) for p in part["period"]]
-        part = part.assign(_start=[pd.Timestamp(s.start) for s in spans]).sort_values("_start")
-        row = {"group": g, "family": family, "n_periods": len(part),
-               "first_period": part["period"].iloc[0] if len(part) else None,
-               "last_period": part["period"].iloc[-1] if len(part) else None,
-               "pct_change_per_year": np.nan, "lower": np.nan, "upper": np.nan,
-               "p_value": np.nan, "dispersion": np.nan, "direction": None,
-               "confidence": 1 - alpha, "note": None}
-        y = pd.to_numeric(part[col], errors="coerce")
-        if "status" in part.columns:
-            unusable = ~part["status"].isin(["reported", "zero", "rounded", "estimated"])
-        else:
-            unusable = y.isna()
-        if part["period"].duplicated().any():
-            raise ParoleError(f"group {g!r} has several rows for one period; filter first")
-        if unusable.any():
-            rows.append({**row, "status": "not_estimable",
-                         "reason": "counts without a value (suppressed or not available) in "
-                                   + ", ".join(part.loc[unusable, "period"])})
-            continue
-        if len(part) < MIN_PERIODS:
-            rows.append({**row, "status": "not_estimable",
-                         "reason": f"{len(part)} period(s); a trend needs at least "
-                                   f"{MIN_PERIODS}"})
-            continue
-        if (y < 0).any():
-            raise ParoleError(f"negative counts in group {g!r}")
-        if y.sum() == 0:
-            rows.append({**row, "status": "not_estimable", "reason": "all counts are 0"})
-            continue
-        t = ((part["_start"] - part["_start"].iloc[0]).dt.days / 365.25).to_numpy()
-        exposure = (part["exposure"].to_numpy(float) if "exposure" in part.columns
-                    else np.ones(len(part)))
-        if (exposure <= 0).any():
-            raise ParoleError(f"group {g!r} has a period with zero exposure")
-        try:
-            fit = _fit(y.to_numpy(float), t, exposure, family, alpha)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            rows.append({**row, "status": "not_estimable", "reason": f"model failed: {exc}"})
-            continue
-        if not all(np.isfinite([fit["b"], fit["lo"], fit["hi"]])):
-            rows.append({**row, "status": "not_estimable",
-                         "reason": "model did not give a finite estimate"})
-            continue
-        pct = 100 * np.expm1([fit["b"], fit["lo"], fit["hi"]])
-        rows.append({**row, "pct_change_per_year": pct[0], "lower": pct[1], "upper": pct[2],
-                     "p_value": float(fit["p"]), "dispersion": fit["dispersion"],
-                     "direction": _direction(pct[1], pct[2]), "status": "estimated", "reason": None,
-                     "note": fit["note"]})
+        rows.append(trend_fit(part, value=col, group=g, family=family, alpha=alpha,
+                              part_years=part_years).summary)
     return mark(pd.DataFrame(rows), is_synthetic(table))
 
 
-def outcome_shares(cases: pd.DataFrame, *, freq: str = "FY", by: str | None = None,
+def outcome_shares(cases: Any, *, freq: str = "FY", by: str | None = None,
                    method: str = "wilson", alpha: float = 0.05,
-                   outcomes: Sequence[str] = ("approved", "denied")) -> pd.DataFrame:
+                   outcomes: Sequence[str] = ("approved", "denied"),
+                   where: Mapping[str, Any] | None = None,
+                   engine: str | None = None) -> pd.DataFrame:
     """Approval and denial shares of completions per period (of the decision date).
 
-    Completions are decided cases (approved, denied, withdrawn). Columns: ``group, period,
-    outcome, numerator, denominator, estimate, lower, upper, method, confidence, status,
-    reason``. A period with no completions is ``not_estimable``.
+    Completions are decided cases (approved, denied, withdrawn), counted by the engine
+    (:func:`analysis.compact.outcome_counts`). Columns: ``group, period, outcome, numerator,
+    denominator, estimate, lower, upper, method, confidence, status, reason``.
     """
+    if freq not in ("FY", "quarter"):
+        raise ParoleError(f"freq={freq!r}: expected FY or quarter")
     meth = _method(method)
-    done = cases[cases["outcome"].isin(["approved", "denied", "withdrawn"])
-                 & cases["decided_date"].notna()]
-    labels = _period_labels(pd.to_datetime(done["decided_date"]), freq)
-    group = (done[by].astype(object).where(done[by].notna(), "(missing)").astype(str) if by
-             else pd.Series("all", index=done.index))
-    tab = pd.DataFrame({"group": group, "period": labels, "outcome": done["outcome"]})
-    size = tab.groupby(["group", "period"]).size()
-    hits = tab.groupby(["group", "period", "outcome"]).size()
+    table = compact.outcome_counts(cases, by, where=where, engine=engine)
+    table["period"] = [periods.label(fy, None if freq == "FY" else q)
+                       for fy, q in zip(table["fiscal_year"], table["quarter"], strict=True)]
+    size = table.groupby(["group", "period"], sort=False)["count"].sum()
+    hits = table.groupby(["group", "period", "outcome"], sort=False)["count"].sum()
     rows = []
     for (g, per), n in size.items():
         for oc in outcomes:
@@ -249,7 +346,7 @@ def outcome_shares(cases: pd.DataFrame, *, freq: str = "FY", by: str | None = No
     if not out.empty:
         out["_start"] = [periods.parse(p).start for p in out["period"]]
         out = out.sort_values(["group", "_start", "outcome"]).drop(columns="_start")
-    return mark(out.reset_index(drop=True), is_synthetic(cases))
+    return mark(out.reset_index(drop=True), _synthetic(cases, table))
 
 
 def outcome_shares_from_counts(counts: pd.DataFrame, *, method: str = "wilson",

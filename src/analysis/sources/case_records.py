@@ -41,11 +41,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .. import geo
 from ..errors import InputError
@@ -288,3 +291,191 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
         frame["received_date"] = pd.to_datetime(frame["received_date"])
     result.tables["cases"] = frame
     return result
+
+
+# -- large extracts: chunked, partitioned writing with bounded memory ----------------------
+
+#: files at least this large (bytes) are ingested in chunks by :func:`ingest_large`
+LARGE_BYTES = int(os.environ.get("PAROLE_LARGE_CASES_BYTES", 200_000_000))
+CHUNK_ROWS = 250_000
+KEEP_REJECTIONS = 1000
+
+
+def is_large(path: Path) -> bool:
+    """Whether ``path`` is a CSV big enough to be ingested in chunks (:data:`LARGE_BYTES`)."""
+    path = Path(path)
+    return path.suffix.lower() not in (".xlsx", ".xlsm") and path.stat().st_size >= LARGE_BYTES
+
+
+def _csv_chunks(path: Path, chunk_rows: int, progress: bool):
+    """The header, then lists of ``(locator, row)`` of at most ``chunk_rows`` rows, read as a
+    stream (memory bounded by one chunk), with a progress bar over the file's bytes."""
+    size = path.stat().st_size
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress)
+    try:
+        with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
+                                                        newline="") as handle:
+            reader = csv.reader(handle)
+            headers = [h.strip() for h in next(reader, [])]
+            yield headers
+            chunk, seen = [], 0
+            for row in reader:
+                if not any(c.strip() for c in row):
+                    continue
+                if len(row) != len(headers):
+                    raise InputError(path, f"{len(row)} cells where the header has "
+                                           f"{len(headers)}", locator=f"line {reader.line_num}")
+                chunk.append((f"line {reader.line_num}", dict(zip(headers, row, strict=True))))
+                if len(chunk) >= chunk_rows:
+                    yield chunk
+                    chunk = []
+                    bar.update(raw.tell() - seen)
+                    seen = raw.tell()
+            if chunk:
+                yield chunk
+            bar.update(size - seen)
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from None
+    except csv.Error as exc:
+        raise InputError(path, f"not a readable CSV file ({exc})") from None
+    finally:
+        bar.close()
+
+
+def write_partitions(frame: pd.DataFrame, folder: Path, *, name: str) -> dict[int, int]:
+    """Write one chunk of the ``cases`` table under ``folder`` as hive partitions by fiscal
+    year of receipt (``folder/fiscal_year=2024/<name>.parquet``; dates as microsecond
+    timestamps, which DuckDB, pandas and Spark all read). Each file is written atomically.
+    Returns rows written per fiscal year."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..periods import fiscal_years
+    from ..storage import _atomic
+
+    written: dict[int, int] = {}
+    if frame.empty:
+        return written
+    years = fiscal_years(frame["received_date"])
+    for fy, part in frame.groupby(years.to_numpy(), sort=True):
+        table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
+        target = Path(folder) / f"fiscal_year={int(fy)}" / f"{name}.parquet"
+        _atomic(target, lambda tmp, t=table: pq.write_table(
+            t, tmp, coerce_timestamps="us", allow_truncated_timestamps=True))
+        written[int(fy)] = written.get(int(fy), 0) + len(part)
+    return written
+
+
+def _drop_repeats(folder: Path, stem: str,
+                  source_file: str) -> list[tuple[Rejection, int]]:
+    """Find case ids repeated across chunks (DuckDB over the written files, spilling to disk
+    rather than holding ids in memory); keep the first occurrence, reject the others."""
+    import duckdb
+
+    files = sorted(Path(folder).glob(f"fiscal_year=*/{stem}-*.parquet"))
+    if not files:
+        return []
+    con = duckdb.connect(config={"memory_limit": "1GB"})
+    try:
+        con.execute("CREATE VIEW c AS SELECT *, filename AS f_, "
+                    "CAST(regexp_extract(source_locator, '(\\d+)$', 1) AS BIGINT) AS line_ "
+                    f"FROM read_parquet({[str(f) for f in files]!r}, filename = true)")
+        dups = con.execute(
+            "SELECT f_, line_, case_id, first_line FROM (SELECT f_, line_, case_id, "
+            "min(line_) OVER (PARTITION BY source, case_id) AS first_line FROM c) "
+            "WHERE line_ > first_line ORDER BY line_").df()
+        if dups.empty:
+            return []
+        out = []
+        for f, part in dups.groupby("f_"):
+            lines = ", ".join(str(int(x)) for x in part["line_"])
+            tmp = Path(f).with_suffix(".dedup.tmp")
+            con.execute(f"COPY (SELECT * EXCLUDE (f_, line_) FROM c WHERE f_ = '{f}' AND "
+                        f"line_ NOT IN ({lines})) TO '{tmp}' (FORMAT parquet)")
+            os.replace(tmp, f)
+        for rec in dups.itertuples():
+            fy = int(re.search(r"fiscal_year=(\d+)", str(rec.f_))[1])
+            out.append((Rejection(f"{source_file}, line {int(rec.line_)}",
+                                  f"case_id {rec.case_id!r} repeats line {int(rec.first_line)}",
+                                  f"case_id={rec.case_id}"), fy))
+        return out
+    finally:
+        con.close()
+
+
+def ingest_large(path: Path, folder: Path, *, source_file: str, citation: str,
+                 chunk_rows: int = CHUNK_ROWS, progress: bool = True) -> dict[str, Any]:
+    """Ingest a large case-level CSV into hive partitions under ``folder`` in chunks of
+    ``chunk_rows`` rows: memory stays bounded by one chunk whatever the file's size, and a
+    progress bar follows the bytes read. Rows are checked exactly as by :func:`parse` (each
+    chunk against the ``cases`` contract); a case id repeated across chunks is found
+    afterwards by DuckDB and the later rows rejected. Earlier files from the same extract
+    (same name) are replaced only once the new ones are all written.
+
+    Returns the ingest-report record for the file: ``rows``, ``rejected`` (the first
+    :data:`KEEP_REJECTIONS`), ``rejected_total``, ``notes``, ``partitions``.
+    """
+    from .. import schemas
+
+    path, folder = Path(path), Path(folder)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source_file).stem)
+    run_id = f"{stem}.new{os.getpid()}"
+    chunks = _csv_chunks(path, chunk_rows, progress)
+    headers = next(chunks)
+    if not headers or not any(headers):
+        raise InputError(path, "empty file", expected="a header line")
+    mapping, ignored = map_columns(path, headers)
+    notes = [f"{source_file}: columns used: " + ", ".join(
+        f"{header} -> {canon}" for canon, header in mapping.items())]
+    if ignored:
+        notes.append(f"{source_file}: columns ignored: " + ", ".join(ignored))
+    rejected: list[Rejection] = []
+    rejected_total = rows = 0
+    partitions: dict[int, int] = {}
+    try:
+        for i, chunk in enumerate(chunks):
+            records, seen = [], {}
+            for locator, raw in chunk:
+                rec, reasons = _row(raw, mapping)
+                key = (rec["source"], rec["case_id"])
+                if rec["case_id"] and key in seen:
+                    reasons.append(f"case_id {rec['case_id']!r} repeats {seen[key]}")
+                if reasons:
+                    rejected_total += 1
+                    if len(rejected) < KEEP_REJECTIONS:
+                        value = ", ".join(f"{k}={_text(v)}" for k, v in raw.items())[:300]
+                        rejected.append(Rejection(f"{source_file}, {locator}",
+                                                  "; ".join(reasons), value))
+                    continue
+                seen[key] = locator
+                records.append({**rec, "source_file": source_file, "source_locator": locator,
+                                "citation": citation})
+            frame = table_frame("cases", records)
+            if records:
+                frame["decided_date"] = pd.to_datetime(frame["decided_date"])
+                frame["received_date"] = pd.to_datetime(frame["received_date"])
+                frame = schemas.validate("cases", frame,
+                                         origin=f"{source_file}, chunk {i + 1}")
+            for fy, n in write_partitions(frame, folder, name=f"{run_id}-{i:05d}").items():
+                partitions[fy] = partitions.get(fy, 0) + n
+            rows += len(frame)
+        repeats = _drop_repeats(folder, run_id, source_file)
+    except BaseException:
+        for f in folder.glob(f"fiscal_year=*/{run_id}-*.parquet"):
+            f.unlink()
+        raise
+    for _, fy in repeats:
+        partitions[fy] -= 1
+    rows -= len(repeats)
+    rejected_total += len(repeats)
+    rejected.extend(r for r, _ in repeats[: max(0, KEEP_REJECTIONS - len(rejected))])
+    # the new files are complete: replace the previous ingest of this extract
+    for old in folder.glob(f"fiscal_year=*/{stem}-*.parquet"):
+        old.unlink()
+    for new in sorted(folder.glob(f"fiscal_year=*/{run_id}-*.parquet")):
+        new.rename(new.with_name(new.name.replace(run_id, stem, 1)))
+    return {"path": source_file, "source": SOURCE, "rows": {"cases": rows},
+            "rejected": [r.as_dict() for r in rejected], "rejected_total": rejected_total,
+            "reconciliation": [],
+            "notes": notes, "partitions": {str(k): v for k, v in sorted(partitions.items())},
+            "written_to": str(folder)}

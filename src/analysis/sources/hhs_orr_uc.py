@@ -342,6 +342,8 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
     state_column = header[0]
     records = []
     seen: dict[tuple[str, str], str] = {}
+    columns = [c for c in columns if c not in (None, "")]
+    short_rows = _short_rows(ctx, rows, state_column, columns) if fy is None else {}
     for column in columns:
         if column in (None, ""):
             continue
@@ -386,6 +388,8 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
             notes = [part] if part else []
             if row.cells[column] is None or reading.text(row.cells[column]) == "":
                 notes.append("blank in the file")
+            if id(row) in short_rows:
+                notes.append(short_rows[id(row)])
             note = "; ".join(notes) or None
             records.append({
                 "source": SOURCE, "form": None, **RELEASED, "geo_level": level,
@@ -403,6 +407,35 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
                 f"{check.period}: the states add to {check.parts_sum:,.0f} but the published "
                 f"TOTAL is {check.published_total:,.0f} (difference {check.difference:+,.0f}); "
                 "both kept as published")
+
+
+def _short_rows(ctx: _Context, rows: list[_Row], state_column: object,
+                columns: list) -> dict[int, str]:
+    """Rows that end blank where the TOTAL row has figures, with a note for their figures.
+
+    In pasted tables a row one cell short has every later figure under the wrong year, and the
+    missing cell could be any of them. The figures are kept as they stand in the file, each
+    with a note asking to verify it against the publisher (charts and tables flag them), and
+    the file's notes say which rows."""
+    total = next((r for r in rows if _norm(reading.text(r.cells[state_column])) in TOTAL_NAMES),
+                 None)
+    if total is None:
+        return {}
+    found: dict[int, str] = {}
+    for row in rows:
+        blank = [c for c in columns if reading.text(row.cells.get(c)) == ""]
+        if row is total or not blank:
+            continue
+        tail = columns[columns.index(blank[0]):]
+        if all(reading.text(row.cells.get(c)) == "" for c in tail) and \
+                reading.text(total.cells.get(blank[0])) != "":
+            name = reading.text(row.cells[state_column])
+            found[id(row)] = (f"verify: the {name} row has {len(columns) - len(blank)} figures "
+                              f"for {len(columns)} fiscal-year columns and ends blank where the "
+                              "TOTAL has figures; a cell may be missing from the row, which would "
+                              "put its figures under the wrong years")
+            ctx.result.notes.append(f"{row.where}: {found[id(row)]}")
+    return found
 
 
 def _county(ctx: _Context, header: list, rows: list[_Row]) -> None:

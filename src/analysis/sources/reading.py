@@ -282,7 +282,8 @@ def read_csv(path: Path) -> Grid:
     content = decode(path, path.read_bytes())
     if "\x00" in content:
         raise InputError(path, "binary content in a text file", expected="a CSV text file")
-    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    # "\r\r\n" (a Windows line end written twice over, common in USCIS exports) is one line end
+    content = content.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     csv.field_size_limit(LIMITS.max_cell_chars + 2)
     reader = csv.reader(io.StringIO(content, newline=""))
     rows: list[list[Any]] = []
