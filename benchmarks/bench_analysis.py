@@ -6,9 +6,9 @@ generation does not count towards memory), then times, each from the Parquet fil
 included):
 
 1. the share of medical cases by state with Wilson intervals
-   (``analysis.shares.shares_from_cases(path, ...)``),
+   (``analysis.stats.shares.shares_from_cases(path, ...)``),
 2. Kaplan-Meier by state, pending cases censored at ``as_of``: the compact table, the curves
-   and the median with its interval (``analysis.timing``),
+   and the median with its interval (``analysis.stats.timing``),
 
 against the same results from hand-written DuckDB SQL (Wilson limits and the Kaplan-Meier
 median in SQL). It checks the two agree, prints each time, the ratio (ours / hand-written)
@@ -51,7 +51,7 @@ def peak_mb() -> float:
 
 def generate(path: Path, rows: int, seed: int) -> None:
     """Write ``rows`` synthetic cases to ``path`` in chunks of 1 million (bounded memory)."""
-    from analysis import synthetic
+    from analysis.stats import synthetic
 
     synthetic.write_cases(path, rows, seed=seed, columns=COLUMNS, progress=True, as_of=AS_OF,
                           with_ids=False)
@@ -110,7 +110,7 @@ def measure(path: Path, repeat: int, threads: int) -> dict:
     import duckdb
     import numpy as np
 
-    from analysis import compact, shares, timing
+    from analysis.stats import compact, shares, timing
 
     compact.DUCKDB_CONFIG["threads"] = threads
     con = duckdb.connect(config={"threads": threads})

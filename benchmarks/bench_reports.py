@@ -20,7 +20,8 @@ import platform
 import tempfile
 import time
 
-from analysis import config, reports
+from analysis import config
+from analysis.reports import render as reports
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def copy_bundled_raw(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def ingested(tmp_path_factory) -> Path:
     """A data folder holding the bundled raw files, ingested once for the session."""
-    from analysis import ingest
+    from analysis.ingest import pipeline as ingest
 
     data_dir = copy_bundled_raw(tmp_path_factory.mktemp("data"))
     ingest.run(data_dir, progress=False)

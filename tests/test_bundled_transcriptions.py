@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from analysis import sources
-from analysis.sources.reading import read_workbook
+from analysis.ingest import sources
+from analysis.ingest.sources.reading import read_workbook
 
 ORR = "hhs-orr-uc/UCP_ORR_datasets.xlsx"
 OHSS = ("ohss-monthly/2024_1108_ohss_immigration-enforcement-and-legal-processes-tables-"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError
-from analysis.sources import case_records
+from analysis.ingest import sources
+from analysis.ingest.sources import case_records
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "cases" / "variant_headers.csv"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, storage
+from analysis import cli
 from analysis.errors import ParoleError
-from analysis.provenance import source_line
+from analysis.ingest import storage
+from analysis.viz.provenance import source_line
 
 
 def run(*argv: str) -> int:

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 import us
 
-from analysis import charts, tilegrid
 from analysis.errors import ParoleError
-from analysis.provenance import source_line
+from analysis.viz import charts
+from analysis.viz import tilemap as tilegrid
+from analysis.viz.provenance import source_line
 
 matplotlib.use("Agg")
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import schemas, sources
+from analysis.contract import schemas
 from analysis.errors import InputError
-from analysis.sources import chnv_crowdsourced as chnv
+from analysis.ingest import sources
+from analysis.ingest.sources import chnv_crowdsourced as chnv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chnv"
 REPORTS = FIXTURES / "reports"

@@ -19,7 +19,7 @@ import yaml
 from analysis.claims import check_claim, load, to_json, validate
 from analysis.claims import checker as check_mod
 from analysis.claims.checker import check, load_tables
-from analysis.claims.cli import register_cli
+from analysis.cli.claims import register_cli
 from analysis.errors import ParoleError
 
 CA_SHARE = 8447 / 72837
@@ -415,7 +415,7 @@ def test_decide_rejects_unknown_comparator():
 def test_report_cards_and_charts(tables):
     import matplotlib.pyplot as plt
 
-    from analysis.claims import report
+    from analysis.reports import claim_check as report
 
     checked = one(tables, value=2300, tolerance=28)
     card = report.card_markdown(checked)

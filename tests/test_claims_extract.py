@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from analysis.claims import validate
-from analysis.claims.cli import register_cli
 from analysis.claims.extract import find_numbers, sentences, skeleton
+from analysis.cli.claims import register_cli
 from analysis.errors import ParoleError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ import yaml
 
 from analysis.claims import checker
 from analysis.claims.claimreview import claim_review, script_tag
-from analysis.claims.cli import register_cli
 from analysis.claims.infer import claims_from_text, find_periods, find_places, infer_sentence
+from analysis.cli.claims import register_cli
 
 ARTICLE = Path(__file__).parent / "fixtures" / "claims" / "reporter_article.md"
 

@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 import pandera.pandas as pa
 import pytest
 
-from analysis import cli, codebook, schemas
+from analysis import cli
+from analysis.contract import codebook, schemas
 
 
 def test_docs_and_readme_are_in_step_with_the_schemas(project_root):

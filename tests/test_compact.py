@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from analysis import compact, shares, timing, trends
 from analysis.errors import ParoleError
-from analysis.sources import case_records
-from analysis.synthetic import generate_cases, write_cases
+from analysis.ingest.sources import case_records
+from analysis.stats import compact, shares, timing, trends
+from analysis.stats.synthetic import generate_cases, write_cases
 
 AS_OF = "2024-09-30"
 

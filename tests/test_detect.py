@@ -1,4 +1,4 @@
-"""analysis.sources.detect: the source of a file from its content, never its name."""
+"""analysis.ingest.sources.detect: the source of a file from its content, never its name."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError, ParoleError
+from analysis.ingest import sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import fetch, manifest
 from analysis.errors import ParoleError
+from analysis.ingest import fetch, manifest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
 

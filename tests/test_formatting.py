@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import charts, downloads, formatting, tables
+from analysis.viz import charts, downloads, formatting, tables
 
 matplotlib.use("Agg")
 

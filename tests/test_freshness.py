@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from analysis import cli, freshness
+from analysis import cli
+from analysis.reports import freshness
 
 
 def test_next_due_per_schedule():

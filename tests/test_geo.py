@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import geo
+from analysis.contract import geo
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "data" / "raw" / "published"
 

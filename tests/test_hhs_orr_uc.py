@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError
+from analysis.ingest import sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hhs"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "orr-uac"

@@ -16,12 +16,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, config, ingest, manifest, reports
-from analysis.claims import report as claims_report
+from analysis import cli, config
 from analysis.claims.checker import check
 from analysis.claims.model import load as load_claims
 from analysis.errors import InputError, ParoleError
-from analysis.sources import reading
+from analysis.ingest import manifest
+from analysis.ingest import pipeline as ingest
+from analysis.ingest.sources import reading
+from analysis.reports import claim_check as claims_report
+from analysis.reports import render as reports
 
 from .conftest import copy_bundled_raw
 
@@ -322,7 +325,7 @@ def test_hostile_claims_file_rendered_to_html_has_no_active_markup(tmp_path, ing
 
 
 def test_markup_helpers():
-    from analysis.markup import md_code, md_link, md_text, safe_url
+    from analysis.viz.markup import md_code, md_link, md_text, safe_url
 
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,x") is None

@@ -3,8 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import cli, ingest, storage
+from analysis import cli
 from analysis.errors import ChecksumError, InputError
+from analysis.ingest import pipeline as ingest
+from analysis.ingest import storage
 
 from .conftest import copy_bundled_raw
 

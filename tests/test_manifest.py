@@ -1,8 +1,9 @@
 import pandas as pd
 import pytest
 
-from analysis import cli, manifest
+from analysis import cli
 from analysis.errors import ChecksumError, ParoleError, UnknownSourceError
+from analysis.ingest import manifest
 
 
 @pytest.fixture

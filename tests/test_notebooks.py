@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from analysis import reports
+from analysis.reports import render as reports
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError
+from analysis.ingest import sources
 
 HEADER = ["Fiscal Year", "Month", "Total", "Cuba", "Haiti", "Nicaragua", "Venezuela"]
 ROUNDING = ("Notes: To protect privacy, table cells are rounded to the nearest ten. The totals "

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from analysis import periods
+from analysis.contract import periods
 
 
 def test_fiscal_quarter_one_starts_in_october_of_previous_year():

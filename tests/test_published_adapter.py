@@ -1,8 +1,8 @@
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError
-from analysis.provenance import source_line
+from analysis.ingest import sources
+from analysis.viz.provenance import source_line
 
 HEADER = "fiscal_year,state_name,released_to_sponsors,period_note,source_title,publisher\n"
 

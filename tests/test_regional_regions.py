@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import geo, regional
+from analysis.contract import geo
+from analysis.reports import regional_report as regional
 
 REGIONS = [r.name for r in geo.regions()]
 
@@ -72,7 +73,7 @@ def test_regional_trend_leaves_out_the_part_year(ingested):
 
 @pytest.mark.slow
 def test_southern_california_report_renders_with_data_downloads(ingested, tmp_path):
-    from analysis import reports
+    from analysis.reports import render as reports
 
     done = reports.render("regional_report", {"geo": "Southern California"},
                           data_dir=ingested, reports_dir=tmp_path)

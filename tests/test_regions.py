@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from analysis import geo
+from analysis.contract import geo
 
 
 def test_every_region_loads_with_citation_and_members():

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import cli, config, reports
+from analysis import cli, config
+from analysis.reports import render as reports
 
 from . import browser
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import cli, reports
+from analysis import cli
 from analysis.errors import ReportError
+from analysis.reports import render as reports
 
 
 def test_notebooks_are_stored_without_outputs(project_root):
@@ -137,7 +138,7 @@ def test_published_files_follow_the_umask(tmp_path):
     import os
     import stat
 
-    from analysis import storage
+    from analysis.ingest import storage
 
     previous = os.umask(0o027)
     try:
@@ -181,7 +182,7 @@ def test_index_refuses_non_relative_links(link):
 
 def test_notebook_imports_are_found():
     found = reports.notebook_imports()
-    assert {"analysis.regional", "analysis.charts", "IPython.display"} <= found
+    assert {"analysis.reports.regional_report", "analysis.viz.charts", "IPython.display"} <= found
 
 
 def _notebook(source: str, title: str) -> dict:

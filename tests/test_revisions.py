@@ -1,11 +1,11 @@
-"""Revisions between releases (analysis.sources.revisions) on SYNTHETIC counts frames, and the
-ingest report listing them."""
+"""Revisions between releases (analysis.ingest.sources.revisions) on SYNTHETIC counts frames,
+and the ingest report listing them."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis.sources import base, revisions
+from analysis.ingest.sources import base, revisions
 
 
 def rows(source_file: str, values: dict[str, float | None], *, source="ohss-monthly",
@@ -69,7 +69,8 @@ def test_release_of_prefers_the_file():
 def test_ingest_keeps_the_latest_release_and_reports_revisions(tmp_path):
     import json
 
-    from analysis import ingest, manifest
+    from analysis.ingest import manifest
+    from analysis.ingest import pipeline as ingest
 
     from .conftest import copy_bundled_raw
 

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from analysis import schemas
+from analysis.contract import schemas
 from analysis.errors import InputError
-from analysis.sources.base import counts_frame
+from analysis.ingest.sources.base import counts_frame
 
 
 def _row(**changes):

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from scipy.stats import beta, norm
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from analysis import shares
 from analysis.errors import ParoleError
+from analysis.stats import shares
 
 
 def counts(rows, *, period="FY2023", measure="approved"):
@@ -183,7 +183,7 @@ def test_region_shares_with_region_objects():
 
 
 def test_region_by_name_uses_geo_region(monkeypatch):
-    from analysis import geo
+    from analysis.contract import geo
 
     monkeypatch.setattr(geo, "region", lambda name: Region(name, "state", ("CA",)),
                         raising=False)

@@ -7,8 +7,9 @@ import tomllib
 
 import pytest
 
-from analysis import cli, sources
+from analysis import cli
 from analysis.errors import ParoleError
+from analysis.ingest import sources
 
 GOVERNMENT = ("uscis-all-forms", "uscis-monthly", "uscis-field-office", "uscis-processing-times",
               "hhs-orr-uc", "ohss-monthly")
@@ -16,7 +17,7 @@ GOVERNMENT = ("uscis-all-forms", "uscis-monthly", "uscis-field-office", "uscis-p
 
 def test_every_source_has_a_full_record():
     for source in sources.SOURCES.values():
-        assert source.module == "analysis.sources." + source.id.replace("-", "_"), source.id
+        assert source.module == "analysis.ingest.sources." + source.id.replace("-", "_"), source.id
         for field in ("title", "citation", "publisher", "table_title", "licence"):
             assert getattr(source, field).strip(), (source.id, field)
         assert source.caveats, source.id
@@ -40,7 +41,7 @@ def test_crowdsourced_is_labelled_not_official():
 
 GOOD = """
 - id: a-source
-  module: analysis.sources.a_source
+  module: analysis.ingest.sources.a_source
   title: T
   citation: C
   publisher: P

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import schemas, synthetic
+from analysis.contract import schemas
+from analysis.stats import synthetic
 
 
 def test_reproducible_and_seed_dependent():

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-from analysis import timing
 from analysis.errors import ParoleError
-from analysis.synthetic import generate_cases
+from analysis.stats import timing
+from analysis.stats.synthetic import generate_cases
 
 AS_OF = pd.Timestamp("2024-06-30")
 
@@ -207,7 +207,7 @@ def test_published_series():
 
 
 def quarterly(rows):
-    from analysis import periods
+    from analysis.contract import periods
 
     out = []
     for period, measure, value, status in rows:
@@ -240,7 +240,7 @@ def test_backlog_months_by_hand():
 def test_published_series_on_bundled_i131_file():
     from pathlib import Path
 
-    from analysis import sources
+    from analysis.ingest import sources
 
     path = (Path(__file__).resolve().parents[1] / "data" / "raw" / "published"
             / "uscis_processing_times_i131.csv")

@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, config, ingest, manifest, storage
+from analysis import cli, config
+from analysis.ingest import manifest, storage
+from analysis.ingest import pipeline as ingest
 
 from .conftest import ROOT, copy_bundled_raw
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import trends
 from analysis.errors import ParoleError
-from analysis.synthetic import generate_cases
+from analysis.stats import trends
+from analysis.stats.synthetic import generate_cases
 
 
 def dated(dates, outcomes=None, decided=None):
@@ -104,7 +104,7 @@ def test_outcome_shares_by_hand():
 
 
 def test_outcome_shares_from_counts_with_suppression():
-    from analysis import periods
+    from analysis.contract import periods
 
     rows = []
     for period, app, den, status in [("FY2023-Q1", 90, 10, "reported"),

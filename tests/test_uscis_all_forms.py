@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import schemas, sources
+from analysis.contract import schemas
 from analysis.errors import InputError
-from analysis.sources import uscis_all_forms as af
+from analysis.ingest import sources
+from analysis.ingest.sources import uscis_all_forms as af
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
 Q1_CSV = FIXTURES / "quarterly_all_forms_fy2025_q1.csv"
@@ -331,7 +332,7 @@ def test_truncated_csv_gives_no_partial_output(tmp_path):
 
 
 def test_size_limit(tmp_path, monkeypatch):
-    from analysis.sources import reading
+    from analysis.ingest.sources import reading
 
     monkeypatch.setattr(reading, "LIMITS", reading.Limits(max_bytes=100))
     with pytest.raises(InputError, match="over the limit max_bytes=100"):
@@ -651,14 +652,14 @@ def test_quarter_word_disagreeing_with_date_line_is_noted(tmp_path):
     ("DD", "", {}, None),
 ])
 def test_resolve_label(label, description, references, expected):
-    from analysis.sources import uscis_forms
+    from analysis.ingest.sources import uscis_forms
 
     found = uscis_forms.resolve_label(label, description, references)
     assert (found if found is None else (found.form, found.footnote)) == expected
 
 
 def test_unknown_form_with_glued_note_is_split_on_weak_evidence():
-    from analysis.sources import uscis_forms
+    from analysis.ingest.sources import uscis_forms
 
     found = uscis_forms.resolve_label("I-99912", "A form not in the list",
                                       {2: "Approved", 12: "Includes I-999A"})
@@ -669,7 +670,7 @@ def test_unknown_form_with_glued_note_is_split_on_weak_evidence():
 def test_title_table_is_data_beside_the_code():
     from importlib import resources
 
-    from analysis.sources import uscis_forms
+    from analysis.ingest.sources import uscis_forms
 
     raw = resources.files("analysis").joinpath("data/uscis_form_titles.csv").read_text("utf-8")
     assert "Application for Initial Parole Document for Aliens Outside the United States," \

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import sources
 from analysis.errors import InputError
-from analysis.sources import uscis_field_office as fo
+from analysis.ingest import sources
+from analysis.ingest.sources import uscis_field_office as fo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
 NEW = FIXTURES / "n400_field_office_new.csv"
@@ -593,7 +593,7 @@ def test_xlsx_block_without_category_is_refused(tmp_path):
 
 
 def test_crlf_doubled_line_ends_count_as_one_line(tmp_path):
-    from analysis.sources.reading import read_csv
+    from analysis.ingest.sources.reading import read_csv
 
     path = tmp_path / "x.csv"
     path.write_bytes(b"a,b\r\r\nc,d\r\r\n")

@@ -12,8 +12,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis import schemas, sources
+from analysis.contract import schemas
 from analysis.errors import InputError
+from analysis.ingest import sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis" / "monthly"
 MARCH = FIXTURES / "monthly_march_2025.csv"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import sources
 from analysis.errors import InputError
+from analysis.ingest import sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uscis"
 PAGE = FIXTURES / "processing_times_page.json"

@@ -73,7 +73,7 @@ def allowed_input(path: Path | str, what: str, *, base: Path | None = None) -> P
     """``path`` (relative to ``base``, default the current folder) resolved, if it is a file
     inside :func:`allowed_dirs`; otherwise a :class:`ParoleError` that names the path but never
     shows the file's content."""
-    from .errors import ParoleError
+    from analysis.errors import ParoleError
 
     given = Path(path)
     resolved = (given if given.is_absolute() else (base or Path.cwd()) / given).resolve()

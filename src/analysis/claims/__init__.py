@@ -61,7 +61,7 @@ from typing import Any
 _EXPORTS = {
     "SCHEMA_VERSION": "checker", "Evidence": "checker", "Nearest": "checker",
     "Verdict": "checker", "check": "checker", "check_claim": "checker", "to_json": "checker",
-    "register_cli": "cli", "Claim": "model", "ClaimsFile": "model", "load": "model",
+    "Claim": "model", "ClaimsFile": "model", "load": "model",
     "resolve_period": "model", "resolve_place": "model", "validate": "model",
     "load_input": "infer", "claims_from_text": "infer", "infer_text": "infer",
     "claim_reviews": "claimreview",

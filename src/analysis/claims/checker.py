@@ -34,10 +34,20 @@ import pandas as pd
 from pydantic import BaseModel
 from statsmodels.stats.proportion import proportion_confint
 
-from .. import config, series, storage
-from . import nearest as nearest_mod
-from .model import DURATION_UNITS, Claim, ClaimsFile, Place, Span, load, resolve_period
-from .model import resolve_place as _resolve_place
+from analysis import config
+from analysis.claims import nearest as nearest_mod
+from analysis.claims.model import (
+    DURATION_UNITS,
+    Claim,
+    ClaimsFile,
+    Place,
+    Span,
+    load,
+    resolve_period,
+)
+from analysis.claims.model import resolve_place as _resolve_place
+from analysis.contract import series
+from analysis.ingest import storage
 
 SCHEMA_VERSION = "2"
 CONFIDENCE = 0.95

@@ -15,8 +15,8 @@ import json
 from datetime import date
 from typing import Any
 
-from .. import config
-from .checker import Verdict
+from analysis import config
+from analysis.claims.checker import Verdict
 
 RATINGS = {"supported": (3, "Supported"), "not-supported": (1, "Not supported"),
            "not-checkable": (None, "Not checkable with public data")}

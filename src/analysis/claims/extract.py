@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParoleError
-from .model import FILL_IN
+from analysis.claims.model import FILL_IN
+from analysis.errors import ParoleError
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
            "December|Jan\\.|Feb\\.|Mar\\.|Apr\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.")

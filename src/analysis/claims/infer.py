@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .. import geo, periods
-from .extract import Found, _found_in, sentences
+from analysis.claims.extract import Found, _found_in, sentences
+from analysis.contract import geo, periods
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -730,8 +730,8 @@ def claims_from_text(text: str, *, article: str = "article"):
     """An article as a :class:`~analysis.claims.model.ClaimsFile`: complete claims to check,
     incomplete ones naming the keys that could not be inferred and the candidates considered.
     Each claim carries the words its keys came from (``inferred``)."""
-    from ..errors import ParoleError
-    from .model import validate
+    from analysis.claims.model import validate
+    from analysis.errors import ParoleError
 
     drafts = infer_text(text)
     if not drafts:
@@ -797,8 +797,8 @@ def load_input(path):
     other UTF-8 text): the loaded claims and, for an article, the words behind each key."""
     from pathlib import Path
 
-    from .extract import read_article
-    from .model import load
+    from analysis.claims.extract import read_article
+    from analysis.claims.model import load
 
     path = Path(path)
     if path.suffix.lower() in CLAIMS_SUFFIXES:

@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .. import geo, periods
-from ..errors import ParoleError
+from analysis.contract import geo, periods
+from analysis.errors import ParoleError
 
 FILL_IN = "FILL_IN"
 
@@ -136,7 +136,7 @@ def resolve_place(text: str) -> Place:
     """Resolve ``US``, a state, a 5-digit county FIPS, a USCIS office code, a region name, or
     places of one level joined by ``+`` (``TX+CA``: the two states together).
 
-    Raises :class:`analysis.geo.GeographyError` (an ambiguous region lists its candidates).
+    Raises :class:`analysis.contract.geo.GeographyError` (an ambiguous region lists its candidates).
     """
     value = str(text).strip()
     if "+" in value:
@@ -399,7 +399,7 @@ def require_complete(loaded: ClaimsFile) -> ClaimsFile:
 
 def load(path: Path | str) -> ClaimsFile:
     """Read and validate a claims file (see :func:`validate`)."""
-    from ..sources.reading import read_yaml
+    from analysis.ingest.sources.reading import read_yaml
 
     path = Path(path)
     if not path.is_file():

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import series
-from .model import Claim, Place
+from analysis.claims.model import Claim, Place
+from analysis.contract import series
 
 #: figure_id -> category of the population the figure is about.
 FIGURE_SCOPES: dict[str, str] = {

@@ -1,0 +1,706 @@
+"""The one reading layer every adapter uses: raw bytes to a grid of cells, within limits.
+
+Publishers ship the same table as CSV (UTF-8, UTF-8 with a byte-order mark, or Windows-1252) and
+as XLSX workbooks whose sheet names drift. Adapters should not care which: :func:`read_grid`
+returns a :class:`Grid` (rows of cells, plus how to name any place in it: ``sheet X, row 7,
+column C`` or ``line 12, column C``) chosen by the file's content, not its name.
+
+Every input is untrusted. :data:`LIMITS` bounds what is read (compressed and uncompressed size,
+rows, columns, cell length, workbook parts, JSON nesting, YAML aliases) and each refusal names the
+limit and the file; limits are set with ``PAROLE_LIMIT_<NAME>`` or ``parole --limit``. YAML is
+read only through :func:`load_yaml` (safe loading with an alias budget). Workbooks are read with
+``defusedxml`` (entity bombs refused) and with the sheet's real extent, not the ``<dimension>``
+it declares (a workbook that understates it would lose rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import InputError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what an input file may hold.
+
+    Change them for one process with :func:`set_limits`, from the environment with
+    ``PAROLE_LIMIT_<NAME>`` (``PAROLE_LIMIT_MAX_ROWS=5000000``), or on the command line with
+    ``parole --limit max_rows=5000000 ...``. Every refusal names the limit it hit.
+    """
+
+    max_bytes: int = 100 * 1024 * 1024  # file size on disk
+    max_stream_bytes: int = 20 * 1024 ** 3  # a file read in chunks (large case records)
+    max_uncompressed_bytes: int = 400 * 1024 * 1024  # all parts of a workbook, unzipped
+    max_compression_ratio: int = 200  # one part's unzipped size over its zipped size
+    max_parts: int = 2_000  # members of a workbook's zip
+    max_rows: int = 2_000_000  # rows of one sheet or CSV
+    max_cols: int = 2_000  # cells in one row
+    max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
+    max_json_depth: int = 64  # nesting of JSON arrays and objects
+    max_int_digits: int = 18  # digits of one integer in JSON or YAML
+    max_yaml_bytes: int = 5 * 1024 * 1024  # size of a YAML file (claims, regions, parameters)
+    max_yaml_aliases: int = 100  # alias references (*name) in one YAML document
+    max_yaml_nodes: int = 200_000  # values in a YAML document once every alias is expanded
+    max_yaml_depth: int = 64  # nesting of YAML lists and mappings
+
+
+LIMIT_NAMES = tuple(Limits.__dataclass_fields__)
+
+
+def _parse_limit(name: str, value: object, origin: str) -> int:
+    from analysis.errors import ParoleError
+
+    if name not in LIMIT_NAMES:
+        raise ParoleError(f"{origin}: unknown limit {name!r}; expected one of: "
+                          + ", ".join(LIMIT_NAMES))
+    try:
+        number = int(str(value).replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ParoleError(f"{origin}: limit {name}={value!r} is not a whole number") from None
+    if number <= 0:
+        raise ParoleError(f"{origin}: limit {name}={value!r} must be positive")
+    return number
+
+
+def limits_from_env(environ: dict[str, str] | None = None, base: Limits | None = None) -> Limits:
+    """``base`` (default: the built-in limits) with every ``PAROLE_LIMIT_<NAME>`` applied."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    changes = {}
+    for name in LIMIT_NAMES:
+        key = f"PAROLE_LIMIT_{name.upper()}"
+        if environ.get(key):
+            changes[name] = _parse_limit(name, environ[key], key)
+    return replace(base or Limits(), **changes)
+
+
+def configure(pairs: list[str]) -> Limits:
+    """Apply ``NAME=VALUE`` pairs (the command line's ``--limit``) to this process's limits."""
+    changes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            from analysis.errors import ParoleError
+
+            raise ParoleError(f"--limit {pair!r}: expected NAME=VALUE, e.g. max_rows=5000000")
+        changes[name.strip()] = _parse_limit(name.strip(), value.strip(), f"--limit {pair}")
+    return set_limits(**changes)
+
+
+LIMITS = limits_from_env()
+
+
+def set_limits(**changes: int) -> Limits:
+    """Change limits for this process (for example ``set_limits(max_rows=10_000_000)``)."""
+    global LIMITS
+    LIMITS = replace(LIMITS, **changes)
+    return LIMITS
+
+
+def _limit(path: Path | str, what: str, found: object, name: str, limit: object) -> InputError:
+    return InputError(path, f"{what} is {found}, over the limit {name}={limit} (raise it with "
+                            f"PAROLE_LIMIT_{name.upper()} or `parole --limit {name}=N`)")
+
+
+# ---------------------------------------------------------------------------------------------
+# text helpers shared by every adapter
+
+
+def text(cell: Any) -> str:
+    """A cell as single-spaced text ('' for empty); non-breaking spaces count as spaces."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell != cell:  # NaN
+        return ""
+    if isinstance(cell, datetime):
+        return cell.date().isoformat() if cell.time() == datetime.min.time() else cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return re.sub(r"\s+", " ", str(cell).replace("\ufeff", "")).strip()
+
+
+def slug(value: Any) -> str:
+    """Lower-case ASCII slug: accents removed, runs of other characters to single ``-``."""
+    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def header_key(value: Any) -> str:
+    """A header cell without glued footnote digits, lower case, single spaces
+    (``"Forms Received1"`` -> ``"forms received"``)."""
+    plain = text(value)
+    plain = re.sub(r"(?<=[A-Za-z.)])\s*\d{1,2}$", "", plain)
+    return plain.lower().strip()
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column letter for a 0-based index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# ---------------------------------------------------------------------------------------------
+# the grid
+
+
+@dataclass
+class Grid:
+    """The cells of one table (a CSV file or one sheet), and how to name a place in it."""
+
+    path: Path
+    rows: list[list[Any]]
+    sheet: str | None = None
+    lines: list[int] | None = None  # CSV: the line each row starts on
+
+    def where(self, row: int, col: int | None = None, header: str | None = None) -> str:
+        """Locator of 0-based ``row``/``col``: sheet/row/column for XLSX, line/column for CSV."""
+        if self.sheet is not None:
+            place = f"sheet {self.sheet}, row {row + 1}"
+        else:
+            place = f"line {self.lines[row] if self.lines and row < len(self.lines) else row + 1}"
+        if col is not None:
+            place += f", column {column_letter(col)}"
+            if header:
+                place += f" ({header})"
+        return place
+
+    def cell(self, row: int, col: int) -> Any:
+        """The raw cell at 0-based ``row``/``col`` (None beyond the row's end)."""
+        cells = self.rows[row] if row < len(self.rows) else []
+        return cells[col] if col < len(cells) else None
+
+    def text(self, row: int, col: int) -> str:
+        return text(self.cell(row, col))
+
+    def texts(self, row: int) -> list[str]:
+        return [text(c) for c in self.rows[row]] if row < len(self.rows) else []
+
+    def line_text(self, row: int) -> str:
+        """The non-empty cells of a row joined by spaces: finds a title or date line that a
+        spreadsheet export split across cells."""
+        return " ".join(t for t in self.texts(row) if t)
+
+    def is_blank(self, row: int) -> bool:
+        return not any(self.texts(row))
+
+    def find(self, pattern: str | re.Pattern[str], *, rows: range | None = None,
+             whole_line: bool = True) -> Iterator[tuple[int, re.Match[str]]]:
+        """Rows whose text (each cell, then the joined line) matches ``pattern``."""
+        regex = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
+        for r in rows or range(len(self.rows)):
+            if r >= len(self.rows):
+                break
+            for t in self.texts(r):
+                if t and (m := regex.search(t)):
+                    yield r, m
+                    break
+            else:
+                if whole_line and (m := regex.search(self.line_text(r))):
+                    yield r, m
+
+
+# ---------------------------------------------------------------------------------------------
+# sniffing
+
+
+def kind(path: Path) -> str:
+    """What a file is by its first bytes: ``xlsx``, ``xls``, ``pdf``, ``json``, ``html`` or
+    ``csv`` (any other text)."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"{", b"["):
+        return "json"
+    if stripped[:1] == b"<" and re.match(rb"<(!doctype|html|table|\?xml)", stripped.lower()):
+        return "html"
+    return "csv"
+
+
+def check_size(path: Path) -> int:
+    """Refuse a missing, empty or over-large file before reading it; returns its size."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise InputError(path, "empty file")
+    if size > LIMITS.max_bytes:
+        raise _limit(path, "file size", f"{size:,} bytes", "max_bytes", f"{LIMITS.max_bytes:,}")
+    return size
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+def decode(path: Path, raw: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without a BOM), else Windows-1252 (older USCIS files)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(path, "not text in UTF-8 or Windows-1252")  # pragma: no cover
+
+
+def read_csv(path: Path) -> Grid:
+    """Every row of a CSV file as text cells, with the line each row starts on."""
+    path = Path(path)
+    check_size(path)
+    content = decode(path, path.read_bytes())
+    if "\x00" in content:
+        raise InputError(path, "binary content in a text file", expected="a CSV text file")
+    # "\r\r\n" (a Windows line end written twice over, common in USCIS exports) is one line end
+    content = content.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    csv.field_size_limit(LIMITS.max_cell_chars + 2)
+    reader = csv.reader(io.StringIO(content, newline=""))
+    rows: list[list[Any]] = []
+    lines: list[int] = []
+    last = 0
+    try:
+        for row in reader:
+            if len(row) > LIMITS.max_cols:
+                raise _limit(path, f"line {last + 1} has {len(row)} cells; that", len(row),
+                             "max_cols", LIMITS.max_cols)
+            rows.append(row)
+            lines.append(last + 1)
+            last = reader.line_num
+            if len(rows) > LIMITS.max_rows:
+                raise _limit(path, "the number of rows", f"over {LIMITS.max_rows:,}",
+                             "max_rows", f"{LIMITS.max_rows:,}")
+    except csv.Error as exc:
+        where = f"line {last + 1}"
+        if "field larger" in str(exc):
+            raise InputError(path, f"a cell longer than {LIMITS.max_cell_chars:,} characters "
+                                   "(limit max_cell_chars)", locator=where) from None
+        raise InputError(path, f"not a readable CSV file ({exc})", locator=where) from None
+    if content and not content.endswith("\n") and rows and content.count('"') % 2:
+        raise InputError(path, "the file ends inside a quoted cell; it may be truncated",
+                         locator=f"line {lines[-1]}")
+    return Grid(path, rows, lines=lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook whose zip is broken, has too many parts, or unzips too large."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable XLSX workbook ({exc}); the file may be "
+                               "truncated", expected="an .xlsx file") from None
+    if len(members) > LIMITS.max_parts:
+        raise _limit(path, "the number of workbook parts", len(members), "max_parts",
+                     LIMITS.max_parts)
+    total = sum(m.file_size for m in members)
+    if total > LIMITS.max_uncompressed_bytes:
+        raise _limit(path, "the unzipped size", f"{total:,} bytes", "max_uncompressed_bytes",
+                     f"{LIMITS.max_uncompressed_bytes:,}")
+    for m in members:
+        if m.file_size > 1_000_000 and m.compress_size and \
+                m.file_size / m.compress_size > LIMITS.max_compression_ratio:
+            raise _limit(path, f"part {m.filename}'s compression ratio",
+                         round(m.file_size / m.compress_size), "max_compression_ratio",
+                         LIMITS.max_compression_ratio)
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        raise InputError(path, "a zip file without xl/workbook.xml is not an XLSX workbook",
+                         expected="an .xlsx file")
+
+
+def _open(path: Path):
+    import openpyxl
+
+    check_size(path)
+    check_workbook(path)
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
+                               "the file may be truncated", expected="an .xlsx file") from None
+    except Exception as exc:  # defusedxml refusals and other parser errors
+        raise InputError(path, f"workbook refused ({type(exc).__name__}: {exc})") from None
+
+
+def _sheet_rows(path: Path, sheet: Any, name: str) -> list[list[Any]]:
+    sheet.reset_dimensions()  # read the real extent, never the declared <dimension>
+    rows: list[list[Any]] = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = list(values)
+        while cells and cells[-1] is None:
+            cells.pop()
+        if len(cells) > LIMITS.max_cols:
+            raise _limit(path, f"sheet {name}, row {number} has {len(cells)} cells; that",
+                         len(cells), "max_cols", LIMITS.max_cols)
+        for c, value in enumerate(cells):
+            if isinstance(value, str) and len(value) > LIMITS.max_cell_chars:
+                raise InputError(path, f"a cell longer than {LIMITS.max_cell_chars:,} "
+                                       "characters (limit max_cell_chars)",
+                                 locator=f"sheet {name}, row {number}, column {column_letter(c)}")
+        rows.append(cells)
+        if len(rows) > LIMITS.max_rows:
+            raise _limit(path, f"the number of rows of sheet {name}", f"over {LIMITS.max_rows:,}",
+                         "max_rows", f"{LIMITS.max_rows:,}")
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+SheetChoice = str | re.Pattern[str] | Callable[["Grid"], bool] | None
+
+
+def read_workbook(path: Path, sheets: SheetChoice = None) -> dict[str, Grid]:
+    """The sheets of a workbook as grids, in workbook order.
+
+    ``sheets``: None for all; a regular expression (string or compiled) matched against sheet
+    names; or a function of a :class:`Grid` that says whether to keep it (choose by content).
+    """
+    path = Path(path)
+    book = _open(path)
+    try:
+        out: dict[str, Grid] = {}
+        for name in book.sheetnames:
+            if isinstance(sheets, str | re.Pattern) and not re.search(
+                    sheets, name, flags=0 if isinstance(sheets, re.Pattern) else re.IGNORECASE):
+                continue
+            try:
+                grid = Grid(path, _sheet_rows(path, book[name], name), sheet=name)
+            except InputError:
+                raise
+            except Exception as exc:
+                raise InputError(path, f"sheet {name} could not be read ({type(exc).__name__}: "
+                                       f"{exc}); the file may be truncated") from None
+            if callable(sheets) and not isinstance(sheets, re.Pattern) and not sheets(grid):
+                continue
+            out[name] = grid
+        return out
+    finally:
+        book.close()
+
+
+def sheet_names(path: Path) -> list[str]:
+    book = _open(Path(path))
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def read_grid(path: Path, sheet: SheetChoice = None, *, expected: str = "") -> Grid:
+    """One table from a CSV or XLSX file (chosen by content, not name).
+
+    For a workbook, ``sheet`` chooses the sheet (see :func:`read_workbook`); the first match is
+    returned, and a workbook with no match is refused naming its sheets and ``expected``.
+    """
+    path = Path(path)
+    found = kind(path)
+    if found == "xlsx":
+        grids = read_workbook(path, sheet)
+        if not grids:
+            raise InputError(path, f"no sheet holds the table: sheets are "
+                                   f"{', '.join(sheet_names(path))}",
+                             expected=expected or "a sheet with the table")
+        return next(iter(grids.values()))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise InputError(path, "not an XLSX workbook (no zip signature); the file may be "
+                               "truncated or an HTML error page", expected="an .xlsx file")
+    if found == "xls":
+        raise InputError(path, "old Excel .xls files are not read",
+                         expected="the .xlsx or CSV edition (or save the file as .xlsx)")
+    if found == "pdf":
+        raise InputError(path, "PDF reports are not read", expected="the CSV or XLSX edition")
+    return read_csv(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def read_json(path: Path) -> Any:
+    """A JSON document, refusing nesting deeper than ``max_json_depth`` and huge integers."""
+    path = Path(path)
+    check_size(path)
+    return loads_json(path, decode(path, path.read_bytes()))
+
+
+def loads_json(path: Path | str, content: str, *, locator: str | None = None) -> Any:
+    """JSON text read from ``path`` (``locator``: where in the file, e.g. ``line 7`` of an
+    NDJSON file) within the limits: nesting ``max_json_depth``, integers of at most
+    ``max_int_digits`` digits, no ``NaN``/``Infinity``."""
+    depth = 0
+    in_string = escaped = False
+    for ch in content:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > LIMITS.max_json_depth:
+                raise _limit(path, "JSON nesting" + (f" at {locator}" if locator else ""),
+                             f"deeper than {LIMITS.max_json_depth}", "max_json_depth",
+                             LIMITS.max_json_depth)
+        elif ch in "]}":
+            depth -= 1
+
+    def _int(token: str) -> int:
+        if len(token.lstrip("-")) > LIMITS.max_int_digits:
+            raise ValueError(f"an integer of {len(token.lstrip('-'))} digits, over the limit "
+                             f"max_int_digits={LIMITS.max_int_digits}")
+        return int(token)
+
+    def _constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
+    try:
+        return json.loads(content, parse_int=_int, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if locator:  # one line of an NDJSON file
+            where = f"{locator}, column {exc.colno}" if exc.lineno == 1 else f"{locator}, {where}"
+        raise InputError(path, f"not valid JSON ({exc.msg}); the file may be truncated",
+                         locator=where) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(path, f"not usable JSON ({exc})", locator=locator,
+                         expected="counts and months as ordinary numbers") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML: safe loading with a budget (claims files, regions, report parameters)
+
+
+def _yaml_loader():
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """PyYAML's safe loader (no Python tags) counting alias references as it composes."""
+
+        aliases = 0
+
+        def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > LIMITS.max_yaml_aliases:
+                    mark = self.peek_event().start_mark
+                    raise _YamlLimit("alias references", f"over {LIMITS.max_yaml_aliases}",
+                                     "max_yaml_aliases", LIMITS.max_yaml_aliases, mark)
+            return super().compose_node(parent, index)
+
+    return BoundedLoader
+
+
+class _YamlLimit(Exception):
+    def __init__(self, what, found, name, limit, mark=None):
+        super().__init__(what)
+        self.args_ = (what, found, name, limit)
+        self.mark = mark
+
+
+def _yaml_size(node, origin) -> None:
+    """Refuse a document whose values, with every alias expanded, exceed ``max_yaml_nodes``
+    (the "billion laughs"), or that nests deeper than ``max_yaml_depth`` or refers to itself."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    # iterative post-order walk with memoised sizes: linear in the distinct nodes
+    stack: list[tuple[Any, int, bool]] = [(node, 1, False)]
+    active: set[int] = set()
+    while stack:
+        current, depth, done = stack.pop()
+        key = id(current)
+        if done:
+            active.discard(key)
+            children = _yaml_children(current, yaml)
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > LIMITS.max_yaml_nodes:
+                raise _YamlLimit("the number of values with aliases expanded",
+                                 f"over {LIMITS.max_yaml_nodes:,}", "max_yaml_nodes",
+                                 f"{LIMITS.max_yaml_nodes:,}", current.start_mark)
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise InputError(origin, "a YAML alias refers to the value that contains it",
+                             locator=_yaml_where(current.start_mark),
+                             expected="a document without recursive aliases")
+        if depth > LIMITS.max_yaml_depth:
+            raise _YamlLimit("YAML nesting", f"deeper than {LIMITS.max_yaml_depth}",
+                             "max_yaml_depth", LIMITS.max_yaml_depth, current.start_mark)
+        active.add(key)
+        stack.append((current, depth, True))
+        for child in _yaml_children(current, yaml):
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+
+
+def _yaml_children(node, yaml) -> list[Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _yaml_where(mark) -> str | None:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+
+
+def load_yaml(text: str | bytes, origin: str | Path) -> Any:
+    """Parse YAML safely (plain data only: no Python tags) within the YAML limits.
+
+    The one YAML reader of the project. Errors name ``origin`` and the line and column but
+    never echo the document's content (a parameter file may be any file the user can read).
+    """
+    import yaml
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(origin, "not UTF-8 text", expected="a YAML text file") from None
+    if len(text) > LIMITS.max_yaml_bytes:
+        raise _limit(origin, "the YAML document's size", f"{len(text):,} characters",
+                     "max_yaml_bytes", f"{LIMITS.max_yaml_bytes:,}")
+    if "\x00" in text:
+        raise InputError(origin, "binary content", expected="a YAML text file")
+    loader = _yaml_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _yaml_size(node, origin)
+        return loader.construct_document(node)
+    except _YamlLimit as exc:
+        what, found, name, limit = exc.args_
+        error = _limit(origin, what, found, name, limit)
+        where = _yaml_where(exc.mark)
+        raise InputError(origin, error.problem, locator=where) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = re.sub(r"'(?!<)[^']*'|\"[^\"]*\"", "(...)", exc.problem or exc.context or "")
+        raise InputError(origin, f"not valid YAML ({problem or 'syntax error'})",
+                         locator=_yaml_where(mark)) from None
+    except yaml.YAMLError:
+        raise InputError(origin, "not valid YAML") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        kind_ = type(exc).__name__
+        raise InputError(origin, f"a value that cannot be read ({kind_})",
+                         expected="plain numbers, text, lists and mappings") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path | str, *, what: str = "YAML file") -> Any:
+    """A YAML file read with :func:`load_yaml` (size checked before reading)."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise InputError(path, f"no such {what}")
+        size = path.stat().st_size
+        if size > LIMITS.max_yaml_bytes:
+            raise _limit(path, "file size", f"{size:,} bytes", "max_yaml_bytes",
+                         f"{LIMITS.max_yaml_bytes:,}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror or type(exc).__name__})") \
+            from None
+    return load_yaml(raw, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# side files (a file an adapter reads beside the registered one, e.g. labels.json)
+
+
+_REGISTERED: ContextVar[frozenset[Path] | None] = ContextVar("parole_registered", default=None)
+
+
+@contextmanager
+def registered_files(paths: Iterator[Path] | list[Path]) -> Iterator[None]:
+    """While active, :func:`side_file` returns only files among ``paths`` (ingestion sets it
+    to the manifest's files, so an unregistered file never changes the output)."""
+    token = _REGISTERED.set(frozenset(Path(p).resolve() for p in paths))
+    try:
+        yield
+    finally:
+        _REGISTERED.reset(token)
+
+
+def side_file(path: Path | str) -> Path | None:
+    """``path`` if it may be read as a side file: a regular file (not a symbolic link) that,
+    during ingestion, is registered in the manifest; else None."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return None
+    allowed = _REGISTERED.get()
+    if allowed is not None and path.resolve() not in allowed:
+        return None
+    return path
+
+
+def is_date(cell: Any) -> bool:
+    return isinstance(cell, date | datetime)
+
+
+def workbook_saved(path: Path) -> datetime | None:
+    """When a workbook was last saved (``dcterms:modified`` in ``docProps/core.xml``), or None
+    when it does not say. Tells whether a period had ended when the file was made."""
+    from defusedxml import ElementTree
+
+    path = Path(path)
+    check_workbook(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "docProps/core.xml" not in archive.namelist():
+                return None
+            root = ElementTree.fromstring(archive.read("docProps/core.xml"))
+    except Exception:  # a broken properties part only loses this hint
+        return None
+    node = root.find("{http://purl.org/dc/terms/}modified")
+    if node is None or not (node.text or "").strip():
+        return None
+    try:
+        return datetime.fromisoformat(node.text.strip().replace("Z", "+00:00")).replace(
+            tzinfo=None)
+    except ValueError:
+        return None

@@ -1,0 +1,295 @@
+"""How current each source is: ``parole freshness`` and ``reports/freshness.html``.
+
+Per source: the latest period ingested (from ``data/processed``), when its raw files were
+retrieved (``data/raw/manifest.csv``), when the publisher's next release is due by the schedule
+in ``sources.yml`` (the period after the latest one, plus the usual publication lag), and a
+stale flag when that date has passed. Rows of the bundled compiled file count for the source
+they cite (an ORR row of ``published/...`` counts for ``hhs-orr-uc``).
+
+The due date is an estimate from the schedule's usual lag, not the publisher's commitment; the
+page says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+
+_STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    source: str
+    title: str
+    publisher: str
+    url: str
+    schedule: str
+    latest_period: str | None  # label of the latest period ingested
+    latest_period_end: date | None
+    part_year: bool  # the latest period's figures are marked part-year
+    retrieved: date | None  # latest retrieval of the raw files holding the source's rows
+    files: int  # raw files holding the source's rows
+    next_due: date | None  # when the release after the latest period is due (estimate)
+    stale: bool | None  # None: no schedule or no data
+    status: str  # "current", "stale", "no schedule", "no data"
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("latest_period_end", "retrieved", "next_due"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+def _rows(data_dir: Path) -> pd.DataFrame:
+    """Source, period label, period end, file and note of every processed row."""
+    frames = []
+    folder = config.processed_dir(data_dir)
+    for table in ("counts", "processing_times"):
+        path = folder / f"{table}.parquet"
+        if not path.is_file():
+            continue
+        frame = pd.read_parquet(path)
+        if frame.empty:
+            continue
+        if table == "counts":
+            ends = frame["period_end"]
+            labels = frame["period"]
+        else:
+            from analysis.contract import periods
+
+            spans = {p: periods.parse(p) for p in frame["period"].dropna().unique()}
+            ends = pd.to_datetime([spans[p].end if isinstance(p, str) and p in spans else d
+                                   for p, d in zip(frame["period"], frame["as_of"],
+                                                   strict=True)])
+            labels = [p if isinstance(p, str) and p in spans
+                      else f"as of {pd.Timestamp(d).date().isoformat()}"
+                      for p, d in zip(frame["period"], frame["as_of"], strict=True)]
+        frames.append(pd.DataFrame({
+            "source": frame["source"].to_numpy(), "label": list(labels),
+            "end": pd.to_datetime(ends).to_numpy(), "start": _starts(frame, ends),
+            "source_file": frame["source_file"].to_numpy(),
+            "note": frame["note"].fillna("").to_numpy() if "note" in frame else ""}))
+    if not frames:
+        return pd.DataFrame(columns=["source", "label", "end", "start", "source_file", "note"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _starts(frame: pd.DataFrame, ends) -> list:
+    if "period_start" in frame:
+        return list(pd.to_datetime(frame["period_start"]))
+    return list(pd.to_datetime(ends))
+
+
+def _manifest(data_dir: Path) -> tuple[dict[str, date], dict[str, set[str]]]:
+    """Retrieval date per registered file, and the files registered under each source id."""
+    path = config.manifest_path(data_dir)
+    if not path.is_file():
+        return {}, {}
+    manifest = pd.read_csv(path, dtype=str).fillna("")
+    dates: dict[str, date] = {}
+    by_source: dict[str, set[str]] = {}
+    for row in manifest.itertuples():
+        by_source.setdefault(row.source, set()).add(row.path)
+        try:
+            dates[row.path] = date.fromisoformat(row.retrieved)
+        except ValueError:
+            continue
+    return dates, by_source
+
+
+def next_due(latest_end: date, frequency: str, lag_days: int | None,
+             *, snapshot: bool = False, complete: bool = False) -> date | None:
+    """When the release after a period ending ``latest_end`` is due: the next period's end
+    plus the usual lag. ``snapshot``: ``latest_end`` is the date a page value was seen, and the
+    next is due one step later. ``complete``: the latest period is a part year, and the release
+    completing it is due at its end plus the lag."""
+    months = _STEP_MONTHS.get(frequency)
+    if months is None or lag_days is None:
+        return None
+    if complete:
+        return (pd.Timestamp(latest_end) + pd.Timedelta(days=lag_days)).date()
+    if snapshot:
+        step = pd.Timestamp(latest_end) + pd.DateOffset(months=months)
+    else:
+        step = pd.Timestamp(latest_end) + pd.offsets.MonthEnd(months)
+    return (step + pd.Timedelta(days=lag_days)).date()
+
+
+def freshness(data_dir: Path | str | None = None, *, today: date | None = None
+              ) -> list[Freshness]:
+    """One :class:`Freshness` per source (every source in SOURCES, and any other source id
+    found in the processed tables)."""
+    from analysis.ingest.sources import SOURCES
+
+    data_dir = Path(data_dir) if data_dir else config.default_data_dir()
+    today = today or date.today()
+    rows = _rows(data_dir)
+    retrieved, registered = _manifest(data_dir)
+    ids = list(SOURCES) + sorted(set(rows["source"]) - set(SOURCES))
+    out = []
+    for source_id in ids:
+        info = SOURCES.get(source_id)
+        mine = rows[rows["source"] == source_id]
+        frequency = info.schedule.frequency if info else "irregular"
+        lag = info.schedule.lag_days if info else None
+        base = {"source": source_id, "title": info.title if info else source_id,
+                "publisher": info.publisher if info else "", "url": info.url if info else "",
+                "schedule": (info.schedule.text or frequency) if info else "unknown"}
+        files = sorted(set(mine["source_file"]) | registered.get(source_id, set()))
+        dates = [retrieved[f] for f in files if f in retrieved]
+        if mine.empty:
+            # e.g. `published`: its files are registered, their rows count for the sources
+            # they cite
+            scheduled = frequency in _STEP_MONTHS
+            out.append(Freshness(**base, latest_period=None, latest_period_end=None,
+                                 part_year=False, retrieved=max(dates) if dates else None,
+                                 files=len(files), next_due=None, stale=None,
+                                 status="no data" if scheduled or not files else "no schedule"))
+            continue
+        latest_end = mine["end"].max()
+        last = mine[mine["end"] == latest_end]
+        # the narrowest period ending last (a quarter before its year-to-date block)
+        last = last.assign(span=last["end"] - last["start"]).sort_values(["span", "label"])
+        label = last["label"].iloc[0]
+        part_year = bool(last["note"].str.contains("partial year|part year", case=False).any())
+        if part_year:  # the next release completes the same period
+            due = next_due(latest_end.date(), frequency, lag, complete=True)
+        else:
+            due = next_due(latest_end.date(), frequency, lag,
+                           snapshot=label.startswith("as of"))
+        stale = None if due is None else today > due
+        status = "no schedule" if due is None else ("stale" if stale else "current")
+        out.append(Freshness(**base, latest_period=label, latest_period_end=latest_end.date(),
+                             part_year=part_year, retrieved=max(dates) if dates else None,
+                             files=len(files), next_due=due, stale=stale, status=status))
+    return out
+
+
+def latest_periods_line(rows: pd.DataFrame) -> str:
+    """For a report header: the latest period of each source among ``rows`` (a ``counts`` or
+    ``processing_times`` frame), e.g. ``Latest period: hhs-orr-uc FY2025 (part year)``."""
+    if rows.empty or "source" not in rows:
+        return "Latest period: no data"
+    parts = []
+    for source_id, group in rows.groupby("source", sort=True):
+        ends = group["period_end"] if "period_end" in group else group.get("as_of")
+        if ends is None or ends.dropna().empty:
+            continue
+        last = group[ends == ends.max()]
+        label = last["period"].dropna().iloc[0] if "period" in last and \
+            last["period"].notna().any() else f"as of {ends.max():%Y-%m-%d}"
+        notes = last["note"].fillna("") if "note" in last else pd.Series([], dtype=str)
+        part = " (part year)" if notes.str.contains("partial year").any() else ""
+        parts.append(f"{source_id} {label}{part}")
+    return "Latest period: " + ("; ".join(parts) if parts else "no data")
+
+
+def _text_table(items: list[Freshness], today: date) -> str:
+    header = ("source", "latest period", "retrieved", "next release due", "status")
+    body = [(f.source, (f.latest_period or "none") + (" (part year)" if f.part_year else ""),
+             f.retrieved.isoformat() if f.retrieved else "-",
+             f.next_due.isoformat() if f.next_due else "-",
+             f.status.upper() if f.status == "stale" else f.status) for f in items]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in body]
+    lines.append(f"as of {today.isoformat()}; due dates are estimates from each source's usual "
+                 "publication lag (see `parole sources`), not the publishers' commitments")
+    return "\n".join(lines)
+
+
+def html_page(items: list[Freshness], today: date) -> str:
+    """The freshness page (``reports/freshness.html``)."""
+    esc = html.escape
+    rows = []
+    for f in items:
+        source = esc(f.publisher or f.title)
+        if f.url:
+            source = f'<a href="{esc(f.url)}">{source}</a>'
+        latest = esc(f.latest_period or "none ingested")
+        if f.part_year:
+            latest += " (part year)"
+        status = {"stale": "<strong>Stale</strong>: the next release was due "
+                           f"{f.next_due.isoformat() if f.next_due else ''}",
+                  "current": "Current", "no schedule": "No publishing schedule",
+                  "no data": "No data ingested"}[f.status]
+        rows.append(
+            f'<tr class="{esc(f.status.replace(" ", "-"))}"><th scope="row"><code>'
+            f"{esc(f.source)}</code><br>{esc(f.title)}</th><td>{source}</td><td>{latest}</td>"
+            f"<td>{f.retrieved.isoformat() if f.retrieved else '&ndash;'}</td>"
+            f"<td>{f.next_due.isoformat() if f.next_due else '&ndash;'}</td>"
+            f"<td>{esc(f.schedule)}</td><td>{status}</td></tr>")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Freshness of each source | parole-stats</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.45;color:#222}table{border-collapse:collapse;width:100%}"
+        "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+        "thead th{background:#f3f3f3}tr.stale td:last-child{background:#fde8e8}"
+        "code{background:#f6f6f6;padding:0 .2rem}</style>", "</head>", "<body>",
+        "<h1>Freshness of each source</h1>",
+        f"<p>As of {today.isoformat()}. For each source: the latest period in the processed "
+        "data, when its raw files were retrieved, and when the publisher's next release is due "
+        "by its usual schedule. A source is <strong>stale</strong> when that date has passed: "
+        "fetch or add the newer file, then run <code>parole ingest</code>. Due dates are "
+        "estimates from each source's usual publication lag, not the publishers' "
+        "commitments.</p>",
+        '<table><thead><tr><th scope="col">Source</th><th scope="col">Publisher</th>'
+        '<th scope="col">Latest period ingested</th><th scope="col">Retrieved</th>'
+        '<th scope="col">Next release due</th><th scope="col">Schedule</th>'
+        '<th scope="col">Status</th></tr></thead><tbody>',
+        *rows, "</tbody></table>", "</body>", "</html>"]) + "\n"
+
+
+def render_html(data_dir: Path | str | None = None, reports_dir: Path | str | None = None,
+                *, today: date | None = None) -> Path:
+    """Write ``reports/freshness.html`` (atomically) and return its path."""
+    from analysis.ingest import storage
+
+    today = today or date.today()
+    folder = Path(reports_dir) if reports_dir else config.default_reports_dir()
+    return storage.write_text(html_page(freshness(data_dir, today=today), today),
+                              folder / "freshness.html")
+
+
+def _cmd_freshness(args: argparse.Namespace) -> int:
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    items = freshness(args.data_dir, today=today)
+    if args.json:
+        print(json.dumps([f.as_dict() for f in items], indent=2, ensure_ascii=False))
+    else:
+        print(_text_table(items, today))
+    if args.html:
+        path = render_html(args.data_dir, args.reports_dir, today=today)
+        print(f"wrote {path}")
+    return 0
+
+
+def register_cli(sub) -> None:
+    p = sub.add_parser(
+        "freshness", help="per source: latest period ingested, retrieval date, next release "
+                          "due, stale flag",
+        description="For every source: the latest period in data/processed, when its raw "
+                    "files were retrieved (data/raw/manifest.csv), when the publisher's next "
+                    "release is due by its schedule (sources.yml), and STALE when that date "
+                    "has passed. Run `parole ingest` first.")
+    p.add_argument("--json", action="store_true", help="print the records as JSON")
+    p.add_argument("--html", action="store_true", help="also write reports/freshness.html")
+    p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
+                   help="folder for freshness.html (default: ./reports of the project)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge staleness as of this date")
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="data folder holding raw/ and processed/ (default: ./data of the "
+                        "project)")
+    p.set_defaults(func=_cmd_freshness)

@@ -1,0 +1,126 @@
+"""The national overview: I-131 parole series by fiscal quarter, with their sources.
+
+What the ``national_overview`` notebook shows is computed here, so the notebook stays thin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.contract import series
+from analysis.ingest import storage
+from analysis.viz import formatting, tables
+
+MEASURES = ("received", "approved", "denied", "pending")
+
+
+@dataclass(frozen=True)
+class Parameters:
+    fy_start: int
+    fy_end: int
+    series: tuple[str, ...]
+    data_dir: Path
+
+
+def check_parameters(fy_start, fy_end, series_slugs, data_dir="") -> Parameters:
+    """Validate the notebook's parameters; raise ``ValueError`` listing the valid choices."""
+    for name, value in (("fy_start", fy_start), ("fy_end", fy_end)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1990 <= value <= 2100:
+            raise ValueError(f"{name} must be a fiscal year such as 2023, not {value!r}")
+    if fy_start > fy_end:
+        raise ValueError(f"fy_start ({fy_start}) is after fy_end ({fy_end})")
+    if isinstance(series_slugs, str):
+        series_slugs = [s.strip() for s in series_slugs.split(",") if s.strip()]
+    unknown = [s for s in series_slugs if s not in series.SERIES]
+    if unknown or not series_slugs:
+        raise ValueError(f"unknown series {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"expected a list of: {', '.join(series.SERIES)}")
+    folder = Path(data_dir) if data_dir else config.default_data_dir()
+    return Parameters(fy_start, fy_end, tuple(series_slugs), folder)
+
+
+def load_counts(params: Parameters) -> pd.DataFrame:
+    counts = storage.read_table("counts", params.data_dir)
+    return counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
+
+
+def prefer_direct(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where one number is in both a publisher's own file and the bundled compilation, keep the
+    publisher's own file (the compilation is a transcription)."""
+    rank = rows["source_file"].str.startswith("published/").astype(int)
+    key = ["series", "category", "measure", "geo_code", "period"]
+    return (rows.assign(_rank=rank).sort_values(["_rank", "source_file"])
+            .drop_duplicates(key).drop(columns="_rank"))
+
+
+def quarterly(counts: pd.DataFrame, slug: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wide quarterly table for one series, and the long rows it was built from.
+
+    Columns: ``period``, one per measure, ``denial_share`` (denied / (approved + denied)) and
+    ``notes`` (the publisher's or compiler's notes for the quarter, assumptions included).
+    """
+    rows = series.select(counts, slug)
+    rows = rows[(rows["geo_level"] == "nation") & rows["period"].str.match(r"^FY\d{4}-Q\d$")]
+    rows = prefer_direct(rows)
+    if rows.empty:
+        return pd.DataFrame(columns=["period", *MEASURES, "denial_share", "notes"]), rows
+    wide = rows.pivot_table(index=["period_start", "period"], columns="measure", values="value",
+                            aggfunc="first").reset_index().sort_values("period_start")
+    for measure in MEASURES:
+        if measure not in wide.columns:
+            wide[measure] = float("nan")
+    decided = wide["approved"] + wide["denied"]
+    wide["denial_share"] = wide["denied"].where(decided > 0) / decided.where(decided > 0)
+    notes = (rows.assign(all_notes=rows[["note", "series_note"]].apply(
+        lambda r: "; ".join(sorted({str(x) for x in r if isinstance(x, str) and x})), axis=1))
+        .groupby("period")["all_notes"].agg(lambda s: "; ".join(sorted({x for x in s if x}))))
+    wide["notes"] = wide["period"].map(notes).fillna("")
+    wide = wide[["period", *MEASURES, "denial_share", "notes"]].reset_index(drop=True)
+    wide.columns.name = None
+    return wide, rows
+
+
+def finding(table: pd.DataFrame, measure: str, label: str) -> str:
+    """A title that states what the data shows: first and latest value of ``measure``."""
+    present = table.dropna(subset=[measure])
+    if present.empty:
+        return f"{label}: no {measure} figures published in this range"
+    first, last = present.iloc[0], present.iloc[-1]
+    if len(present) == 1:
+        return f"{label}: {formatting.number(last[measure])} {measure} in {last['period']}"
+    direction = ("rose" if last[measure] > first[measure]
+                 else "fell" if last[measure] < first[measure] else "was unchanged")
+    return (f"{label}: {measure} {direction} from {formatting.number(first[measure])} "
+            f"({first['period']}) to {formatting.number(last[measure])} ({last['period']})")
+
+
+def subtitle(text: str, rows: pd.DataFrame) -> str:
+    """``text`` plus the short caveat any row of the series carries (e.g. FY2026 renaming)."""
+    if "series_note" in rows.columns and rows["series_note"].fillna("").ne("").any():
+        return text + " (FY2026 on: renamed USCIS row taken as the same series, an assumption)"
+    return text
+
+
+def share_finding(table: pd.DataFrame, label: str) -> str:
+    present = table.dropna(subset=["denial_share"])
+    if present.empty:
+        return f"{label}: no decisions published in this range"
+    last = present.iloc[-1]
+    low, high = present["denial_share"].min(), present["denial_share"].max()
+    return (f"{label}: {formatting.share(last['denial_share'])} of decisions in "
+            f"{last['period']} were denials (range {formatting.share_range(low, high)})")
+
+
+DISPLAY_COLUMNS = {"period": "Quarter", "received": "Received", "approved": "Approved",
+                   "denied": "Denied", "pending": "Pending (end of quarter)",
+                   "denial_share": "Denied / (approved + denied)", "notes": "Notes"}
+DISPLAY_FORMATS = {**dict.fromkeys(MEASURES, tables.count), "denial_share": tables.percent}
+
+
+def display_table(table: pd.DataFrame, rows: pd.DataFrame) -> str:
+    """HTML for the quarterly table with its source line underneath."""
+    return tables.to_html(table, rows, columns=DISPLAY_COLUMNS, formats=DISPLAY_FORMATS)

@@ -1,0 +1,347 @@
+"""The regional report: what public data says about one state or named region.
+
+No public dataset reports parole by state, county or region. The regional data that exists
+near the topic is HHS ORR's count of unaccompanied children released to sponsors (a different
+population: children in ORR care, not parolees). This module assembles that series for a
+state or region, its share of the national total with intervals, its trend, and its counties,
+always saying which population it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.contract import geo
+from analysis.contract.schemas import VALUED_STATUSES
+from analysis.errors import ParoleError
+from analysis.ingest import storage
+from analysis.stats import shares, trends
+from analysis.viz import formatting, tables
+
+ORR_CATEGORY = "uc-released-to-sponsors"
+POPULATION_NOTE = (
+    "These are HHS Office of Refugee Resettlement releases of unaccompanied children to "
+    "sponsors: a different population from parolees. No public dataset reports parole by "
+    "state, county or region.")
+
+
+@dataclass(frozen=True)
+class Parameters:
+    geo: str
+    label: str
+    level: str  # "state" or "county": what the members are
+    members: tuple[str, ...]
+    citation: str
+    fy_start: int
+    fy_end: int
+    data_dir: Path
+
+
+def resolve(place: str) -> tuple[str, str, tuple[str, ...], str]:
+    """A state (name or code) or a named region: (label, level, members, definition)."""
+    try:
+        code = geo.state_code(place)
+    except geo.GeographyError as state_error:
+        try:
+            region = geo.region(place)
+        except geo.GeographyError as region_error:
+            raise ValueError(f"geo={place!r} is neither a state ({state_error}) nor a named "
+                             f"region ({region_error})") from None
+        return region.title or region.name, region.level, tuple(region.members), \
+            region.citation
+    return f"{geo.state_name(code)} ({code})", "state", (code,), "a single state"
+
+
+def check_parameters(geo_name, fy_start, fy_end, data_dir="") -> Parameters:
+    """Validate the regional report's parameters, including that data exists for them."""
+    if not isinstance(geo_name, str) or not geo_name.strip():
+        raise ValueError(f"geo must be a state code, state name or region name, not {geo_name!r}")
+    for name, value in (("fy_start", fy_start), ("fy_end", fy_end)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1990 <= value <= 2100:
+            raise ValueError(f"{name} must be a fiscal year such as 2019, not {value!r}")
+    if fy_start > fy_end:
+        raise ValueError(f"fy_start ({fy_start}) is after fy_end ({fy_end})")
+    label, level, members, citation = resolve(geo_name)
+    folder = Path(data_dir) if data_dir else config.default_data_dir()
+    params = Parameters(geo_name, label, level, members, citation, fy_start, fy_end, folder)
+    if level == "county":
+        # a county region always renders: its coverage (counties listed, counties below the
+        # publisher's threshold, or no county figures at all) is the report's content
+        return params
+    rows = member_rows(load(params), params)
+    if rows.empty:
+        available = load(params, all_years=True)
+        years = sorted(available[available["category"] == ORR_CATEGORY]["fiscal_year"].unique())
+        span = f"FY{years[0]} to FY{years[-1]}" if years else "no years"
+        raise ValueError(f"no data for {label} in FY{fy_start} to FY{fy_end} "
+                         f"(regional data available: {span})")
+    return params
+
+
+def load(params: Parameters, *, all_years: bool = False) -> pd.DataFrame:
+    try:
+        counts = storage.read_table("counts", params.data_dir)
+    except ParoleError as exc:
+        raise ValueError(str(exc)) from None
+    if not all_years:
+        counts = counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
+    return counts[(counts["category"] == ORR_CATEGORY) & (counts["measure"] == "released")
+                  & counts["period"].str.fullmatch(r"FY\d{4}")]
+
+
+def member_rows(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:
+    return counts[(counts["geo_level"] == params.level) & counts["geo_code"].isin(params.members)]
+
+
+def yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per fiscal year: the place's releases, the national total, its share with a Wilson
+    interval, and notes (part-year figures, reconciliation gaps). Returns (table, rows used)."""
+    if params.level == "county":
+        return county_yearly(counts, params)
+    states = counts[counts["geo_level"] == "state"]
+    totals = counts[counts["geo_level"] == "nation"].set_index("period")["value"]
+    records, used = [], [states[states["geo_code"].isin(params.members)]]
+    for period, part in states.groupby("period", sort=True):
+        group = part["geo_code"].isin(params.members).map({True: "place", False: "rest"})
+        result = shares.shares_from_counts(part.assign(place=group), by="place")
+        mine = result[result["group"] == "place"]
+        if mine.empty:
+            continue
+        row = mine.iloc[0]
+        national = totals.get(period, float("nan"))
+        notes = _join(part[part["geo_code"].isin(params.members)]["note"])
+        if pd.notna(national) and national != row["denominator"]:
+            notes = "; ".join(filter(None, [notes, (
+                f"published national total {national:,.0f} differs from the sum of states "
+                f"{row['denominator']:,.0f}; share is of the sum of states")]))
+            used.append(counts[(counts["geo_level"] == "nation") & (counts["period"] == period)])
+        records.append({"period": period, "value": row["numerator"],
+                        "states_total": row["denominator"], "national_total": national,
+                        "estimate": row["estimate"], "lower": row["lower"],
+                        "upper": row["upper"], "method": row["method"], "notes": notes})
+    return pd.DataFrame.from_records(records), pd.concat(used, ignore_index=True)
+
+
+def part_year(table: pd.DataFrame) -> pd.Series:
+    """True for the rows of a yearly table whose figure covers only part of the year."""
+    return pd.Series([formatting.part_year(p, n) for p, n in
+                      zip(table["period"], table["notes"], strict=True)], index=table.index,
+                     dtype=bool)
+
+
+def trend(table: pd.DataFrame, label: str) -> tuple[pd.Series | None, str]:
+    """Percent change per year over full fiscal years (part-year figures left out), as a
+    title a reader can repeat and the statistics behind it."""
+    if table.empty:
+        return None, "No yearly figures: no trend."
+    partial = part_year(table)
+    full = table[~partial]
+    left_out = sorted(table.loc[partial, "period"])
+    if len(full) < 3:
+        return None, (f"Too few full fiscal years ({len(full)}) to estimate a trend"
+                      + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
+                      + ".")
+    result = trends.trend(full.assign(group=label, status="reported")[
+        ["group", "period", "value", "status"]], value="value").iloc[0]
+    if result["status"] != "estimated":
+        return result, f"No trend estimated: {result['reason']}."
+    title = formatting.trend_title("Children released to sponsors", result, label)
+    text = (f"**{title}.** {formatting.trend_detail(result, left_out)}. The words *rose* or "
+            "*fell* are used only when the whole 95% interval of the yearly change is above "
+            "or below zero.")
+    return result, text
+
+
+def counties(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:
+    rows = counts[counts["geo_level"] == "county"]
+    if params.level == "county":
+        return rows[rows["geo_code"].isin(params.members)]
+    prefixes = tuple(geo.state_fips(code) for code in params.members)
+    return rows[rows["geo_code"].str.startswith(prefixes)]
+
+
+def _join(values) -> str:
+    return "; ".join(sorted({v for v in values if isinstance(v, str) and v}))
+
+
+def finding(table: pd.DataFrame, label: str) -> str:
+    """Title stating the latest full-year figure and the peak, from the table itself."""
+    partial = part_year(table)
+    full = table[~partial]
+    use = full if not full.empty else table
+    peak = use.loc[use["value"].idxmax()]
+    last = use.iloc[-1]
+    text = (f"{label}: {formatting.count(last['value'])} children released to sponsors in "
+            f"{formatting.period(last['period'], bool(partial[last.name]))}")
+    if peak["period"] != last["period"]:
+        text += f", against a peak of {formatting.count(peak['value'])} in {peak['period']}"
+    return text
+
+
+def share_finding(table: pd.DataFrame, label: str) -> str:
+    present = table.dropna(subset=["estimate"])
+    if present.empty:
+        return f"{label}: no share of the national total can be computed"
+    low, high = present["estimate"].min(), present["estimate"].max()
+    first, last = present["period"].iloc[0], present["period"].iloc[-1]
+    last_partial = bool(part_year(present).iloc[-1])
+    return (f"{label} received between {formatting.share_range(low, high, ' and ')} of the "
+            f"children released to sponsors each year, {first} to "
+            f"{formatting.period(last, last_partial)}")
+
+
+def display_columns(table: pd.DataFrame) -> dict[str, str]:
+    """Headings of the yearly table's columns (state places and county regions differ)."""
+    columns = {"period": "Fiscal year"}
+    if "counties_listed" in table.columns:
+        columns |= {"value": "Released to sponsors in the counties listed",
+                    "counties_listed": "Counties listed", "upper_bound": "Region total at most"}
+    else:
+        columns |= {"value": "Released to sponsors", "states_total": "All states",
+                    "estimate": "Share", "lower": "95% interval, low",
+                    "upper": "95% interval, high"}
+    columns["notes"] = "Notes"
+    return columns
+
+
+DISPLAY_FORMATS = {"value": tables.count, "states_total": tables.count,
+                   "upper_bound": tables.count, "estimate": tables.percent,
+                   "lower": tables.percent, "upper": tables.percent}
+
+
+def display_table(table: pd.DataFrame, rows: pd.DataFrame) -> str:
+    return tables.to_html(table, rows, columns=display_columns(table), formats=DISPLAY_FORMATS)
+
+
+COUNTY_COLUMNS = {"period": "Fiscal year", "geo_name": "County", "geo_code": "FIPS",
+                  "value": "Released to sponsors", "note": "Notes"}
+
+
+def county_table(rows: pd.DataFrame) -> str:
+    ordered = rows.sort_values(["period", "value"], ascending=[True, False])
+    return tables.to_html(ordered, ordered, columns=COUNTY_COLUMNS,
+                          formats={"value": tables.count})
+
+
+# ---------------------------------------------------------------- county-defined regions
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which member counties of a county region have a published figure in a year."""
+
+    period: str
+    listed: pd.DataFrame  # the member counties' published rows
+    unlisted: tuple[tuple[str, str], ...]  # (FIPS, name) of members with no figure
+    threshold: int | None  # the publisher's listing threshold ("50 or more"), when stated
+    partial: bool
+
+    @property
+    def total_listed(self) -> float:
+        return float(self.listed["value"].sum())
+
+    @property
+    def upper_bound(self) -> float | None:
+        """The region's total is at most this: listed counties plus, for each unlisted
+        county, one less than the threshold (the publisher lists every county at or above
+        it). None without a stated threshold."""
+        if self.threshold is None:
+            return None
+        return self.total_listed + (self.threshold - 1) * len(self.unlisted)
+
+
+def _threshold(notes) -> int | None:
+    for note in notes:
+        found = re.search(r"(\d[\d,]*) or more", formatting.text(note))
+        if found:
+            return int(found.group(1).replace(",", ""))
+    return None
+
+
+def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
+    """Per year with county figures (in ``counts``, any state): the member counties listed
+    and those not listed (below the publisher's threshold). Empty when the publisher has no
+    county table for the years of ``counts``."""
+    county = counts[counts["geo_level"] == "county"]
+    names = dict(zip(params.members, (geo.county_name(m) for m in params.members),
+                     strict=True))
+    out = []
+    for period, year in county.groupby("period", sort=True):
+        mine = year[year["geo_code"].isin(params.members)]
+        mine = mine[mine["status"].isin(VALUED_STATUSES)]
+        unlisted = tuple((m, names[m]) for m in params.members
+                         if m not in set(mine["geo_code"]))
+        out.append(Coverage(str(period), mine.sort_values("value", ascending=False),
+                            unlisted, _threshold(year["note"].dropna().unique()),
+                            any(formatting.part_year(period, n) for n in year["note"])))
+    return out
+
+
+def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame,
+                                                                     pd.DataFrame]:
+    """Per year with county figures: the sum over the member counties listed, how many are
+    listed, and the most the region's total can be. Returns (table, rows used)."""
+    records, used = [], []
+    for cov in county_coverage(counts, params):
+        n = len(params.members)
+        notes = _join(cov.listed["note"]) or (
+            "partial year" if cov.partial else "")
+        records.append({
+            "period": cov.period, "value": cov.total_listed if len(cov.listed) else 0.0,
+            "counties_listed": f"{len(cov.listed)} of {n}",
+            "upper_bound": cov.upper_bound, "notes": notes})
+        used.append(cov.listed)
+    table = pd.DataFrame.from_records(records, columns=[
+        "period", "value", "counties_listed", "upper_bound", "notes"])
+    rows = pd.concat(used, ignore_index=True) if used else counts.iloc[0:0]
+    return table, rows
+
+
+def coverage_markdown(coverage: list[Coverage], params: Parameters) -> str:
+    """What the county figures cover for this region, in words, with no gap left unsaid."""
+    n = len(params.members)
+    if not coverage:
+        return (f"**No county figures exist for {params.label} in fiscal years "
+                f"{params.fy_start} to {params.fy_end}.** HHS ORR published releases by "
+                "county only for FY2021 (part year); no figure for this region can be given "
+                "for these years. The closest published data are the state figures of "
+                f"{_states_of(params)}, shown in the state reports.")
+    lines = []
+    for cov in coverage:
+        period = formatting.period(cov.period, cov.partial)
+        rule = (f"HHS ORR lists only counties with {cov.threshold} or more releases"
+                if cov.threshold else "HHS ORR lists only some counties")
+        if cov.listed.empty:
+            lines.append(
+                f"**{period}: none of the {n} counties of {params.label} is listed.** {rule}, "
+                f"so each had fewer than {cov.threshold or 'the threshold'} children released "
+                "to sponsors (possibly none); the region's total is not published"
+                + (f" and was at most {formatting.count(cov.upper_bound)}"
+                   if cov.upper_bound is not None else "") + ".")
+            continue
+        listed = ", ".join(f"{r.geo_name} ({formatting.count(r.value)})"
+                           for r in cov.listed.itertuples())
+        verb = "has" if len(cov.listed) == 1 else "have"
+        text = (f"**{period}: {len(cov.listed)} of the {n} counties {verb} a published figure**"
+                f": {listed}; together {formatting.count(cov.total_listed)} children released "
+                "to sponsors.")
+        if cov.unlisted:
+            below = ", ".join(name for _, name in cov.unlisted)
+            text += (f" Not in the published list, so below the publisher's threshold ({rule}):"
+                     f" {below}. The "
+                     f"region's total is therefore at least "
+                     f"{formatting.count(cov.total_listed)}"
+                     + (f" and at most {formatting.count(cov.upper_bound)}"
+                        if cov.upper_bound is not None else "") + ".")
+        lines.append(text)
+    return "\n\n".join(lines)
+
+
+def _states_of(params: Parameters) -> str:
+    codes = sorted({geo.county_state(m) for m in params.members})
+    return ", ".join(f"{geo.state_name(c)} ({c})" for c in codes)

@@ -1,0 +1,183 @@
+"""The data behind every chart and table, as CSV beside the page that shows it.
+
+A report notebook shows each chart and table through :class:`Outputs`::
+
+    out = downloads.Outputs(output_dir, output_name)   # both notebook parameters
+    out.chart(fig, "hp_received")                       # rows from the chart itself
+    out.table(table, rows, "hp_quarterly", columns={...}, formats={...})
+
+Each call displays the chart (PNG with alt text) or the HTML table with its source line,
+writes ``<output_name>_<name>.csv`` into ``output_dir`` (atomically) and prints a
+"Download the data (CSV)" link with a relative address, so the link works wherever the
+report folder is opened or served. The CSV holds exactly the rows shown, each with its
+``status``, ``source_file``, ``source_locator`` and ``citation`` (and the publisher's
+``source_url``, a ``part_year`` mark and the reason a figure is ``flagged``). Without an
+``output_dir`` (a notebook run by hand) nothing is written and no link is shown.
+
+``parole chart`` uses :func:`write_csv` to write ``FILE.csv`` beside ``FILE.png``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.ingest import storage
+from analysis.viz import formatting
+from analysis.viz.provenance import publisher_url
+
+#: Columns every CSV carries, in this order after the data columns.
+PROVENANCE = ("status", "source_file", "source_locator", "citation")
+LINK_TEXT = "Download the data (CSV)"
+
+
+def _joined(values, most: int = 12) -> str:
+    """Distinct values joined with "; " (many, e.g. one locator per case record: the first
+    and last and how many)."""
+    seen: dict[str, None] = {}
+    for v in values:
+        t = formatting.text(v)
+        if t:
+            seen.setdefault(t, None)
+    items = list(seen)
+    if len(items) > most:
+        return f"{items[0]}; ...; {items[-1]} ({len(items)} values)"
+    return "; ".join(items)
+
+
+def csv_frame(shown: pd.DataFrame, rows: pd.DataFrame | None = None,
+              key: str | None = None) -> pd.DataFrame:
+    """``shown`` (the rows a chart or table shows) with provenance columns.
+
+    A column of :data:`PROVENANCE` missing from ``shown`` is taken from ``rows`` (the
+    published figures it was computed from): per value of ``key`` when both have it (e.g.
+    the figures of each period), else all of them joined. Adds ``source_url`` (the
+    publisher's address), ``part_year`` and ``flagged`` where periods and notes say so.
+    """
+    out = shown.copy().reset_index(drop=True)
+    if key is None and rows is not None:
+        key = next((k for k in ("period", "geo_code", "group", "date") if k in out.columns
+                    and k in rows.columns), None)
+    for column in PROVENANCE:
+        if column in out.columns:
+            continue
+        if rows is None or column not in rows.columns:
+            out[column] = ""
+        elif key:
+            groups = rows.groupby(rows[key].astype(str))[column].agg(_joined)
+            out[column] = out[key].astype(str).map(groups).fillna("")
+        else:
+            out[column] = _joined(rows[column])
+    out["source_url"] = [_joined(publisher_url(c) for c in str(cit).split("; "))
+                         for cit in out["citation"]]
+    if "period" in out.columns:
+        notes = (out["note"] if "note" in out.columns else
+                 out["notes"] if "notes" in out.columns else pd.Series(None, index=out.index))
+        out["part_year"] = [formatting.part_year(p, n) for p, n in
+                            zip(out["period"], notes, strict=True)]
+    if "note" in out.columns:
+        out["flagged"] = formatting.flagged_figures(out)["flag"].reindex(out.index).fillna("")
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(out[column]):
+            values = out[column].dropna()
+            if len(values) and (values == values.round()).all() and values.abs().max() < 2**53:
+                out[column] = out[column].astype("Int64")  # 325, as published, not 325.0
+    drop = [c for c in out.columns if str(c).startswith("_")]
+    return out.drop(columns=drop)
+
+
+def evidence_frame(verdict) -> pd.DataFrame:
+    """What a claim's chart shows (the claimed value, the data's value and interval, the
+    verdict) beside each figure the check used (:class:`analysis.claims.checker.Evidence`),
+    one row per figure, with its provenance (one row with empty provenance when none)."""
+    shown = {"claim": verdict.id, "verdict": verdict.verdict, "claimed": verdict.claimed,
+             "data_value": verdict.computed, "lower": verdict.lower, "upper": verdict.upper}
+    evidence = [{**shown, **{f"evidence_{k}" if k in ("value", "period", "geo", "note")
+                             else k: v for k, v in e.model_dump().items()}}
+                for e in (getattr(verdict, "evidence", None) or [])]
+    return csv_frame(pd.DataFrame(evidence or [shown]))
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``frame`` as UTF-8 CSV atomically (missing values as empty cells)."""
+    return storage.write_text(frame.to_csv(index=False, lineterminator="\n"), Path(path))
+
+
+def slug(name: str) -> str:
+    """A file-name part: lower-case letters, digits, hyphens and underscores."""
+    text = re.sub(r"[^a-z0-9-]+", "_", str(name).lower()).strip("_-")
+    if not text:
+        raise ValueError(f"name {name!r} has no letters or digits")
+    return text[:80]
+
+
+def link_html(filename: str) -> str:
+    """The link a reader sees under a chart or table (relative address)."""
+    return (f'<p class="data-download"><a href="{html.escape(filename, quote=True)}" '
+            f'download>{LINK_TEXT}</a></p>')
+
+
+class Outputs:
+    """Shows a report's charts and tables, each with its data as CSV beside the HTML.
+
+    ``output_dir``: the folder the rendered HTML goes to ("" when run by hand: nothing is
+    written); ``output_name``: the report's file stem, prefixed to every CSV name.
+    """
+
+    def __init__(self, output_dir: str | Path = "", output_name: str = "report") -> None:
+        self.folder = Path(output_dir) if str(output_dir or "").strip() else None
+        self.prefix = slug(output_name or "report")
+        self.written: list[Path] = []
+
+    def _write(self, frame: pd.DataFrame, name: str) -> str:
+        """Write the CSV; return the link HTML ("" when there is no output folder)."""
+        if self.folder is None:
+            return ""
+        filename = f"{self.prefix}_{slug(name)}.csv"
+        if any(p.name == filename for p in self.written):
+            raise ValueError(f"two outputs of this report are named {name!r}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.written.append(write_csv(frame, self.folder / filename))
+        return link_html(filename)
+
+    def chart(self, fig, name: str, *, rows: pd.DataFrame | None = None,
+              alt: str | None = None) -> None:
+        """Display ``fig`` (with its alt text) and the link to its data: ``rows`` or the
+        rows the chart function drew it from."""
+        from IPython.display import HTML, display
+
+        from analysis.viz import charts
+
+        data = rows if rows is not None else charts.chart_data(fig)
+        link = self._write(csv_frame(data), name) if data is not None else ""
+        charts.show(fig, alt=alt)
+        if link:
+            display(HTML(link))
+
+    def table(self, table: pd.DataFrame, rows: pd.DataFrame, name: str, *,
+              columns: dict[str, str], formats: dict[str, Callable] | None = None,
+              key: str | None = None) -> None:
+        """Display ``table`` (its ``columns``, formatted, and the source line of ``rows``)
+        and the link to a CSV of exactly those rows and columns with their provenance."""
+        from IPython.display import HTML, display
+
+        from analysis.viz import tables
+
+        page = tables.to_html(table, rows, columns=columns, formats=formats)
+        shown = table[[c for c in columns if c in table.columns]]
+        extra = [c for c in (*PROVENANCE, "note") if c in table.columns and c not in shown]
+        frame = csv_frame(pd.concat([shown, table[extra]], axis=1), rows, key)
+        link = self._write(frame, name)
+        display(HTML(page + link))
+
+    def html(self, page: str, frame: pd.DataFrame, name: str) -> None:
+        """Display prepared HTML with the link to ``frame`` (already the rows shown)."""
+        from IPython.display import HTML, display
+
+        display(HTML(page + self._write(csv_frame(frame), name)))

@@ -1,0 +1,361 @@
+"""One formatter for every number, period and mark a reader sees (charts, tables, alt text).
+
+Rules (issue 11, item 4), each enforced here once so no chart or table can break it:
+
+* A count is written with thousands separators; a figure the publisher gave with decimals
+  keeps them (17.5 stays "17.5", 18 stays "18"): :func:`number`.
+* A share keeps significant digits: 0.0002 is "0.02%", never "0.0%"; two ends of an interval
+  are written with enough decimals to differ: :func:`share`, :func:`share_range`.
+* A missing value is said in words ("no figure", "suppressed"), never "None" or "nan":
+  :func:`missing`, :func:`text`.
+* A part-year period is marked wherever it is named ("FY2021 (part year)"):
+  :func:`part_year`, :func:`period`.
+* A figure the data flags for checking (status ``flagged``, or a note asking to verify it)
+  is marked on the chart: :func:`flag_reason`.
+* Axis tick labels never round the gridline's value away (2.5 is "2.5", not "2"):
+  :class:`TickFormatter`; dates and periods sit on a time axis: :func:`time_values`.
+* Trend titles are sentences a reader can repeat: :func:`trend_title`.
+* Marks render in any browser font (no emoji): :data:`MARKS`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import Formatter
+
+from analysis.contract import periods as periods_mod
+
+#: The project's name, printed in every chart's footer.
+PROJECT = "parole-stats"
+
+#: Verdict and figure marks: plain text symbols (check mark U+2713, ballot x U+2717) with no
+#: emoji presentation, so a plain browser shows them with its ordinary text fonts.
+MARKS = {"supported": "\u2713", "not-supported": "\u2717", "not-checkable": "?",
+         "needs-input": "?", "flagged": "!", "part-year": "*"}
+
+#: Words of a note that mean the figure covers only part of its period.
+_PART_YEAR = re.compile(r"\b(partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
+                        re.IGNORECASE)
+#: Words of a note (or a status) that ask the reader to check a figure before using it.
+_FLAGGED = re.compile(r"\b(verify|flagged|suspect|anomal\w*|far (below|above)|check against|"
+                      r"possible (error|typo)|questionable)\b", re.IGNORECASE)
+
+_MISSING_WORDS = {
+    "suppressed": "suppressed", "withheld": "withheld", "not_available": "not published",
+    "not_applicable": "not applicable", None: "no figure",
+}
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, NaT and pandas NA."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def missing(status: str | None = None) -> str:
+    """Words for a cell with no number: by its status ("suppressed"), else "no figure"."""
+    return _MISSING_WORDS.get(status, "no figure") if isinstance(status, str) or status is None \
+        else "no figure"
+
+
+def decimals_of(value: float, most: int = 6) -> int:
+    """Fewest decimals (0..``most``) that write ``value`` without changing it."""
+    if is_missing(value) or not math.isfinite(value):
+        return 0
+    for d in range(most + 1):
+        if abs(round(value, d) - value) <= 1e-9 * max(1.0, abs(value)):
+            return d
+    return most
+
+
+def number(value: float, *, status: str | None = None, most: int = 2) -> str:
+    """A figure as published: thousands separators, and its own decimals (up to ``most``):
+    1234 -> "1,234", 17.5 -> "17.5", 18.0 -> "18"."""
+    if is_missing(value):
+        return missing(status)
+    return f"{value:,.{decimals_of(float(value), most)}f}"
+
+
+def count(value: float, *, status: str | None = None) -> str:
+    """A count: "1,234" (a fractional count, e.g. a mean, keeps one decimal)."""
+    if is_missing(value):
+        return missing(status)
+    value = float(value)
+    return f"{value:,.0f}" if value == round(value) or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def share_decimals(value: float) -> int:
+    """Decimals of a percentage that keep two significant digits below 1% (0.0002 -> 2
+    for "0.02%", 0.0123 -> 1 for "1.2%"), one below 10% and none from 10%."""
+    if is_missing(value) or value == 0:
+        return 0 if not is_missing(value) else 1
+    pct = abs(float(value)) * 100
+    if pct >= 10:
+        return 0
+    if pct >= 1:
+        return 1
+    return min(6, 1 - math.floor(math.log10(pct)))
+
+
+def share(value: float, digits: int | None = None, *, status: str | None = None) -> str:
+    """A share as a percentage with significant digits kept: 0.25 -> "25%", 0.0123 ->
+    "1.2%", 0.0002 -> "0.02%", 0 -> "0%". A non-zero share is never written "0.0%"."""
+    if is_missing(value):
+        return missing(status)
+    value = float(value)
+    d = share_decimals(value) if digits is None else digits
+    text = f"{value * 100:.{d}f}"
+    if value != 0 and float(text) == 0:  # a given `digits` too coarse: keep significance
+        text = f"{value * 100:.{share_decimals(value)}f}"
+    if abs(value) * 100 < 1 and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
+def _decimals_needed(value: float) -> int:
+    """Decimals of a percentage: significant digits kept, no trailing zeros added."""
+    if not value:
+        return 0
+    return min(share_decimals(value), decimals_of(value * 100))
+
+
+def share_range(low: float, high: float, word: str = " to ") -> str:
+    """Two ends of an interval or bound, with decimals enough that they differ when the
+    numbers do ("0.02% to 0.05%", never "0.0% to 0.0%")."""
+    if is_missing(low) or is_missing(high):
+        return f"{share(low)}{word}{share(high)}"
+    d = max(_decimals_needed(low), _decimals_needed(high))
+    while d < 8 and low != high and f"{low * 100:.{d}f}" == f"{high * 100:.{d}f}":
+        d += 1
+    return f"{low * 100:.{d}f}%{word}{high * 100:.{d}f}%"
+
+
+def share_interval(estimate: float, low: float, high: float) -> str:
+    """A share with its interval, all three with one decimal count: "10.3% (9.7% to
+    11.1%)", "14% (13% to 15%)", "0.02% (0.01% to 0.05%)"."""
+    if is_missing(estimate):
+        return share(estimate)
+    if is_missing(low) or is_missing(high):
+        return share(estimate)
+    d = max(_decimals_needed(v) for v in (estimate, low, high))
+    while d < 8 and low != high and f"{low * 100:.{d}f}" == f"{high * 100:.{d}f}":
+        d += 1
+    return f"{estimate * 100:.{d}f}% ({low * 100:.{d}f}% to {high * 100:.{d}f}%)"
+
+
+def months(value: float, *, status: str | None = None) -> str:
+    """A number of months as published (17.5 stays "17.5")."""
+    return number(value, status=status, most=2)
+
+
+def signed_pct(value: float) -> str:
+    """A percent change: "+12%", "-31%", "-0.4%"."""
+    if is_missing(value):
+        return "no estimate"
+    d = 0 if abs(value) >= 10 else 1
+    return f"{value:+.{d}f}%"
+
+
+def text(value: object) -> str:
+    """A text cell: "" for a missing value (never "None" or "nan")."""
+    if is_missing(value):
+        return ""
+    out = str(value).strip()
+    return "" if out in ("None", "nan", "NaN", "<NA>", "NaT") else out
+
+
+# ---------------------------------------------------------------- periods and marks
+
+
+def _today() -> date:
+    return date.today()
+
+
+def part_year(period: str, note: object = None, *, as_of: date | None = None) -> bool:
+    """True when the figure for ``period`` covers only part of it: the note says so
+    ("partial year"), the period is year-to-date (``FY2023-YTD-Q2``), or the period has not
+    ended yet on ``as_of`` (default today: the current fiscal year)."""
+    if isinstance(note, str) and _PART_YEAR.search(note):
+        return True
+    label = text(period)
+    if not label:
+        return False
+    if "-YTD-" in label:
+        return True
+    try:
+        parsed = periods_mod.parse(label)
+    except ValueError:
+        return False
+    return parsed.end > (as_of or _today())
+
+
+def part_year_periods(rows: pd.DataFrame, *, as_of: date | None = None) -> set[str]:
+    """Periods of ``rows`` (with ``period`` and, optionally, ``note``) that are part-year."""
+    if rows is None or "period" not in rows.columns or rows.empty:
+        return set()
+    notes = rows["note"] if "note" in rows.columns else pd.Series(None, index=rows.index)
+    return {str(p) for p, n in zip(rows["period"], notes, strict=True)
+            if part_year(p, n, as_of=as_of)}
+
+
+def period(label: object, partial: bool = False) -> str:
+    """A period label for a reader, part-year marked: "FY2021 (part year)"."""
+    shown = text(label)
+    return f"{shown} (part year)" if partial and shown else shown
+
+
+#: Measures a note may name ("pending figure is far below ...") to say which figure it flags.
+_MEASURE_WORDS = ("received", "approved", "denied", "pending", "completed", "released",
+                  "withdrawn", "admitted", "paroled")
+
+
+def flag_reason(status: object = None, note: object = None, measure: object = None) -> str:
+    """The reason a figure is flagged for checking ("" when it is not): status ``flagged``
+    or a note asking to verify it (e.g. "pending figure is far below adjacent quarters;
+    verify ..."). A note that names measures flags only the figures of those measures."""
+    if text(status) == "flagged":
+        return text(note) or "flagged in the data"
+    if not (isinstance(note, str) and _FLAGGED.search(note)):
+        return ""
+    named = {w for w in _MEASURE_WORDS if re.search(rf"\b{w}\b", note, re.IGNORECASE)}
+    if named and text(measure) and text(measure) not in named:
+        return ""
+    return note.strip()
+
+
+def flagged_figures(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``rows`` that are flagged, with a ``flag`` column holding the reason."""
+    if rows is None or rows.empty:
+        return pd.DataFrame(columns=[*(rows.columns if rows is not None else []), "flag"])
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows.columns else pd.Series(None, index=rows.index)
+
+    reasons = [flag_reason(s, n, m) for s, n, m in
+               zip(column("status"), column("note"), column("measure"), strict=True)]
+    out = rows.assign(flag=reasons)
+    return out[out["flag"] != ""]
+
+
+# ---------------------------------------------------------------- axes
+
+
+class TickFormatter(Formatter):
+    """Tick labels with the decimals the ticks need, so no label rounds its gridline away:
+    ticks at 2.5, 5 and 7.5 read "2.5", "5.0", "7.5" (one decimal count for the axis), never
+    "2", "5", "8". ``percent``: values are shares, written as percentages."""
+
+    def __init__(self, percent: bool = False, most: int = 6) -> None:
+        self.percent = percent
+        self.most = most
+        self._decimals = None
+
+    def _scaled(self, value: float) -> float:
+        return value * 100 if self.percent else value
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        values = [self._scaled(v) for v in np.asarray(locs, dtype=float) if math.isfinite(v)]
+        self._decimals = max((decimals_of(v, self.most) for v in values), default=0)
+
+    def __call__(self, x, pos=None) -> str:
+        d = self._decimals if self._decimals is not None else decimals_of(self._scaled(x))
+        value = self._scaled(x)
+        if abs(value) < 0.5 * 10 ** -d:
+            value = 0.0  # no "-0"
+        return f"{value:,.{d}f}" + ("%" if self.percent else "")
+
+
+def is_period(label: object) -> bool:
+    """True for a period label (FY2023, FY2023-Q2, FY2023-YTD-Q2, 2023-05)."""
+    try:
+        periods_mod.parse(text(label))
+    except ValueError:
+        return False
+    return True
+
+
+def time_values(labels) -> pd.DatetimeIndex | None:
+    """Points in time for x labels: the middle of each period for period labels (FY2023,
+    FY2023-Q2, 2023-05), the date itself for dates; None when the labels are not times."""
+    values = [text(v) for v in labels]
+    if not values:
+        return None
+    out = []
+    for value in values:
+        try:
+            p = periods_mod.parse(value)
+        except ValueError:
+            p = None
+        if p is not None:
+            start, end = pd.Timestamp(p.start), pd.Timestamp(p.end)
+            out.append(start + (end - start) / 2)
+            continue
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?", value):
+            out.append(pd.Timestamp(value))
+            continue
+        return None
+    return pd.DatetimeIndex(out)
+
+
+# ---------------------------------------------------------------- findings in words
+
+
+def _about(pct: float) -> str:
+    """A change rounded for a headline: 31.4 -> "30", 7.6 -> "8", 0.4 -> "0.4"."""
+    a = abs(pct)
+    if a >= 20:
+        return f"{5 * round(a / 5):.0f}"
+    if a >= 1:
+        return f"{round(a):.0f}"
+    return f"{a:.1f}"
+
+
+def _since(first_period: object) -> str:
+    label = text(first_period)
+    m = re.match(r"FY(\d{4})", label)
+    return f"FY{m.group(1)}" if m else label
+
+
+def trend_title(subject: str, result: pd.Series | dict, place: str = "") -> str:
+    """A title a reader can repeat, from a row of :func:`analysis.stats.trends.trend`:
+    "Requests fell about 30% a year since FY2022" / "... in California"."""
+    get = result.get
+    where = f" in {place}" if place else ""
+    since = _since(get("first_period"))
+    if get("status") != "estimated" or is_missing(get("pct_change_per_year")):
+        reason = text(get("reason"))
+        return f"{subject}{where}: no trend estimate" + (f" ({reason})" if reason else "")
+    pct = float(get("pct_change_per_year"))
+    direction = text(get("direction"))
+    if direction == "rising":
+        return f"{subject}{where} rose about {_about(pct)}% a year since {since}"
+    if direction == "falling":
+        return f"{subject}{where} fell about {_about(pct)}% a year since {since}"
+    return f"{subject}{where}: no clear rise or fall since {since}"
+
+
+def trend_detail(result: pd.Series | dict, left_out: list[str] | None = None) -> str:
+    """The statistics behind :func:`trend_title`, for the subtitle."""
+    get = result.get
+    if get("status") != "estimated":
+        return text(get("reason"))
+    family = text(get("family")) or "quasi-Poisson"
+    detail = (f"{signed_pct(get('pct_change_per_year'))} a year (95% interval "
+              f"{signed_pct(get('lower'))} to {signed_pct(get('upper'))}), "
+              f"{text(get('first_period'))} to {text(get('last_period'))}, "
+              f"{family} log-linear regression")
+    if left_out:
+        detail += f"; part-year {', '.join(left_out)} left out of the fit"
+    return detail

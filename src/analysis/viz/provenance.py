@@ -1,0 +1,142 @@
+"""Source lines: every chart and table says where its numbers come from, built from the data.
+
+A source line is never typed by hand: it is assembled from the ``citation``, ``source_file``
+and ``period`` columns of the rows actually shown. It names the publisher's table and its
+address (URL: from the citation, or from the source records in ``sources/sources.yml``);
+the local raw file appears only with ``local=True`` (notebooks, CSV downloads).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from importlib import resources
+
+import pandas as pd
+import yaml
+
+SYNTHETIC_LABEL = "SYNTHETIC"
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def _common_prefix(texts: list[str]) -> str:
+    prefix = os.path.commonprefix(texts)
+    if len(texts) > 1 and prefix not in texts:
+        # cut back to a clean boundary so "..., FY2020 Q1" and "..., FY2021 Q3" share "..."
+        cut = max(prefix.rfind(", "), prefix.rfind(". "), prefix.rfind(" ("))
+        prefix = prefix[:cut] if cut > 0 else prefix
+    return prefix.strip(" ,.;(")
+
+
+def _periods(frame: pd.DataFrame) -> str:
+    """The range of periods (or publication dates) of exactly the rows given."""
+    if "period" not in frame.columns or frame["period"].dropna().empty:
+        if "as_of" in frame.columns and frame["as_of"].notna().any():
+            low, high = frame["as_of"].min(), frame["as_of"].max()
+            return (f"as published {low:%Y-%m-%d}" if low == high else
+                    f"as published {low:%Y-%m-%d} to {high:%Y-%m-%d}")
+        return ""
+    order = frame.dropna(subset=["period"])
+    if "period_start" in order.columns:
+        order = order.sort_values("period_start", kind="stable")
+    labels = order["period"].astype(str).drop_duplicates().tolist()
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+
+
+@functools.cache
+def _registry() -> tuple[dict, ...]:
+    """Source records of ``analysis/ingest/sources/sources.yml`` (publisher, table title, URL) when
+    that file exists; each record is a mapping. Unreadable or absent: no records."""
+    try:
+        text = resources.files("analysis").joinpath("ingest/sources/sources.yml").read_text("utf-8")
+        data = yaml.safe_load(text)
+    except (FileNotFoundError, OSError, yaml.YAMLError, ModuleNotFoundError):
+        return ()
+    if isinstance(data, dict):
+        data = data.get("sources", data)
+        if isinstance(data, dict):
+            data = [{"id": k, **v} if isinstance(v, dict) else {"id": k} for k, v in data.items()]
+    return tuple(r for r in (data or []) if isinstance(r, dict))
+
+
+def publisher_url(citation: str, source_file: str = "", source: str = "") -> str:
+    """The publisher's address for a figure: the URL in its citation, else the URL of the
+    matching source record (by table title in the citation, or by source id)."""
+    found = _URL.search(str(citation or ""))
+    if found:
+        return found.group(0).rstrip(".,;)")
+    for record in _registry():
+        url = record.get("url") or record.get("landing_page") or ""
+        title = str(record.get("table_title") or record.get("title") or "")
+        if url and ((title and title.lower() in str(citation).lower())
+                    or (source and record.get("id") == source)):
+            return str(url)
+    return ""
+
+
+def _stem(citation: str) -> str:
+    """A citation without its address: "USCIS, Table X, FY2020 Q1. https://..." ->
+    "USCIS, Table X, FY2020 Q1"."""
+    return _URL.sub("", str(citation)).strip().rstrip(" .;,")
+
+
+def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ", local: bool = False) -> str:
+    """One line naming the publishers' tables, the range of periods of exactly the rows of
+    ``frame``, and each table's address (URL) where known.
+
+    ``local``: add the raw file each figure was read from (for the notebook and the CSV;
+    a reader's page names the publisher, not a path on this machine).
+
+    >>> source_line(counts[counts.category == "parole-in-place"])  # doctest: +SKIP
+    'Source: USCIS, Number of Service-wide Forms ..., FY2020-Q1 to FY2026-Q2, https://...'
+    """
+    if frame.empty:
+        return f"{prefix}no data"
+    data = frame.assign(_stem=frame["citation"].map(_stem) if "citation" in frame.columns
+                        else "")
+    if "source_file" not in data.columns:
+        data["source_file"] = ""
+    # one entry per publisher's table: citations of one table differ only by period/address
+    data["_title"] = ""
+    for _, group in data.groupby("source_file", sort=False, dropna=False):
+        stems = sorted({s for s in group["_stem"].dropna() if s})
+        title = _common_prefix(stems) or "; ".join(stems)
+        data.loc[group.index, "_title"] = title
+    parts = []
+    for title, group in data.groupby("_title", sort=True):
+        span = _periods(group)
+        shown = span and span not in title and span.replace("-", " ") not in title
+        text = (title or "unnamed source") + (f", {span}" if shown else "")
+        if "period_start" in group.columns:
+            group = group.sort_values("period_start", kind="stable")
+        urls = []
+        for citation, source_file, source in zip(
+                group.get("citation", pd.Series("", index=group.index)),
+                group["source_file"], group.get("source", pd.Series("", index=group.index)),
+                strict=True):
+            url = publisher_url(citation, source_file, source)
+            if url and url not in urls:
+                urls.append(url)
+        if len(urls) == 1:
+            text += f", {urls[0]}"
+        elif urls:  # one release per period: name the latest, say how many
+            text += f", {urls[-1]} (latest of {len(urls)} releases)"
+        if local:
+            files = sorted({str(f) for f in group["source_file"].dropna() if str(f)})
+            if files:
+                text += " (" + ", ".join(f"data/raw/{f}" for f in files) + ")"
+        parts.append(text)
+    line = prefix + "; ".join(parts)
+    if is_synthetic(frame):
+        line = f"{SYNTHETIC_LABEL} DATA, not real cases. " + line
+    return line
+
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when any row of ``frame`` is synthetic (``synthetic`` column or source id)."""
+    if "synthetic" in frame.columns and frame["synthetic"].fillna(False).astype(bool).any():
+        return True
+    return "source" in frame.columns and frame["source"].eq("synthetic").any()
