@@ -59,7 +59,7 @@ class Claim(BaseModel):
     whole_geo: Text | None = None
     period: Text
     basis: Text | None = None
-    # optional keys beyond the list
+    # optional keys for particular metrics and caveats (documented in docs/claims.md)
     over: list[Text] | None = None
     period_from: Text | None = None
     direction: Literal["rise", "fall"] | None = None

@@ -284,7 +284,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _traceback(debug: bool) -> None:
     if debug:
         traceback.print_exc()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,15 +1,15 @@
 """``parole fetch``: download official files into ``data/raw/<source>/`` through the manifest.
 
-Only sources with known, stable addresses can be fetched; today that is the USCIS quarterly
-all-forms report (``uscis-all-forms``). Its address varies (``../shared/reference/sources.md``,
-section 1): folder ``document/data`` or ``document/reports``, lower or mixed case, an optional
-``_v1`` suffix, and the format of the period (CSV for FY2014-FY2018 and FY2021 Q4-FY2023 Q4,
-XLSX from FY2024; FY2019-FY2021 Q3 exist only as PDF, which is not read). Every variant is tried
-in turn; a 404 moves on to the next, while network failures and server errors are retried with
-exponential back-off, all within an overall deadline. A download goes to a temporary file, is
-checked (size limit; not an HTML page; a workbook must open and a CSV must parse into a table),
-then registered with :func:`analysis.ingest.manifest.add` under the publisher's own file
-name, with its address and a citation. ``parole remove`` undoes a registration.
+Only sources with known, stable addresses can be fetched; today that is the USCIS quarterly all-
+forms report (``uscis-all-forms``). Its address on uscis.gov has varied over the years: folder
+``document/data`` or ``document/reports``, lower or mixed case, an optional ``_v1`` suffix, and
+the format of the period (CSV for FY2014-FY2018 and FY2021 Q4-FY2023 Q4, XLSX from FY2024;
+FY2019-FY2021 Q3 exist only as PDF, which is not read). Every variant is tried in turn; a 404
+moves on to the next, while network failures and server errors are retried with exponential
+back-off, all within an overall deadline. A download goes to a temporary file, is checked (size
+limit; not an HTML page; a workbook must open and a CSV must parse into a table), then
+registered with :func:`analysis.ingest.manifest.add` under the publisher's own file name, with
+its address and a citation. ``parole remove`` undoes a registration.
 """
 
 from __future__ import annotations

@@ -138,3 +138,16 @@ def claim_review_html(verdict: Verdict, claims) -> str:
 
     review = claim_review(verdict, article=claims.article, published=claims.published)
     return script_tag(review) if review else ""
+
+
+def validate_parameters(p: dict) -> Path:
+    """The claims file or article named by ``claims_file``, read and checked before a kernel
+    starts (found by name by :mod:`analysis.reports.render`)."""
+    from analysis.claims import load_input
+
+    path = resolve_claims_file(p["claims_file"])
+    try:
+        load_input(path)
+    except ParoleError as exc:
+        raise ValueError(str(exc)) from None
+    return path

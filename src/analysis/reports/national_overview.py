@@ -5,10 +5,10 @@ What the ``national_overview`` notebook shows is computed here, so the notebook 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from analysis import config
 from analysis.contract import series
@@ -18,8 +18,11 @@ from analysis.viz import formatting, tables
 MEASURES = ("received", "approved", "denied", "pending")
 
 
-@dataclass(frozen=True)
-class Parameters:
+class Parameters(BaseModel):
+    """The report's parameters once checked (built only by :func:`check_parameters`)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
     fy_start: int
     fy_end: int
     series: tuple[str, ...]
@@ -40,7 +43,14 @@ def check_parameters(fy_start, fy_end, series_slugs, data_dir="") -> Parameters:
         raise ValueError(f"unknown series {', '.join(map(repr, unknown)) or '(none given)'}; "
                          f"expected a list of: {', '.join(series.SERIES)}")
     folder = Path(data_dir) if data_dir else config.default_data_dir()
-    return Parameters(fy_start, fy_end, tuple(series_slugs), folder)
+    return Parameters(fy_start=fy_start, fy_end=fy_end, series=tuple(series_slugs),
+                      data_dir=folder)
+
+
+def validate_parameters(p: dict) -> Parameters:
+    """The notebook's parameter values, checked before a kernel starts (found by name by
+    :mod:`analysis.reports.render`)."""
+    return check_parameters(p["fy_start"], p["fy_end"], p["series"], p.get("data_dir", ""))
 
 
 def load_counts(params: Parameters) -> pd.DataFrame:

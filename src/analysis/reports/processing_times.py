@@ -9,10 +9,10 @@ will see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from analysis import config
 from analysis.contract import series
@@ -22,8 +22,11 @@ from analysis.stats import timing
 from analysis.viz import formatting, tables
 
 
-@dataclass(frozen=True)
-class Parameters:
+class Parameters(BaseModel):
+    """The report's parameters once checked (built only by :func:`check_parameters`)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
     form: str
     offices: tuple[str, ...]
     data_dir: Path
@@ -55,7 +58,13 @@ def check_parameters(form, offices, data_dir="") -> Parameters:
     if unknown:
         raise ValueError(f"no {form} processing times for office(s) {', '.join(unknown)}; "
                          f"offices with data: {', '.join(known)}")
-    return Parameters(form, tuple(offices), folder)
+    return Parameters(form=form, offices=tuple(offices), data_dir=folder)
+
+
+def validate_parameters(p: dict) -> Parameters:
+    """The notebook's parameter values, checked before a kernel starts (found by name by
+    :mod:`analysis.reports.render`)."""
+    return check_parameters(p["form"], p["offices"], p.get("data_dir", ""))
 
 
 def office_series(params: Parameters) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from analysis import config
 from analysis.contract import geo
@@ -30,8 +31,11 @@ POPULATION_NOTE = (
     "state, county or region.")
 
 
-@dataclass(frozen=True)
-class Parameters:
+class Parameters(BaseModel):
+    """The report's parameters once checked (built only by :func:`check_parameters`)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
     geo: str
     label: str
     level: str  # "state" or "county": what the members are
@@ -40,6 +44,12 @@ class Parameters:
     fy_start: int
     fy_end: int
     data_dir: Path
+
+
+def validate_parameters(p: dict) -> Parameters:
+    """The notebook's parameter values, checked before a kernel starts (found by name by
+    :mod:`analysis.reports.render`)."""
+    return check_parameters(p["geo"], p["fy_start"], p["fy_end"], p.get("data_dir", ""))
 
 
 def resolve(place: str) -> tuple[str, str, tuple[str, ...], str]:
@@ -68,7 +78,8 @@ def check_parameters(geo_name, fy_start, fy_end, data_dir="") -> Parameters:
         raise ValueError(f"fy_start ({fy_start}) is after fy_end ({fy_end})")
     label, level, members, citation = resolve(geo_name)
     folder = Path(data_dir) if data_dir else config.default_data_dir()
-    params = Parameters(geo_name, label, level, members, citation, fy_start, fy_end, folder)
+    params = Parameters(geo=geo_name, label=label, level=level, members=members,
+                        citation=citation, fy_start=fy_start, fy_end=fy_end, data_dir=folder)
     if level == "county":
         # a county region always renders: its coverage (counties listed, counties below the
         # publisher's threshold, or no county figures at all) is the report's content

@@ -22,6 +22,7 @@ import copy
 import functools
 import hashlib
 import html
+import importlib
 import json
 import multiprocessing
 import os
@@ -39,7 +40,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from analysis import config
-from analysis.errors import InputError, ParoleError, ReportError
+from analysis.errors import InputError, ReportError
 from analysis.ingest import storage
 from analysis.ingest.sources.reading import load_yaml, read_yaml
 
@@ -57,42 +58,19 @@ DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
 _INTERNAL = {"data_dir", "output_dir", "output_name"}
 
 
-def _check_national_overview(p: dict[str, Any]) -> None:
-    from analysis.reports import national_overview as overview
-
-    overview.check_parameters(p["fy_start"], p["fy_end"], p["series"], p["data_dir"])
-
-
-def _check_regional_report(p: dict[str, Any]) -> None:
-    from analysis.reports import regional_report as regional
-
-    regional.check_parameters(p["geo"], p["fy_start"], p["fy_end"], p["data_dir"])
-
-
-def _check_processing_times(p: dict[str, Any]) -> None:
-    from analysis.reports import processing_times as processing_report
-
-    processing_report.check_parameters(p["form"], p["offices"], p["data_dir"])
-
-
-def _check_claim_check(p: dict[str, Any]) -> None:
-    from analysis.claims import load_input
-    from analysis.reports.claim_check import resolve_claims_file
-
+def validator(name: str):
+    """The check of report ``name``'s values, run in this process before any kernel starts: the
+    function ``validate_parameters`` of the module ``analysis.reports.<name>`` (the module named
+    after the notebook), the same checks the notebook's first cell runs. None when the report
+    has no module (its parameters are checked for names and types only)."""
     try:
-        load_input(resolve_claims_file(p["claims_file"]))
-    except ParoleError as exc:
-        raise ValueError(str(exc)) from None
+        module = importlib.import_module(f"analysis.reports.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"analysis.reports.{name}":
+            return None
+        raise
+    return getattr(module, "validate_parameters", None)
 
-
-#: Checks run on a report's values (in this process, before any kernel starts); each is the
-#: same function the notebook's first cell calls, so both refuse the same values.
-VALIDATORS = {
-    "national_overview": _check_national_overview,
-    "regional_report": _check_regional_report,
-    "processing_times": _check_processing_times,
-    "claim_check": _check_claim_check,
-}
 
 #: Kernel start-up failures worth another try (papermill users report flaky starts under load).
 KERNEL_START_ERRORS = (RuntimeError, TimeoutError, ConnectionError)
@@ -203,10 +181,10 @@ def check_parameters(name: str, params: dict[str, Any],
     full = {**known, **params}
     if data_dir is not None:
         full["data_dir"] = str(data_dir)
-        validator = VALIDATORS.get(name)
-        if validator is not None:
+        check = validator(name)
+        if check is not None:
             try:
-                validator(full)
+                check(full)
             except ValueError as exc:
                 raise ReportError(f"report {name}: {exc}") from None
     return full

@@ -39,7 +39,7 @@ Two inputs are read, told apart by content:
    same API (the list of offices for a form, ``data.form_offices``) is refused naming what it
    is.
 
-2. **A change-log capture** (``times.ndjson``, as in ``../shared/data/uscis-processing-times/``):
+2. **A change-log capture** (``times.ndjson``, as kept by community scrapers of the page):
    one JSON array a line, ``[form, subtype, office, reported_date, months_80p, second_value]``,
    a line only when a value changed. Statistics ``p80`` and ``second-value``, ``as_of`` the
    reported date. A capture spans several files: register all of them in
