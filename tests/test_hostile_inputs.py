@@ -16,13 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, config
+from analysis import cli, config, limits
 from analysis.claims.checker import check
 from analysis.claims.model import load as load_claims
 from analysis.errors import InputError, ParoleError
 from analysis.ingest import manifest
 from analysis.ingest import pipeline as ingest
-from analysis.ingest.sources import reading
 from analysis.reports import claim_check as claims_report
 from analysis.reports import render as reports
 
@@ -63,19 +62,19 @@ def test_yaml_alias_bomb_is_refused_naming_the_limit(tmp_path, capsys):
 def test_yaml_alias_count_and_recursion_and_python_tags(tmp_path):
     many = "a: &a 1\nb: [" + ", ".join(["*a"] * 150) + "]\n"
     with pytest.raises(InputError, match="max_yaml_aliases=100"):
-        reading.load_yaml(many, "many.yml")
+        limits.load_yaml(many, "many.yml")
     with pytest.raises(InputError, match="refers to the value that contains it"):
-        reading.load_yaml("a: &a [*a]\n", "loop.yml")
+        limits.load_yaml("a: &a [*a]\n", "loop.yml")
     with pytest.raises(InputError, match="not valid YAML"):
-        reading.load_yaml("x: !!python/object/apply:os.system ['echo pwned']\n", "tag.yml")
-    assert reading.load_yaml("a: &a [1, 2]\nb: *a\n", "ok.yml") == {"a": [1, 2], "b": [1, 2]}
+        limits.load_yaml("x: !!python/object/apply:os.system ['echo pwned']\n", "tag.yml")
+    assert limits.load_yaml("a: &a [1, 2]\nb: *a\n", "ok.yml") == {"a": [1, 2], "b": [1, 2]}
 
 
 def test_yaml_limits_are_configurable(monkeypatch):
     many = "a: &a 1\nb: [" + ", ".join(["*a"] * 150) + "]\n"
-    monkeypatch.setattr(reading, "LIMITS", reading.limits_from_env(
+    monkeypatch.setattr(limits, "LIMITS", limits.limits_from_env(
         {"PAROLE_LIMIT_MAX_YAML_ALIASES": "200"}))
-    assert len(reading.load_yaml(many, "many.yml")["b"]) == 150
+    assert len(limits.load_yaml(many, "many.yml")["b"]) == 150
 
 
 def test_regions_bomb_and_parameter_bomb(tmp_path, monkeypatch, capsys):
@@ -379,15 +378,15 @@ def test_binary_manifest_is_one_line(data, capsys):
 
 
 def test_limits_are_named_and_configurable_from_the_command_line(data, capsys, monkeypatch):
-    monkeypatch.setattr(reading, "LIMITS", reading.LIMITS)  # restored after the test
+    monkeypatch.setattr(limits, "LIMITS", limits.LIMITS)  # restored after the test
     assert cli.main(["--limit", "max_rows=5", "ingest", "--data-dir", str(data), "-q"]) == 2
     err = one_line_error(capsys)
     assert "max_rows=5" in err and "--limit max_rows=N" in err
-    monkeypatch.setattr(reading, "LIMITS", reading.Limits())
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits())
     assert cli.main(["--limit", "max_rowz=5", "ingest", "--data-dir", str(data)]) == 2
     assert "unknown limit 'max_rowz'" in one_line_error(capsys)
     monkeypatch.setenv("PAROLE_LIMIT_MAX_ROWS", "7")
-    assert reading.limits_from_env().max_rows == 7
+    assert limits.limits_from_env().max_rows == 7
 
 
 def test_a_truncated_csv_fails_or_is_reported(data, tmp_path):
@@ -465,5 +464,5 @@ def test_report_names_never_collide_and_the_index_keeps_both(tmp_path):
 def test_nothing_echoes_file_content_in_a_bytes_probe():
     """Guard: the YAML error text keeps PyYAML's own words but drops quoted content."""
     with pytest.raises(InputError) as caught:
-        reading.load_yaml("a: 'SECRET\n", io.StringIO().getvalue() or "f.yml")
+        limits.load_yaml("a: 'SECRET\n", io.StringIO().getvalue() or "f.yml")
     assert "SECRET" not in str(caught.value)

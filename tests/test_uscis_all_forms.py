@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import limits
 from analysis.contract import schemas
 from analysis.errors import InputError
 from analysis.ingest import sources
@@ -332,9 +333,8 @@ def test_truncated_csv_gives_no_partial_output(tmp_path):
 
 
 def test_size_limit(tmp_path, monkeypatch):
-    from analysis.ingest.sources import reading
 
-    monkeypatch.setattr(reading, "LIMITS", reading.Limits(max_bytes=100))
+    monkeypatch.setattr(limits, "LIMITS", limits.Limits(max_bytes=100))
     with pytest.raises(InputError, match="over the limit max_bytes=100"):
         load(Q1_CSV)
 

@@ -46,8 +46,7 @@ from analysis.claims.model import (
     resolve_period,
 )
 from analysis.claims.model import resolve_place as _resolve_place
-from analysis.contract import series
-from analysis.ingest import storage
+from analysis.contract import series, store
 
 SCHEMA_VERSION = "2"
 CONFIDENCE = 0.95
@@ -145,9 +144,9 @@ class Tables:
 
 def load_tables(data_dir: Path | str | None = None) -> Tables:
     data_dir = data_dir or config.default_data_dir()
-    generation = storage.current_generation(data_dir)  # both tables from the same ingest
-    return Tables(storage.read_table("counts", data_dir, generation=generation),
-                  storage.read_table("published_figures", data_dir, generation=generation))
+    generation = store.current_generation(data_dir)  # both tables from the same ingest
+    return Tables(store.read_table("counts", data_dir, generation=generation),
+                  store.read_table("published_figures", data_dir, generation=generation))
 
 
 def _text(value: object) -> str | None:

@@ -399,7 +399,7 @@ def require_complete(loaded: ClaimsFile) -> ClaimsFile:
 
 def load(path: Path | str) -> ClaimsFile:
     """Read and validate a claims file (see :func:`validate`)."""
-    from analysis.ingest.sources.reading import read_yaml
+    from analysis.limits import read_yaml
 
     path = Path(path)
     if not path.is_file():

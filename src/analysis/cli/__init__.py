@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", dest="limits", action="append", default=[],
                         metavar="NAME=VALUE",
                         help="raise or lower an input limit for this run, e.g. "
-                             "max_rows=5000000 (names: see analysis.ingest.sources.reading.Limits; "
+                             "max_rows=5000000 (names: see analysis.limits.Limits; "
                              "also PAROLE_LIMIT_<NAME>)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -251,9 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.limits:
-            from analysis.ingest.sources import reading
+            from analysis import limits
 
-            reading.configure(args.limits)
+            limits.configure(args.limits)
         return args.func(args)
     except ParoleError as exc:
         _traceback(debug)

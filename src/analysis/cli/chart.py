@@ -60,9 +60,9 @@ charts of synthetic data carry a SYNTHETIC mark. --size print writes the PNG at 
 def _counts_rows(args) -> tuple[pd.DataFrame, str]:
     """Rows of the ``counts`` table picked by --series or --category, and their label."""
     from analysis.contract import series as series_defs
-    from analysis.ingest import storage
+    from analysis.contract import store
 
-    counts = storage.read_table("counts", args.data_dir)
+    counts = store.read_table("counts", args.data_dir)
     if args.series and args.category:
         raise ParoleError("give --series or --category, not both")
     if args.series:
@@ -343,7 +343,7 @@ def _chart_stacked(args):
 
 
 def _chart_km(args):
-    from analysis.ingest import storage
+    from analysis.contract import store
     from analysis.stats import timing
 
     by = args.by or "basis"
@@ -356,7 +356,7 @@ def _chart_km(args):
                              f"(analysis.stats.synthetic.generate_cases, n={args.cases}, "
                              f"seed={args.seed}, as of {as_of})")
     else:
-        cases = storage.read_table("cases", args.data_dir)
+        cases = store.read_table("cases", args.data_dir)
         if cases.empty:
             raise ParoleError("the cases table is empty: add case records (`parole add ... "
                               "--source case-records`) or use --synthetic")

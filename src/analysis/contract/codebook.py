@@ -198,10 +198,10 @@ def html_page() -> str:
 
 def render_html(reports_dir: Path | str | None = None) -> Path:
     """Write ``reports/codebook.html`` (atomically) and return its path."""
-    from analysis.ingest import storage
+    from analysis import files
 
     folder = Path(reports_dir) if reports_dir else config.default_reports_dir()
-    return storage.write_text(html_page(), folder / HTML_NAME)
+    return files.write_text(html_page(), folder / HTML_NAME)
 
 
 def _readme_with_section(readme: str) -> str:
@@ -229,17 +229,17 @@ def stale(root: Path | str | None = None) -> list[str]:
 
 def write(root: Path | str | None = None, reports_dir: Path | str | None = None) -> list[Path]:
     """Write docs/codebook.md, the README's contract section and reports/codebook.html."""
-    from analysis.ingest import storage
+    from analysis import files
 
     root = Path(root) if root else config.project_root()
-    written = [storage.write_text(markdown(), root / CODEBOOK_PATH)]
+    written = [files.write_text(markdown(), root / CODEBOOK_PATH)]
     readme = root / "README.md"
     if readme.is_file():
         text = readme.read_text(encoding="utf-8")
         if README_START in text:
             new = _readme_with_section(text)
             if new != text:
-                written.append(storage.write_text(new, readme))
+                written.append(files.write_text(new, readme))
     written.append(render_html(reports_dir or root / "reports"))
     return written
 

@@ -34,7 +34,7 @@ import addfips
 import us
 
 from analysis.errors import ParoleError
-from analysis.ingest.sources.reading import load_yaml
+from analysis.limits import load_yaml
 
 # Forms found in published tables that neither package knows (keys are normalised by _norm).
 _ALIASES = {

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from analysis import __version__, config
+from analysis import __version__, config, limits
 from analysis.contract import schemas
 from analysis.errors import ParoleError
 from analysis.ingest import manifest, sources, storage
@@ -151,9 +151,9 @@ def _chunked_writer(source: str, path: Path):
     if is_large is None or writer is None or not is_large(path):
         return None
     size = path.stat().st_size
-    if size > reading.LIMITS.max_stream_bytes:
+    if size > limits.LIMITS.max_stream_bytes:
         raise reading._limit(path, "file size", f"{size:,} bytes", "max_stream_bytes",
-                             f"{reading.LIMITS.max_stream_bytes:,}")
+                             f"{limits.LIMITS.max_stream_bytes:,}")
     return writer
 
 

@@ -1,4 +1,5 @@
-"""Atomic file writes, processed-data generations, the data-folder lock, and reading tables.
+"""Processed-data generations and the data-folder lock (atomic writes: :mod:`analysis.files`;
+reading tables: :mod:`analysis.contract.store`).
 
 Nothing half-written is ever left at a final path: each write goes to a temporary file in the
 same folder, is flushed to disk, then renamed over the target in one step. Files get the usual
@@ -18,129 +19,45 @@ default 600) and then refuses with a clear message.
 
 from __future__ import annotations
 
-import errno
-import json
 import os
 import secrets
 import shutil
-import signal
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from analysis import config
+from analysis.contract.store import (  # noqa: F401 (readers' functions, used here too)
+    CURRENT,
+    GENERATIONS,
+    current_generation,
+    generations_dir,
+    read_table,
+    table_path,
+)
 from analysis.errors import ParoleError
+from analysis.files import (  # noqa: F401 (ingestion writes through these)
+    WriteError,
+    _atomic,
+    _file_mode,
+    _fsync_dir,
+    copy_file,
+    fault_point,
+    write_json,
+    write_parquet,
+    write_text,
+)
 
-CURRENT = "current"
-GENERATIONS = "generations"
 INCOMING = ".incoming-"
 KEEP_OLD_GENERATIONS = 2  # previous generations kept for readers still reading them
 LOCK_NAME = ".parole.lock"
 LOCK_TIMEOUT = 600.0
 
 
-class WriteError(ParoleError, OSError):
-    """A write that failed (disk full, read-only folder): names the path; nothing was replaced."""
-
-
 # ---------------------------------------------------------------------------------------------
-# fault injection (used by the test suite to kill or fail a run at a named step)
-
-
-def fault_point(step: str) -> None:
-    """Let tests stop a run at ``step``: ``PAROLE_FAULT=kill:STEP`` sends SIGKILL to this very
-    process; ``PAROLE_FAULT=enospc:STEP`` raises "No space left on device" and ``erofs:STEP``
-    "Read-only file system". ``STEP`` may end in ``*`` to match every step with that prefix.
-    Does nothing when the variable is unset."""
-    spec = os.environ.get("PAROLE_FAULT")
-    if not spec:
-        return
-    action, _, pattern = spec.partition(":")
-    matched = step.startswith(pattern[:-1]) if pattern.endswith("*") else step == pattern
-    if not matched:
-        return
-    if action == "kill":
-        sys.stdout.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(10)  # pragma: no cover - the signal arrives first
-    if action in ("enospc", "erofs"):
-        code = errno.ENOSPC if action == "enospc" else errno.EROFS
-        raise OSError(code, os.strerror(code))
-
-
 # ---------------------------------------------------------------------------------------------
-# atomic writes
-
-
-def _file_mode() -> int:
-    """0666 minus the process umask (0644 under the usual 022), as ``open()`` would give."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        os.chmod(tmp, _file_mode())
-        write(tmp)
-        fault_point(f"write:{path.name}")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except WriteError:
-        raise
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot write ({exc.strerror or exc}); the previous "
-                         "file, if any, is unchanged") from exc
-    finally:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
-    return path
-
-
-def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
-    """Write ``df`` to Parquet at ``path`` atomically."""
-    return _atomic(Path(path), lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
-
-
-def write_text(text: str, path: Path | str) -> Path:
-    return _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_json(obj: object, path: Path | str) -> Path:
-    return write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n", path)
-
-
-def copy_file(src: Path | str, dest: Path | str) -> Path:
-    """Copy ``src`` to ``dest`` atomically, in blocks (never the whole file in memory)."""
-    return _atomic(Path(dest), lambda tmp: shutil.copyfile(src, tmp))
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 # ---------------------------------------------------------------------------------------------
 # the data-folder lock
 
@@ -208,21 +125,6 @@ def _holder(info: Path) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # generations of data/processed
-
-
-def generations_dir(data_dir: Path | str) -> Path:
-    return config.processed_dir(data_dir) / GENERATIONS
-
-
-def current_generation(data_dir: Path | str | None = None) -> Path | None:
-    """The folder of the generation readers see now (None before the first ingest, or for a
-    folder written by an older version, whose tables lie directly in ``processed/``)."""
-    link = config.processed_dir(data_dir or config.default_data_dir()) / CURRENT
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    return (link.parent / target)
 
 
 def new_generation(data_dir: Path | str) -> Path:
@@ -322,30 +224,3 @@ def clean(data_dir: Path | str, *, keep: int = KEEP_OLD_GENERATIONS) -> list[str
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(f"{GENERATIONS}/{folder.name}")
     return removed
-
-
-# ---------------------------------------------------------------------------------------------
-# reading
-
-
-def table_path(data_dir: Path | str, table: str, generation: Path | None = None) -> Path:
-    if generation is not None:
-        return Path(generation) / f"{table}.parquet"
-    return config.processed_dir(data_dir) / f"{table}.parquet"
-
-
-def read_table(table: str, data_dir: Path | str | None = None, *,
-               generation: Path | None = None, **kwargs) -> pd.DataFrame:
-    """Read a processed table (``counts``, ``processing_times``, ...); extra arguments go to
-    :func:`pandas.read_parquet` (``columns=``, ``filters=``).
-
-    Several tables read with the same ``generation`` (from :func:`current_generation`) come
-    from the same ingest even if another finishes meanwhile."""
-    data_dir = data_dir or config.default_data_dir()
-    if generation is None:
-        generation = current_generation(data_dir)
-    path = table_path(data_dir, table, generation)
-    if not path.is_file():
-        raise ParoleError(f"{table_path(data_dir, table)}: no such table; run `parole ingest` "
-                          "first")
-    return pd.read_parquet(path, **kwargs)

@@ -128,7 +128,7 @@ def freshness(data_dir: Path | str | None = None, *, today: date | None = None
               ) -> list[Freshness]:
     """One :class:`Freshness` per source (every source in SOURCES, and any other source id
     found in the processed tables)."""
-    from analysis.ingest.sources import SOURCES
+    from analysis.contract.catalog import SOURCES
 
     data_dir = Path(data_dir) if data_dir else config.default_data_dir()
     today = today or date.today()
@@ -255,11 +255,11 @@ def html_page(items: list[Freshness], today: date) -> str:
 def render_html(data_dir: Path | str | None = None, reports_dir: Path | str | None = None,
                 *, today: date | None = None) -> Path:
     """Write ``reports/freshness.html`` (atomically) and return its path."""
-    from analysis.ingest import storage
+    from analysis import files
 
     today = today or date.today()
     folder = Path(reports_dir) if reports_dir else config.default_reports_dir()
-    return storage.write_text(html_page(freshness(data_dir, today=today), today),
+    return files.write_text(html_page(freshness(data_dir, today=today), today),
                               folder / "freshness.html")
 
 

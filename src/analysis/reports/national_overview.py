@@ -11,8 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from analysis import config
-from analysis.contract import series
-from analysis.ingest import storage
+from analysis.contract import series, store
 from analysis.viz import formatting, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
@@ -54,7 +53,7 @@ def validate_parameters(p: dict) -> Parameters:
 
 
 def load_counts(params: Parameters) -> pd.DataFrame:
-    counts = storage.read_table("counts", params.data_dir)
+    counts = store.read_table("counts", params.data_dir)
     return counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
 
 

@@ -15,9 +15,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from analysis import config
-from analysis.contract import series
+from analysis.contract import series, store
 from analysis.errors import ParoleError
-from analysis.ingest import storage
 from analysis.stats import timing
 from analysis.viz import formatting, tables
 
@@ -34,7 +33,7 @@ class Parameters(BaseModel):
 
 def _table(name: str, data_dir: Path) -> pd.DataFrame:
     try:
-        return storage.read_table(name, data_dir)
+        return store.read_table(name, data_dir)
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
 

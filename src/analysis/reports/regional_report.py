@@ -17,10 +17,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from analysis import config
-from analysis.contract import geo
+from analysis.contract import geo, store
 from analysis.contract.schemas import VALUED_STATUSES
 from analysis.errors import ParoleError
-from analysis.ingest import storage
 from analysis.stats import shares, trends
 from analysis.viz import formatting, tables
 
@@ -96,7 +95,7 @@ def check_parameters(geo_name, fy_start, fy_end, data_dir="") -> Parameters:
 
 def load(params: Parameters, *, all_years: bool = False) -> pd.DataFrame:
     try:
-        counts = storage.read_table("counts", params.data_dir)
+        counts = store.read_table("counts", params.data_dir)
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
     if not all_years:

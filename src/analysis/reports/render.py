@@ -39,10 +39,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from analysis import config
+from analysis import config, files
 from analysis.errors import InputError, ReportError
-from analysis.ingest import storage
-from analysis.ingest.sources.reading import load_yaml, read_yaml
+from analysis.limits import load_yaml, read_yaml
 
 #: The reports ``parole report --default`` renders, with their parameters.
 DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
@@ -631,7 +630,7 @@ def render(name: str, params: dict[str, Any] | None = None, *,
         import nbformat
 
         title = page_title(nbformat.read(tmp, as_version=4), name, public)
-        publish(storage.write_text(to_html(tmp, title), target_html))
+        publish(files.write_text(to_html(tmp, title), target_html))
         tmp.replace(target_nb)
         publish(target_nb)
     finally:
@@ -812,7 +811,7 @@ def _record(reports_dir: Path, rendered: Rendered) -> None:
         "notebook": rendered.notebook.relative_to(reports_dir).as_posix(),
         "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
     })
-    publish(storage.write_json(entries, _registry_path(reports_dir)))
+    publish(files.write_json(entries, _registry_path(reports_dir)))
     write_index(reports_dir)
 
 
@@ -880,4 +879,4 @@ No public dataset reports parole by medical basis or by state, county or region.
 {chr(10).join(sections) or '<p>No reports rendered yet: run <code>make report</code>.</p>'}
 </body></html>
 """
-    return publish(storage.write_text(page, reports_dir / "index.html"))
+    return publish(files.write_text(page, reports_dir / "index.html"))

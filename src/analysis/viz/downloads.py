@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.ingest import storage
+from analysis import files
 from analysis.viz import formatting
 from analysis.viz.provenance import publisher_url
 
@@ -106,7 +106,7 @@ def evidence_frame(verdict) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     """Write ``frame`` as UTF-8 CSV atomically (missing values as empty cells)."""
-    return storage.write_text(frame.to_csv(index=False, lineterminator="\n"), Path(path))
+    return files.write_text(frame.to_csv(index=False, lineterminator="\n"), Path(path))
 
 
 def slug(name: str) -> str:

@@ -2,19 +2,18 @@
 
 A source line is never typed by hand: it is assembled from the ``citation``, ``source_file``
 and ``period`` columns of the rows actually shown. It names the publisher's table and its
-address (URL: from the citation, or from the source records in ``sources/sources.yml``);
+address (URL: from the citation, or from the source catalog, :mod:`analysis.contract.catalog`);
 the local raw file appears only with ``local=True`` (notebooks, CSV downloads).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-from importlib import resources
 
 import pandas as pd
-import yaml
+
+from analysis.contract import catalog
 
 SYNTHETIC_LABEL = "SYNTHETIC"
 
@@ -46,34 +45,17 @@ def _periods(frame: pd.DataFrame) -> str:
     return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
 
-@functools.cache
-def _registry() -> tuple[dict, ...]:
-    """Source records of ``analysis/ingest/sources/sources.yml`` (publisher, table title, URL) when
-    that file exists; each record is a mapping. Unreadable or absent: no records."""
-    try:
-        text = resources.files("analysis").joinpath("ingest/sources/sources.yml").read_text("utf-8")
-        data = yaml.safe_load(text)
-    except (FileNotFoundError, OSError, yaml.YAMLError, ModuleNotFoundError):
-        return ()
-    if isinstance(data, dict):
-        data = data.get("sources", data)
-        if isinstance(data, dict):
-            data = [{"id": k, **v} if isinstance(v, dict) else {"id": k} for k, v in data.items()]
-    return tuple(r for r in (data or []) if isinstance(r, dict))
-
-
 def publisher_url(citation: str, source_file: str = "", source: str = "") -> str:
     """The publisher's address for a figure: the URL in its citation, else the URL of the
     matching source record (by table title in the citation, or by source id)."""
     found = _URL.search(str(citation or ""))
     if found:
         return found.group(0).rstrip(".,;)")
-    for record in _registry():
-        url = record.get("url") or record.get("landing_page") or ""
-        title = str(record.get("table_title") or record.get("title") or "")
-        if url and ((title and title.lower() in str(citation).lower())
-                    or (source and record.get("id") == source)):
-            return str(url)
+    for record in catalog.SOURCES.values():
+        title = record.table_title or record.title
+        if record.url and ((title and title.lower() in str(citation).lower())
+                           or (source and record.id == source)):
+            return record.url
     return ""
 
 

@@ -5,12 +5,12 @@ as XLSX workbooks whose sheet names drift. Adapters should not care which: :func
 returns a :class:`Grid` (rows of cells, plus how to name any place in it: ``sheet X, row 7,
 column C`` or ``line 12, column C``) chosen by the file's content, not its name.
 
-Every input is untrusted. :data:`LIMITS` bounds what is read (compressed and uncompressed size,
-rows, columns, cell length, workbook parts, JSON nesting, YAML aliases) and each refusal names the
-limit and the file; limits are set with ``PAROLE_LIMIT_<NAME>`` or ``parole --limit``. YAML is
-read only through :func:`load_yaml` (safe loading with an alias budget). Workbooks are read with
-``defusedxml`` (entity bombs refused) and with the sheet's real extent, not the ``<dimension>``
-it declares (a workbook that understates it would lose rows).
+Every input is untrusted. :data:`analysis.limits.LIMITS` bounds what is read (compressed and
+uncompressed size, rows, columns, cell length, workbook parts, JSON nesting) and each refusal
+names the limit and the file; limits are set with ``PAROLE_LIMIT_<NAME>`` or ``parole --limit``.
+YAML is read only through :func:`analysis.limits.load_yaml` (safe loading with an alias budget).
+Workbooks are read with ``defusedxml`` (entity bombs refused) and with the sheet's real extent,
+not the ``<dimension>`` it declares (a workbook that understates it would lose rows).
 """
 
 from __future__ import annotations
@@ -24,97 +24,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from analysis import limits
 from analysis.errors import InputError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what an input file may hold.
-
-    Change them for one process with :func:`set_limits`, from the environment with
-    ``PAROLE_LIMIT_<NAME>`` (``PAROLE_LIMIT_MAX_ROWS=5000000``), or on the command line with
-    ``parole --limit max_rows=5000000 ...``. Every refusal names the limit it hit.
-    """
-
-    max_bytes: int = 100 * 1024 * 1024  # file size on disk
-    max_stream_bytes: int = 20 * 1024 ** 3  # a file read in chunks (large case records)
-    max_uncompressed_bytes: int = 400 * 1024 * 1024  # all parts of a workbook, unzipped
-    max_compression_ratio: int = 200  # one part's unzipped size over its zipped size
-    max_parts: int = 2_000  # members of a workbook's zip
-    max_rows: int = 2_000_000  # rows of one sheet or CSV
-    max_cols: int = 2_000  # cells in one row
-    max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
-    max_json_depth: int = 64  # nesting of JSON arrays and objects
-    max_int_digits: int = 18  # digits of one integer in JSON or YAML
-    max_yaml_bytes: int = 5 * 1024 * 1024  # size of a YAML file (claims, regions, parameters)
-    max_yaml_aliases: int = 100  # alias references (*name) in one YAML document
-    max_yaml_nodes: int = 200_000  # values in a YAML document once every alias is expanded
-    max_yaml_depth: int = 64  # nesting of YAML lists and mappings
-
-
-LIMIT_NAMES = tuple(Limits.__dataclass_fields__)
-
-
-def _parse_limit(name: str, value: object, origin: str) -> int:
-    from analysis.errors import ParoleError
-
-    if name not in LIMIT_NAMES:
-        raise ParoleError(f"{origin}: unknown limit {name!r}; expected one of: "
-                          + ", ".join(LIMIT_NAMES))
-    try:
-        number = int(str(value).replace("_", "").replace(",", ""))
-    except ValueError:
-        raise ParoleError(f"{origin}: limit {name}={value!r} is not a whole number") from None
-    if number <= 0:
-        raise ParoleError(f"{origin}: limit {name}={value!r} must be positive")
-    return number
-
-
-def limits_from_env(environ: dict[str, str] | None = None, base: Limits | None = None) -> Limits:
-    """``base`` (default: the built-in limits) with every ``PAROLE_LIMIT_<NAME>`` applied."""
-    import os
-
-    environ = os.environ if environ is None else environ
-    changes = {}
-    for name in LIMIT_NAMES:
-        key = f"PAROLE_LIMIT_{name.upper()}"
-        if environ.get(key):
-            changes[name] = _parse_limit(name, environ[key], key)
-    return replace(base or Limits(), **changes)
-
-
-def configure(pairs: list[str]) -> Limits:
-    """Apply ``NAME=VALUE`` pairs (the command line's ``--limit``) to this process's limits."""
-    changes = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            from analysis.errors import ParoleError
-
-            raise ParoleError(f"--limit {pair!r}: expected NAME=VALUE, e.g. max_rows=5000000")
-        changes[name.strip()] = _parse_limit(name.strip(), value.strip(), f"--limit {pair}")
-    return set_limits(**changes)
-
-
-LIMITS = limits_from_env()
-
-
-def set_limits(**changes: int) -> Limits:
-    """Change limits for this process (for example ``set_limits(max_rows=10_000_000)``)."""
-    global LIMITS
-    LIMITS = replace(LIMITS, **changes)
-    return LIMITS
-
-
-def _limit(path: Path | str, what: str, found: object, name: str, limit: object) -> InputError:
-    return InputError(path, f"{what} is {found}, over the limit {name}={limit} (raise it with "
-                            f"PAROLE_LIMIT_{name.upper()} or `parole --limit {name}=N`)")
-
+from analysis.limits import _limit
 
 # ---------------------------------------------------------------------------------------------
 # text helpers shared by every adapter
@@ -248,8 +165,9 @@ def check_size(path: Path) -> int:
         raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
     if size == 0:
         raise InputError(path, "empty file")
-    if size > LIMITS.max_bytes:
-        raise _limit(path, "file size", f"{size:,} bytes", "max_bytes", f"{LIMITS.max_bytes:,}")
+    if size > limits.LIMITS.max_bytes:
+        raise _limit(path, "file size", f"{size:,} bytes", "max_bytes",
+                     f"{limits.LIMITS.max_bytes:,}")
     return size
 
 
@@ -284,26 +202,27 @@ def read_csv(path: Path) -> Grid:
         raise InputError(path, "binary content in a text file", expected="a CSV text file")
     # "\r\r\n" (a Windows line end written twice over, common in USCIS exports) is one line end
     content = content.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
-    csv.field_size_limit(LIMITS.max_cell_chars + 2)
+    csv.field_size_limit(limits.LIMITS.max_cell_chars + 2)
     reader = csv.reader(io.StringIO(content, newline=""))
     rows: list[list[Any]] = []
     lines: list[int] = []
     last = 0
     try:
         for row in reader:
-            if len(row) > LIMITS.max_cols:
+            if len(row) > limits.LIMITS.max_cols:
                 raise _limit(path, f"line {last + 1} has {len(row)} cells; that", len(row),
-                             "max_cols", LIMITS.max_cols)
+                             "max_cols", limits.LIMITS.max_cols)
             rows.append(row)
             lines.append(last + 1)
             last = reader.line_num
-            if len(rows) > LIMITS.max_rows:
-                raise _limit(path, "the number of rows", f"over {LIMITS.max_rows:,}",
-                             "max_rows", f"{LIMITS.max_rows:,}")
+            if len(rows) > limits.LIMITS.max_rows:
+                raise _limit(path, "the number of rows", f"over {limits.LIMITS.max_rows:,}",
+                             "max_rows", f"{limits.LIMITS.max_rows:,}")
     except csv.Error as exc:
         where = f"line {last + 1}"
         if "field larger" in str(exc):
-            raise InputError(path, f"a cell longer than {LIMITS.max_cell_chars:,} characters "
+            raise InputError(path, f"a cell longer than {limits.LIMITS.max_cell_chars:,} "
+                                   "characters "
                                    "(limit max_cell_chars)", locator=where) from None
         raise InputError(path, f"not a readable CSV file ({exc})", locator=where) from None
     if content and not content.endswith("\n") and rows and content.count('"') % 2:
@@ -324,19 +243,19 @@ def check_workbook(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(path, f"not a readable XLSX workbook ({exc}); the file may be "
                                "truncated", expected="an .xlsx file") from None
-    if len(members) > LIMITS.max_parts:
+    if len(members) > limits.LIMITS.max_parts:
         raise _limit(path, "the number of workbook parts", len(members), "max_parts",
-                     LIMITS.max_parts)
+                     limits.LIMITS.max_parts)
     total = sum(m.file_size for m in members)
-    if total > LIMITS.max_uncompressed_bytes:
+    if total > limits.LIMITS.max_uncompressed_bytes:
         raise _limit(path, "the unzipped size", f"{total:,} bytes", "max_uncompressed_bytes",
-                     f"{LIMITS.max_uncompressed_bytes:,}")
+                     f"{limits.LIMITS.max_uncompressed_bytes:,}")
     for m in members:
         if m.file_size > 1_000_000 and m.compress_size and \
-                m.file_size / m.compress_size > LIMITS.max_compression_ratio:
+                m.file_size / m.compress_size > limits.LIMITS.max_compression_ratio:
             raise _limit(path, f"part {m.filename}'s compression ratio",
                          round(m.file_size / m.compress_size), "max_compression_ratio",
-                         LIMITS.max_compression_ratio)
+                         limits.LIMITS.max_compression_ratio)
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
         raise InputError(path, "a zip file without xl/workbook.xml is not an XLSX workbook",
@@ -364,18 +283,19 @@ def _sheet_rows(path: Path, sheet: Any, name: str) -> list[list[Any]]:
         cells = list(values)
         while cells and cells[-1] is None:
             cells.pop()
-        if len(cells) > LIMITS.max_cols:
+        if len(cells) > limits.LIMITS.max_cols:
             raise _limit(path, f"sheet {name}, row {number} has {len(cells)} cells; that",
-                         len(cells), "max_cols", LIMITS.max_cols)
+                         len(cells), "max_cols", limits.LIMITS.max_cols)
         for c, value in enumerate(cells):
-            if isinstance(value, str) and len(value) > LIMITS.max_cell_chars:
-                raise InputError(path, f"a cell longer than {LIMITS.max_cell_chars:,} "
+            if isinstance(value, str) and len(value) > limits.LIMITS.max_cell_chars:
+                raise InputError(path, f"a cell longer than {limits.LIMITS.max_cell_chars:,} "
                                        "characters (limit max_cell_chars)",
                                  locator=f"sheet {name}, row {number}, column {column_letter(c)}")
         rows.append(cells)
-        if len(rows) > LIMITS.max_rows:
-            raise _limit(path, f"the number of rows of sheet {name}", f"over {LIMITS.max_rows:,}",
-                         "max_rows", f"{LIMITS.max_rows:,}")
+        if len(rows) > limits.LIMITS.max_rows:
+            raise _limit(path, f"the number of rows of sheet {name}",
+                         f"over {limits.LIMITS.max_rows:,}",
+                         "max_rows", f"{limits.LIMITS.max_rows:,}")
     while rows and not rows[-1]:
         rows.pop()
     return rows
@@ -476,17 +396,17 @@ def loads_json(path: Path | str, content: str, *, locator: str | None = None) ->
             in_string = True
         elif ch in "[{":
             depth += 1
-            if depth > LIMITS.max_json_depth:
+            if depth > limits.LIMITS.max_json_depth:
                 raise _limit(path, "JSON nesting" + (f" at {locator}" if locator else ""),
-                             f"deeper than {LIMITS.max_json_depth}", "max_json_depth",
-                             LIMITS.max_json_depth)
+                             f"deeper than {limits.LIMITS.max_json_depth}", "max_json_depth",
+                             limits.LIMITS.max_json_depth)
         elif ch in "]}":
             depth -= 1
 
     def _int(token: str) -> int:
-        if len(token.lstrip("-")) > LIMITS.max_int_digits:
+        if len(token.lstrip("-")) > limits.LIMITS.max_int_digits:
             raise ValueError(f"an integer of {len(token.lstrip('-'))} digits, over the limit "
-                             f"max_int_digits={LIMITS.max_int_digits}")
+                             f"max_int_digits={limits.LIMITS.max_int_digits}")
         return int(token)
 
     def _constant(name: str) -> Any:
@@ -503,149 +423,6 @@ def loads_json(path: Path | str, content: str, *, locator: str | None = None) ->
     except (ValueError, RecursionError) as exc:
         raise InputError(path, f"not usable JSON ({exc})", locator=locator,
                          expected="counts and months as ordinary numbers") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML: safe loading with a budget (claims files, regions, report parameters)
-
-
-def _yaml_loader():
-    import yaml
-
-    class BoundedLoader(yaml.SafeLoader):
-        """PyYAML's safe loader (no Python tags) counting alias references as it composes."""
-
-        aliases = 0
-
-        def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-            if self.check_event(yaml.AliasEvent):
-                self.aliases += 1
-                if self.aliases > LIMITS.max_yaml_aliases:
-                    mark = self.peek_event().start_mark
-                    raise _YamlLimit("alias references", f"over {LIMITS.max_yaml_aliases}",
-                                     "max_yaml_aliases", LIMITS.max_yaml_aliases, mark)
-            return super().compose_node(parent, index)
-
-    return BoundedLoader
-
-
-class _YamlLimit(Exception):
-    def __init__(self, what, found, name, limit, mark=None):
-        super().__init__(what)
-        self.args_ = (what, found, name, limit)
-        self.mark = mark
-
-
-def _yaml_size(node, origin) -> None:
-    """Refuse a document whose values, with every alias expanded, exceed ``max_yaml_nodes``
-    (the "billion laughs"), or that nests deeper than ``max_yaml_depth`` or refers to itself."""
-    import yaml
-
-    sizes: dict[int, int] = {}
-    # iterative post-order walk with memoised sizes: linear in the distinct nodes
-    stack: list[tuple[Any, int, bool]] = [(node, 1, False)]
-    active: set[int] = set()
-    while stack:
-        current, depth, done = stack.pop()
-        key = id(current)
-        if done:
-            active.discard(key)
-            children = _yaml_children(current, yaml)
-            total = 1 + sum(sizes[id(c)] for c in children)
-            if total > LIMITS.max_yaml_nodes:
-                raise _YamlLimit("the number of values with aliases expanded",
-                                 f"over {LIMITS.max_yaml_nodes:,}", "max_yaml_nodes",
-                                 f"{LIMITS.max_yaml_nodes:,}", current.start_mark)
-            sizes[key] = total
-            continue
-        if key in sizes:
-            continue
-        if key in active:
-            raise InputError(origin, "a YAML alias refers to the value that contains it",
-                             locator=_yaml_where(current.start_mark),
-                             expected="a document without recursive aliases")
-        if depth > LIMITS.max_yaml_depth:
-            raise _YamlLimit("YAML nesting", f"deeper than {LIMITS.max_yaml_depth}",
-                             "max_yaml_depth", LIMITS.max_yaml_depth, current.start_mark)
-        active.add(key)
-        stack.append((current, depth, True))
-        for child in _yaml_children(current, yaml):
-            if id(child) not in sizes:
-                stack.append((child, depth + 1, False))
-
-
-def _yaml_children(node, yaml) -> list[Any]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _yaml_where(mark) -> str | None:
-    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-
-
-def load_yaml(text: str | bytes, origin: str | Path) -> Any:
-    """Parse YAML safely (plain data only: no Python tags) within the YAML limits.
-
-    The one YAML reader of the project. Errors name ``origin`` and the line and column but
-    never echo the document's content (a parameter file may be any file the user can read).
-    """
-    import yaml
-
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError(origin, "not UTF-8 text", expected="a YAML text file") from None
-    if len(text) > LIMITS.max_yaml_bytes:
-        raise _limit(origin, "the YAML document's size", f"{len(text):,} characters",
-                     "max_yaml_bytes", f"{LIMITS.max_yaml_bytes:,}")
-    if "\x00" in text:
-        raise InputError(origin, "binary content", expected="a YAML text file")
-    loader = _yaml_loader()(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _yaml_size(node, origin)
-        return loader.construct_document(node)
-    except _YamlLimit as exc:
-        what, found, name, limit = exc.args_
-        error = _limit(origin, what, found, name, limit)
-        where = _yaml_where(exc.mark)
-        raise InputError(origin, error.problem, locator=where) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = re.sub(r"'(?!<)[^']*'|\"[^\"]*\"", "(...)", exc.problem or exc.context or "")
-        raise InputError(origin, f"not valid YAML ({problem or 'syntax error'})",
-                         locator=_yaml_where(mark)) from None
-    except yaml.YAMLError:
-        raise InputError(origin, "not valid YAML") from None
-    except (ValueError, TypeError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
-        kind_ = type(exc).__name__
-        raise InputError(origin, f"a value that cannot be read ({kind_})",
-                         expected="plain numbers, text, lists and mappings") from None
-    finally:
-        loader.dispose()
-
-
-def read_yaml(path: Path | str, *, what: str = "YAML file") -> Any:
-    """A YAML file read with :func:`load_yaml` (size checked before reading)."""
-    path = Path(path)
-    try:
-        if not path.is_file():
-            raise InputError(path, f"no such {what}")
-        size = path.stat().st_size
-        if size > LIMITS.max_yaml_bytes:
-            raise _limit(path, "file size", f"{size:,} bytes", "max_yaml_bytes",
-                         f"{LIMITS.max_yaml_bytes:,}")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror or type(exc).__name__})") \
-            from None
-    return load_yaml(raw, path)
 
 
 # ---------------------------------------------------------------------------------------------
