@@ -30,7 +30,20 @@ from analysis.viz.charts import (
 )
 from analysis.viz.downloads import csv_frame
 
-KINDS = ("bar", "trend", "stacked", "km", "tilemap")
+#: chart kind -> the function that draws it from the parsed options (see :func:`chart_kind`)
+_BUILDERS: dict = {}
+
+
+def chart_kind(name: str):
+    """Register a chart kind: ``@chart_kind("bar")`` above a function of the parsed options
+    returning a figure. Registration is the only step: ``--help``, the KIND check and the
+    dispatch all read the registry."""
+    def register(build):
+        _BUILDERS[name] = build
+        return build
+    return register
+
+
 SHARE_MEASURES = ("denial-share", "approval-share")
 #: Plain-language names of counts categories used in computed titles (others: the slug).
 CATEGORY_LABELS = {"uc-released-to-sponsors": "unaccompanied children released to sponsors"}
@@ -133,6 +146,7 @@ def _periods_of_one_kind(rows: pd.DataFrame, freq: str) -> pd.DataFrame:
     return picked.sort_values("period_start")
 
 
+@chart_kind("bar")
 def _chart_bar(args):
     from analysis.stats import shares
 
@@ -208,6 +222,7 @@ def _fitted_trend(values: np.ndarray, starts: pd.Series, alpha: float = 0.05,
                          "upper": frame["mean_ci_upper"].to_numpy()})
 
 
+@chart_kind("trend")
 def _chart_trend(args):
     from analysis.stats import trends
 
@@ -292,6 +307,7 @@ def _chart_trend(args):
     return fig
 
 
+@chart_kind("stacked")
 def _chart_stacked(args):
     rows, label = _counts_rows(args)
     parts = [p.strip() for p in (args.parts or "approved,denied").split(",") if p.strip()]
@@ -342,6 +358,7 @@ def _chart_stacked(args):
                             synthetic=args.synthetic or None, note=_series_note(rows))
 
 
+@chart_kind("km")
 def _chart_km(args):
     from analysis.contract import store
     from analysis.stats import timing
@@ -389,6 +406,7 @@ def _chart_km(args):
     return fig
 
 
+@chart_kind("tilemap")
 def _chart_tilemap(args):
     rows, label = _counts_rows(args)
     if not (args.measure and args.period):
@@ -413,8 +431,7 @@ def _chart_tilemap(args):
                     synthetic=args.synthetic or None)
 
 
-_BUILDERS = {"bar": _chart_bar, "trend": _chart_trend, "stacked": _chart_stacked,
-             "km": _chart_km, "tilemap": _chart_tilemap}
+KINDS = tuple(_BUILDERS)
 
 
 def _output_path(out: Path) -> Path:

@@ -36,23 +36,12 @@ GEO_LEVEL_MEANINGS: dict[str, str] = {
               "name",
 }
 GEO_LEVELS = tuple(GEO_LEVEL_MEANINGS)
-#: status -> what it means; the contract's one list of statuses
-STATUS_MEANINGS: dict[str, str] = {
-    "reported": "a number as published",
-    "zero": "published as `-`: zero, or rounds to zero (value 0)",
-    "suppressed": "published as `D` (or `X` where it marks suppression): withheld under "
-                  "disclosure rules; no value",
-    "not_available": "published as `N/A`, left empty, or printed where the publisher gives no "
-                     "figure; no value",
-    "not_applicable": "published as `X` by DHS OHSS: the measure did not exist then (a process "
-                      "not yet started); no value",
-    "withheld": "published as `H`: withheld so that a suppressed cell cannot be derived; no value",
-    "rounded": "a number published after rounding (DHS OHSS rounds to tens since 2023)",
-    "estimated": "an estimate by the publisher",
-}
-STATUSES = tuple(STATUS_MEANINGS)
-#: statuses whose value is a number; the others have no value
-VALUED_STATUSES = ("reported", "zero", "rounded", "estimated")
+from analysis.contract.statuses import (  # noqa: E402,F401 (part of the contract's API)
+    STATUS_MEANINGS,
+    STATUSES,
+    VALUED_STATUSES,
+)
+
 OUTCOME_MEANINGS: dict[str, str] = {
     "approved": "granted (approved, paroled)",
     "denied": "denied or refused",
