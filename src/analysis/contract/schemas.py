@@ -42,6 +42,12 @@ from analysis.contract.statuses import (  # noqa: E402,F401 (part of the contrac
     VALUED_STATUSES,
 )
 
+#: how a number reached the counts table (one rule decides between them: machine-read wins)
+ORIGINS: dict[str, str] = {
+    "machine-read": "read by an adapter from the publisher's own file",
+    "transcribed": "transcribed from a published table into data/raw/published (the bundled "
+                   "compilation)",
+}
 OUTCOME_MEANINGS: dict[str, str] = {
     "approved": "granted (approved, paroled)",
     "denied": "denied or refused",
@@ -153,6 +159,11 @@ COUNTS = pa.DataFrameSchema(
         **_provenance(),
         "note": _opt_text("the publisher's or compiler's caveat for this number (part year, "
                           "flagged figure, rounding, renamed row)"),
+        "origin": _col(str, "how the number reached the table: read by machine from the "
+                            "publisher's own file, or transcribed by hand into the bundled "
+                            "compilation (`data/raw/published`); where both give the same "
+                            "figure, ingestion keeps the machine-read one",
+                       checks=pa.Check.isin(tuple(ORIGINS)), allowed=ORIGINS),
     },
     checks=[
         pa.Check(lambda df: df["period_start"] <= df["period_end"],

@@ -112,7 +112,9 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
     for table in TABLES:
         frames = [f for f in parts[table] if not f.empty]
         combined = pd.concat(frames, ignore_index=True) if frames else schemas.empty(table)
-        if table == "counts":  # one figure per series and period: the latest release's
+        if table == "counts":  # one figure per series and period: machine-read over
+            # transcribed, then the latest release's
+            combined, transcriptions = revisions.prefer_machine_read(combined)
             combined, revised = revisions.keep_latest(
                 combined, {f["path"]: f.get("release") for f in files})
         tables[table] = schemas.validate(table, combined, origin=f"combined {table} table")
@@ -135,6 +137,7 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
                                for f in files if "possibly_truncated" in f],
         "rows_rejected": sum(f.get("rejected_total", len(f["rejected"])) for f in files),
         "revisions": [r.as_dict() for r in revised],
+        "transcriptions_superseded": transcriptions,
         "cleaned_leftovers": cleaned,
     }
     _write_generation(data_dir, incoming, tables, report)

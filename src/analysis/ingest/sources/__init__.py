@@ -52,6 +52,9 @@ def load(path: Path | str, source: str, *, source_file: str | None = None,
     _check_limits(path)
     result: AdapterResult = module.parse(path, source_file=source_file or path.name,
                                          citation=citation or default_citation(source))
+    if "counts" in result.tables:  # the one place a number's origin is decided
+        result.tables["counts"] = result.tables["counts"].assign(
+            origin="transcribed" if source == "published" else "machine-read")
     for table, frame in list(result.tables.items()):
         result.tables[table] = schemas.validate(table, frame, origin=str(path))
     return result

@@ -16,6 +16,12 @@ file was retrieved (the manifest's ``retrieved``). Releases are compared as date
 read as 1 July 2024). Two files of the same release that disagree are listed too (``same_release``
 true), and the file later in path order is kept: the report says so, so that it can be checked.
 
+Before that, one rule decides between a transcribed and a machine-read copy of the same figure
+(:func:`prefer_machine_read`): the compiled files in ``data/raw/published`` are transcriptions
+of published tables, so where an adapter read the same figure from the publisher's own file,
+that machine-read row is kept; every disagreement is listed. The ``origin`` column of ``counts``
+says which a row is. Reports, charts and claims carry no rule of their own.
+
 Everything here is pure: frames in, frames and lists out.
 """
 
@@ -129,3 +135,34 @@ def keep_latest(counts: pd.DataFrame, releases: dict[str, str]
     dropped = set(drop)
     kept = counts.iloc[[i for i in range(len(counts)) if i not in dropped]]
     return kept.reset_index(drop=True), revisions
+
+
+def prefer_machine_read(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Drop transcribed rows of series that a machine-read row also gives; list each pair whose
+    value or status differ (the transcription and the publisher's file disagree)."""
+    if counts.empty or "origin" not in counts.columns:
+        return counts, []
+    keys = [c for c in SERIES if c in counts.columns]
+    frame = counts.reset_index(drop=True)
+    key_frame = frame[keys].astype(object).where(frame[keys].notna(), "\0")
+    series = pd.Series(list(map(tuple, key_frame.to_numpy())), index=frame.index)
+    machine = frame["origin"].eq("machine-read")
+    read = dict(zip(series[machine], frame.index[machine], strict=False))
+    drop, disagreements = [], []
+    for i in frame.index[~machine]:
+        j = read.get(series[i])
+        if j is None:
+            continue
+        drop.append(i)
+        old, new = frame.loc[i], frame.loc[j]
+        if _number(old["value"]) != _number(new["value"]) or old["status"] != new["status"]:
+            disagreements.append({
+                **{k: (None if not isinstance(new[k], str) and pd.isna(new[k]) else new[k])
+                   for k in keys},
+                "transcribed_value": _number(old["value"]), "transcribed_status": old["status"],
+                "transcribed_file": old["source_file"],
+                "transcribed_locator": old["source_locator"],
+                "machine_read_value": _number(new["value"]), "machine_read_status": new["status"],
+                "machine_read_file": new["source_file"],
+                "machine_read_locator": new["source_locator"]})
+    return frame.drop(index=drop).reset_index(drop=True), disagreements
