@@ -432,3 +432,17 @@ def test_report_cards_and_charts(tables):
     assert report.resolve_claims_file("data/claims/seed_article.yml").is_file()
     with pytest.raises(ParoleError, match="claims_file is empty"):
         report.resolve_claims_file(" ")
+
+
+def test_claim_intervals_use_the_library_wilson_rule_exact_at_the_edges():
+    # statsmodels' Wilson gives 0.9999999999999999 for 7 of 7 and 2.8e-17 for 0 of 7; the
+    # library's one interval (analysis.shares.interval) is exact at the edges, and claims use it
+    from statsmodels.stats.proportion import proportion_confint
+
+    from analysis import shares
+
+    assert proportion_confint(7, 7, method="wilson")[1] < 1.0  # the trap is present
+    assert check_mod._wilson(7, 7)[1] == 1.0
+    assert check_mod._wilson(0, 7)[0] == 0.0
+    low, high = shares.interval(947, 1105 + 947, method="wilson", alpha=0.05)
+    assert check_mod._wilson(947, 1105 + 947) == (float(low), float(high))

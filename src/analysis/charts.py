@@ -32,7 +32,7 @@ import seaborn as sns
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
 
-from . import formatting
+from . import formatting, timing
 from . import synthetic as synthetic_rows
 from .errors import ParoleError
 from .provenance import SYNTHETIC_LABEL, source_line
@@ -712,15 +712,12 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
 
 
 def median_time(times: np.ndarray, surv: np.ndarray) -> float:
-    """Median wait read off a Kaplan-Meier curve, for callers that have only the curve.
-
-    The single place charts compute a median (the first time the share still waiting is
-    at or below one half), kept until the statistics module's one median rule replaces it.
-    Prefer passing ``medians`` from :func:`analysis.timing.km_quantiles` to
-    :func:`km_curves`, as ``parole chart km`` does.
+    """Median wait read off a Kaplan-Meier curve, for callers that have only the curve: the
+    library's one median rule, :func:`analysis.timing.median_days` (the first day by which
+    at least half were decided). Prefer passing ``medians`` from
+    :func:`analysis.timing.km_quantiles` to :func:`km_curves`, as ``parole chart km`` does.
     """
-    below = np.flatnonzero(np.asarray(surv, float) <= 0.5)
-    return float(np.asarray(times, float)[below[0]]) if len(below) else float("nan")
+    return timing.median_days(times, surv)
 
 
 def medians_from(quantiles: pd.DataFrame) -> dict[str, float]:

@@ -32,9 +32,8 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel
-from statsmodels.stats.proportion import proportion_confint
 
-from .. import config, series, storage
+from .. import config, series, shares, storage
 from . import nearest as nearest_mod
 from .model import DURATION_UNITS, Claim, ClaimsFile, Place, Span, load, resolve_period
 from .model import resolve_place as _resolve_place
@@ -412,7 +411,8 @@ def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
 
 
 def _wilson(count: float, nobs: float) -> tuple[float, float]:
-    low, high = proportion_confint(count, nobs, alpha=1 - CONFIDENCE, method="wilson")
+    """The library's one Wilson interval (:func:`analysis.shares.interval`)."""
+    low, high = shares.interval(count, nobs, method="wilson", alpha=1 - CONFIDENCE)
     return float(low), float(high)
 
 
