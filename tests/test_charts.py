@@ -218,3 +218,31 @@ def test_bad_inputs_raise_parole_error():
     with pytest.raises(ValueError, match="no alternative text"):
         charts.alt_text(fig)
     charts.plt.close(fig)
+
+
+def test_chart_drawn_by_hand_gets_alt_text_in_sentences_without_the_footer():
+    import matplotlib.pyplot as plt
+
+    fig, ax = charts.figure("print")
+    ax.plot([1, 2], [1, 2])
+    ax.set_xlabel("years")
+    charts.finish(fig, ax, title="Supported: data 2 years, claimed 2 years",
+                  subtitle="What the data give (dot) against the claim (line)",
+                  source="Source: Congressional Research Service, CRS R47654")
+    alt = charts._fallback_alt(fig)
+    plt.close(fig)
+    assert alt == ("Chart. Supported: data 2 years, claimed 2 years. What the data give (dot) "
+                   "against the claim (line). Source: Congressional Research Service, CRS "
+                   "R47654. Horizontal axis: years.")
+
+
+def test_report_numbers_give_the_publisher_address():
+    from analysis.provenance import publisher_url
+
+    assert publisher_url("Congressional Research Service, CRS R47654, Immigration Parole "
+                         "(2023)") == "https://crsreports.congress.gov/product/pdf/R/R47654"
+    assert publisher_url("U.S. Government Accountability Office, GAO-08-282, Humanitarian "
+                         "Parole") == "https://www.gao.gov/products/gao-08-282"
+    # an address in the citation wins; no number, no made-up address
+    assert publisher_url("GAO-08-282. https://example.gov/x") == "https://example.gov/x"
+    assert publisher_url("A table with no number") == ""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, formatting, series, storage, tables
+from . import config, formatting, freshness, series, storage, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
 
@@ -43,6 +43,11 @@ def check_parameters(fy_start, fy_end, series_slugs, data_dir="") -> Parameters:
 def load_counts(params: Parameters) -> pd.DataFrame:
     counts = storage.read_table("counts", params.data_dir)
     return counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
+
+
+def latest_line(counts: pd.DataFrame, params: Parameters) -> str:
+    """The header's freshness line: the latest period of each source of the series shown."""
+    return freshness.latest_periods_line(*(series.select(counts, s) for s in params.series))
 
 
 def prefer_direct(rows: pd.DataFrame) -> pd.DataFrame:
