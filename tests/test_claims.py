@@ -45,6 +45,9 @@ def test_seed_claims_are_not_checkable_except_program_parole_duration(project_ro
     verdicts = {v.id: v for v in check(project_root / "data/claims/seed_article.yml", ingested)}
     assert verdicts["program-parole-two-years"].verdict == "supported"
     assert verdicts["program-parole-two-years"].computed == pytest.approx(2.0)
+    # the default duration tolerance is one month, said so (not "0.0833 years")
+    assert verdicts["program-parole-two-years"].reason == (
+        "The data give 2 years, within the tolerance of 1 month of the claimed 2 years.")
     crs = verdicts["program-parole-two-years"].evidence[0]
     assert "R47654" in crs.citation and crs.source_file.endswith("published_figures.csv")
     others = [v for k, v in verdicts.items() if k != "program-parole-two-years"]
