@@ -55,6 +55,22 @@ def publish(root: Path, rel: str, source: Path) -> None:
     shutil.copy(source, dest)
 
 
+def publish_workbook(root: Path, rel: str, source: Path) -> None:
+    """A real (small) workbook holding the rows of CSV ``source``."""
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    book.save(dest)
+
+
 def test_url_variants_and_formats():
     site = "https://x.test/sites/default/files/document"
     urls = list(fetch.all_forms_urls(2022, 2, "https://x.test"))
@@ -94,8 +110,7 @@ def test_fetch_finds_variant_and_registers(server, tmp_path):
 def test_retries_server_errors_with_backoff(server, tmp_path):
     root, base = server
     rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
-    publish(root, rel, FIXTURES / "quarterly_all_forms_fy2025_q1.csv")  # bytes do not matter
-    (root / rel).write_bytes(b"PK\x03\x04 SYNTHETIC not really a workbook")
+    publish_workbook(root, rel, FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
     Handler.fail_first = {"/" + rel: 2}
     got = fetch.run(["uscis-all-forms"], fiscal_year=2025, quarter=1, data_dir=tmp_path / "d",
                     base_url=base, timeout=5, retries=3, backoff=0.01, progress=False)
@@ -116,10 +131,8 @@ def test_html_error_page_is_not_registered(server, tmp_path):
 
 def test_newest_quarter_when_none_given(server, tmp_path):
     root, base = server
-    publish(root, "sites/default/files/document/data/quarterly_all_forms_fy2024_q4.xlsx",
-            FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
-    (root / "sites/default/files/document/data/quarterly_all_forms_fy2024_q4.xlsx"
-     ).write_bytes(b"PK\x03\x04 SYNTHETIC")
+    publish_workbook(root, "sites/default/files/document/data/quarterly_all_forms_fy2024_q4.xlsx",
+                     FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
     got = fetch.run([], data_dir=tmp_path / "d", base_url=base, timeout=5, retries=1,
                     backoff=0.01, progress=False, today=date(2025, 2, 1))
     assert got[0].path.endswith("quarterly_all_forms_fy2024_q4.xlsx")
@@ -147,10 +160,8 @@ def test_cli_registration(server, tmp_path, capsys):
     import argparse
 
     root, base = server
-    publish(root, "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx",
-            FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
-    (root / "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
-     ).write_bytes(b"PK\x03\x04 SYNTHETIC")
+    publish_workbook(root, "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx",
+                     FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
     parser = argparse.ArgumentParser()
     fetch.register_cli(parser.add_subparsers())
     args = parser.parse_args(["fetch", "uscis-all-forms", "--fiscal-year", "2025", "--quarter",
@@ -159,3 +170,86 @@ def test_cli_registration(server, tmp_path, capsys):
     assert args.func(args) == 0
     assert "fetched data/raw/uscis-all-forms/quarterly_all_forms_fy2025_q1.xlsx" in (
         capsys.readouterr().out)
+
+
+def test_garbage_after_a_zip_signature_is_not_registered(server, tmp_path):
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_bytes(b"PK\x03\x04" + b"\x00garbage" * 100)
+    data_dir = tmp_path / "d"
+    with pytest.raises(ParoleError, match="not a readable table.*nothing was registered"):
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=data_dir, base_url=base,
+                  timeout=5, retries=1, backoff=0.01, progress=False)
+    assert manifest.read(data_dir) == []
+    assert not (data_dir / "raw" / "uscis-all-forms").exists()
+
+
+def test_a_csv_that_is_not_a_table_is_not_registered(server, tmp_path):
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.csv"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("just one line of text\n")
+    with pytest.raises(ParoleError, match="holds no table"):
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=tmp_path / "d", base_url=base,
+                  timeout=5, retries=1, backoff=0.01, progress=False)
+    assert manifest.read(tmp_path / "d") == []
+
+
+@pytest.fixture
+def trickle():
+    """A server sending its body one byte every 0.3 s (never idle long enough for a per-read
+    timeout)."""
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_overall_deadline_stops_a_trickling_server(trickle, tmp_path):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ParoleError, match="within the deadline of 1.5 s"):
+        fetch.download(f"{trickle}/slow.csv", tmp_path / "slow.csv", timeout=5, retries=2,
+                       backoff=0.01, progress=False, deadline=1.5)
+    assert time.monotonic() - started < 4  # per-read timeout (5 s) never fired
+
+
+def test_remove_undoes_a_fetch(server, tmp_path, capsys):
+    from analysis import cli
+
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.csv"
+    publish(root, rel, FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
+    data_dir = tmp_path / "d"
+    got = fetch.run([], fiscal_year=2025, quarter=1, data_dir=data_dir, base_url=base,
+                    timeout=5, retries=1, backoff=0.01, progress=False)
+    stored = data_dir / "raw" / got[0].path
+    assert stored.is_file()
+    assert cli.main(["remove", f"data/raw/{got[0].path}", "--data-dir", str(data_dir)]) == 0
+    assert "unregistered data/raw/uscis-all-forms/" in capsys.readouterr().out
+    assert manifest.read(data_dir) == [] and not stored.exists()
+    assert cli.main(["remove", got[0].path, "--data-dir", str(data_dir)]) == 2
+    assert "not registered" in capsys.readouterr().err

@@ -52,7 +52,8 @@ def test_cli_reports_bad_parameter_in_one_line(capsys):
     assert err.count("\n") == 1 and "fy_start" in err
 
 
-def test_parameters_are_read_as_yaml(tmp_path):
+def test_parameters_are_read_as_yaml(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAROLE_ALLOWED_DIRS", str(tmp_path))
     params_file = tmp_path / "p.yml"
     params_file.write_text("series: [parole-in-place]\n")
     assert reports.parse_parameters(["fy_start=2023", "label=x"], params_file) == {

@@ -93,7 +93,7 @@ def test_metadata_with_other_columns_is_refused(tmp_path):
     ('["I-131", "141B-OTH", "NSC", "2023-07-13", "8"]', "line 2: .*not a 6-value array"),
     ('["I-131", "141B-OTH", "NSC", "13/07/2023", "8", "9"]', "line 2, column reported_date"),
     ('["I-131", "141B-OTH", "NSC", "2023-07-13", "eight", "9"]', "line 2, column months_80p"),
-    ('["I-131", "141B-OTH", "NSC", "2023-07-1', "line 2: not a JSON line"),
+    ('["I-131", "141B-OTH", "NSC", "2023-07-1', r"line 2, column \d+: not valid JSON"),
 ])
 def test_bad_capture_lines(tmp_path, line, message):
     lines = CAPTURE.read_text().splitlines()

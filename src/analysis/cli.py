@@ -6,7 +6,9 @@ Every user error prints one line starting with ``parole: error:`` and exits non-
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +21,7 @@ examples:
       --url https://www.uscis.gov/sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx
   parole fetch uscis-all-forms --fiscal-year 2025 --quarter 1
   parole ingest
+  parole remove uscis-all-forms/quarterly_all_forms_fy2025_q1.xlsx
   parole report national_overview -p fy_start=2023 -p fy_end=2025
   parole report --default
   parole check data/claims/seed_article.yml
@@ -107,7 +110,7 @@ def reconciliation_summary(report: dict, *, largest: int = 3, most_files: int = 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import ingest
 
-    report = ingest.run(args.data_dir, progress=not args.quiet)
+    report = ingest.run(args.data_dir, progress=not args.quiet, allow_empty=args.allow_empty)
     if not args.quiet:
         # the reconciliation differences are summarised here; all are in the JSON report
         print(ingest.summary({**report, "reconciliation_differences": []}))
@@ -117,9 +120,21 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from . import manifest
+
+    entry = manifest.remove(args.file, data_dir=args.data_dir, keep_file=args.keep_file)
+    kept = " (file kept)" if args.keep_file else " and deleted the file"
+    print(f"unregistered data/raw/{entry.path}{kept}; run `parole ingest` to drop its rows "
+          "from the processed tables")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import reports
 
+    for folder in args.allow_dirs or []:
+        config.allow_dir(folder)
     if args.list:
         for name, params in reports.available().items():
             shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -162,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Public US parole statistics as traceable numbers, reports and charts.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"parole-stats {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also PAROLE_DEBUG=1; may be "
+                             "given after the command too)")
+    parser.add_argument("--limit", dest="limits", action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="raise or lower an input limit for this run, e.g. "
+                             "max_rows=5000000 (names: see analysis.sources.reading.Limits; "
+                             "also PAROLE_LIMIT_<NAME>)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("sources", help="list the sources: publisher, table, address, licence, "
@@ -196,7 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
                                    "write data/processed/*.parquet and ingest_report.json.")
     _data_dir_option(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="allow replacing non-empty tables with empty ones (refused otherwise)")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("remove", help="unregister a raw file and delete it from data/raw",
+                       description="Remove FILE's row from data/raw/manifest.csv and delete the "
+                                   "file from data/raw (use it to undo a wrong `parole add` or "
+                                   "`parole fetch`). Its rows leave the processed tables at "
+                                   "the next `parole ingest`.")
+    p.add_argument("file", metavar="FILE",
+                   help="the registered file: source/name, data/raw/source/name or its path")
+    p.add_argument("--keep-file", action="store_true",
+                   help="only unregister; leave the file in data/raw")
+    _data_dir_option(p)
+    p.set_defaults(func=_cmd_remove)
 
     p = sub.add_parser("report", help="render a parameterized report notebook to HTML",
                        description="Render notebooks/NAME.ipynb with papermill into "
@@ -219,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
                    help="output folder (default: ./reports of the project)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-dir", dest="allow_dirs", action="append", type=Path, metavar="DIR",
+                   help="also read files named in parameters (claims_file, -y, --regions) "
+                        "from DIR; by default only files inside the project are read")
     _data_dir_option(p)
     p.set_defaults(func=_cmd_report)
 
@@ -235,16 +275,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every error ends as one ``parole: error:`` line (``--debug`` adds
+    the traceback) and a non-zero exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("PAROLE_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.limits:
+            from .sources import reading
+
+            reading.configure(args.limits)
         return args.func(args)
     except ParoleError as exc:
+        _traceback(debug)
         print(f"parole: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("parole: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        _traceback(debug)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"parole: error: {where}{exc.strerror or exc} (nothing was replaced; run with "
+              "--debug for details)", file=sys.stderr)
+        return 1
+    except MemoryError:
+        _traceback(debug)
+        print("parole: error: out of memory; an input is larger than this machine can read "
+              "(lower the limits with --limit, or use a smaller file)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback with --debug
+        _traceback(debug)
+        message = " ".join(str(exc).split())[:300]
+        print(f"parole: error: unexpected {type(exc).__name__}: {message} (a bug: please report "
+              "it with the output of --debug)", file=sys.stderr)
+        return 1
+
+
+def _traceback(debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
 
 
 if __name__ == "__main__":  # pragma: no cover

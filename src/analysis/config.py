@@ -53,6 +53,38 @@ def manifest_path(data_dir: Path | str) -> Path:
     return raw_dir(data_dir) / MANIFEST
 
 
+def allow_dir(folder: Path | str) -> None:
+    """Allow report parameters to name files under ``folder`` (the command line's
+    ``--allow-dir``) in this process and the report kernels it starts."""
+    current = os.environ.get("PAROLE_ALLOWED_DIRS", "")
+    os.environ["PAROLE_ALLOWED_DIRS"] = os.pathsep.join(
+        p for p in (current, str(Path(folder).resolve())) if p)
+
+
+def allowed_dirs() -> list[Path]:
+    """Folders from which report parameters may name files (claims files, ``--regions``,
+    ``-y``): the project and every folder of ``PAROLE_ALLOWED_DIRS`` (separated like PATH)."""
+    env = [Path(p).resolve() for p in os.environ.get("PAROLE_ALLOWED_DIRS", "").split(os.pathsep)
+           if p.strip()]
+    return [project_root(), *env]
+
+
+def allowed_input(path: Path | str, what: str, *, base: Path | None = None) -> Path:
+    """``path`` (relative to ``base``, default the current folder) resolved, if it is a file
+    inside :func:`allowed_dirs`; otherwise a :class:`ParoleError` that names the path but never
+    shows the file's content."""
+    from .errors import ParoleError
+
+    given = Path(path)
+    resolved = (given if given.is_absolute() else (base or Path.cwd()) / given).resolve()
+    if not any(resolved.is_relative_to(folder) for folder in allowed_dirs()):
+        raise ParoleError(f"{path}: {what} must be inside the project ({project_root()}) or a "
+                          "folder allowed with --allow-dir DIR or PAROLE_ALLOWED_DIRS; refused")
+    if not resolved.is_file():
+        raise ParoleError(f"{path}: no such {what}")
+    return resolved
+
+
 #: The organisation named as author of published fact-checks (ClaimReview markup).
 DEFAULT_REVIEW_AUTHOR = "parole-stats"
 

@@ -6,9 +6,10 @@ section 1): folder ``document/data`` or ``document/reports``, lower or mixed cas
 ``_v1`` suffix, and the format of the period (CSV for FY2014-FY2018 and FY2021 Q4-FY2023 Q4,
 XLSX from FY2024; FY2019-FY2021 Q3 exist only as PDF, which is not read). Every variant is tried
 in turn; a 404 moves on to the next, while network failures and server errors are retried with
-exponential back-off. A download goes to a temporary file, is checked (size limit, an XLSX must
-be a zip, a CSV must not be an HTML page), then registered with :func:`analysis.manifest.add`
-under the publisher's own file name, with its address and a citation.
+exponential back-off, all within an overall deadline. A download goes to a temporary file, is
+checked (size limit; not an HTML page; a workbook must open and a CSV must parse into a table),
+then registered with :func:`analysis.manifest.add` under the publisher's own file name, with its
+address and a citation. ``parole remove`` undoes a registration.
 """
 
 from __future__ import annotations
@@ -100,21 +101,64 @@ def _looks_right(path: Path, url: str) -> bool:
     return not head.lstrip().lower().startswith((b"<!doctype", b"<html"))
 
 
+def check_content(path: Path, url: str) -> None:
+    """Refuse a download that does not read as the table it should be: a workbook must open
+    and hold a non-empty sheet, a CSV must parse into rows of several cells."""
+    from .errors import InputError
+    from .sources import reading
+
+    name = url.rsplit("/", 1)[-1]
+    try:
+        grid = reading.read_grid(path)
+    except InputError as exc:
+        raise ParoleError(f"{url}: the download is not a readable table ({exc.problem}); "
+                          "nothing was registered") from None
+    wide = [r for r in range(len(grid.rows)) if sum(1 for t in grid.texts(r) if t) >= 2]
+    if len(wide) < 2:
+        raise ParoleError(f"{url}: {name} holds no table (fewer than two rows of several "
+                          "cells); nothing was registered")
+
+
+class _Deadline:
+    """The time left of an overall download deadline (not per read)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.seconds = seconds
+
+    def left(self, url: str) -> float | None:
+        if self.end is None:
+            return None
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise ParoleError(f"{url}: the download did not finish within the deadline of "
+                              f"{self.seconds:g} s (--deadline); nothing was registered")
+        return left
+
+
 def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
-             backoff: float = 1.0, progress: bool = True) -> bool:
+             backoff: float = 1.0, progress: bool = True,
+             deadline: float | None = 600.0) -> bool:
     """Download ``url`` to ``dest``; False on 404/410 (not there), True when saved.
 
+    ``timeout`` bounds each wait for the server; ``deadline`` bounds the whole download,
+    retries included, so a server trickling one byte at a time cannot hold it forever.
     Raises :class:`OfflineError` when the server cannot be reached after ``retries`` attempts
     with exponential back-off (``backoff``, ``2*backoff``, ...), and :class:`ParoleError` for
-    other HTTP errors or a file over :data:`MAX_BYTES`.
+    other HTTP errors, a file over :data:`MAX_BYTES` or a missed deadline.
     """
+    clock = deadline if isinstance(deadline, _Deadline) else _Deadline(deadline)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     last: Exception | None = None
     for attempt in range(retries):
         if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
+            left = clock.left(url)
+            pause = backoff * 2 ** (attempt - 1)
+            time.sleep(pause if left is None else min(pause, left))
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            left = clock.left(url)
+            wait = timeout if left is None else min(timeout, left)
+            with urllib.request.urlopen(request, timeout=wait) as response:
                 size = int(response.headers.get("Content-Length") or 0) or None
                 if size and size > MAX_BYTES:
                     raise ParoleError(f"{url}: {size / 1e6:.0f} MB, over the "
@@ -123,7 +167,13 @@ def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
                 with open(dest, "wb") as out, tqdm(total=size, unit="B", unit_scale=True,
                                                    desc=url.rsplit("/", 1)[-1],
                                                    disable=not progress, leave=False) as bar:
-                    while block := response.read(1 << 16):
+                    while True:
+                        left = clock.left(url)
+                        _set_read_timeout(response, timeout if left is None
+                                          else min(timeout, left))
+                        block = response.read1(1 << 16)  # returns what has arrived
+                        if not block:
+                            break
                         written += len(block)
                         if written > MAX_BYTES:
                             raise ParoleError(f"{url}: over the {MAX_BYTES / 1e6:.0f} MB "
@@ -142,6 +192,7 @@ def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             if isinstance(exc, ParoleError):
                 raise
+            clock.left(url)  # a read cut short by the deadline is reported as such
             last = exc
     reason = getattr(last, "reason", last)
     if isinstance(last, urllib.error.HTTPError):
@@ -152,19 +203,33 @@ def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
                        "`parole add`")
 
 
+def _set_read_timeout(response, seconds: float) -> None:
+    """Shorten the socket's timeout to what is left of the deadline (best effort)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(0.01, seconds))
+        except OSError:
+            pass
+
+
 def fetch_all_forms(fy: int, q: int, *, data_dir: Path | str | None = None,
                     base_url: str = DEFAULT_BASE_URL, timeout: float = 30.0, retries: int = 3,
-                    backoff: float = 1.0, progress: bool = True) -> Fetched | None:
-    """Find, download and register the all-forms report of FY ``fy`` Q ``q``; None if absent."""
+                    backoff: float = 1.0, progress: bool = True,
+                    deadline: float | None = 600.0) -> Fetched | None:
+    """Find, download, check and register the all-forms report of FY ``fy`` Q ``q``; None
+    if absent. ``deadline`` bounds the whole search and download."""
+    clock = _Deadline(deadline)
     with tempfile.TemporaryDirectory(prefix="parole-fetch-") as tmp:
         for url in all_forms_urls(fy, q, base_url):
             name = url.rsplit("/", 1)[-1]
             part = Path(tmp) / name
             if not download(url, part, timeout=timeout, retries=retries, backoff=backoff,
-                            progress=progress):
+                            progress=progress, deadline=clock):
                 continue
             if not _looks_right(part, url):
                 continue  # an HTML error page served with status 200
+            check_content(part, url)
             citation = f"{ALL_FORMS_TITLE}, FY{fy} Q{q}. {url}"
             entry, changed = manifest.add(part, "uscis-all-forms", data_dir=data_dir, url=url,
                                           citation=citation, name=name)
@@ -175,7 +240,8 @@ def fetch_all_forms(fy: int, q: int, *, data_dir: Path | str | None = None,
 def run(sources: list[str], *, fiscal_year: int | None = None, quarter: int | None = None,
         data_dir: Path | str | None = None, base_url: str = DEFAULT_BASE_URL,
         timeout: float = 30.0, retries: int = 3, backoff: float = 1.0,
-        progress: bool = True, today: date | None = None) -> list[Fetched]:
+        progress: bool = True, today: date | None = None,
+        deadline: float | None = 600.0) -> list[Fetched]:
     """Fetch each source for the given quarter (or the newest quarter found)."""
     for source in sources:
         if source not in FETCHABLE:
@@ -194,7 +260,7 @@ def run(sources: list[str], *, fiscal_year: int | None = None, quarter: int | No
         newest_only = True
     fetched: list[Fetched] = []
     kw = {"data_dir": data_dir, "base_url": base_url, "timeout": timeout, "retries": retries,
-          "backoff": backoff, "progress": progress}
+          "backoff": backoff, "progress": progress, "deadline": deadline}
     for fy, q in wanted:
         got = fetch_all_forms(fy, q, **kw)
         if got:
@@ -212,7 +278,8 @@ def run(sources: list[str], *, fiscal_year: int | None = None, quarter: int | No
 def _cmd_fetch(args: argparse.Namespace) -> int:
     results = run(args.sources or list(FETCHABLE), fiscal_year=args.fiscal_year,
                   quarter=args.quarter, data_dir=args.data_dir, base_url=args.base_url,
-                  timeout=args.timeout, retries=args.retries, progress=not args.quiet)
+                  timeout=args.timeout, retries=args.retries, progress=not args.quiet,
+                  deadline=args.deadline)
     for item in results:
         verb = "fetched" if item.changed else "already registered, unchanged:"
         print(f"{verb} data/raw/{item.path} from {item.url}")
@@ -235,7 +302,10 @@ def register_cli(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
                    help=f"server to download from (default {DEFAULT_BASE_URL}; for mirrors)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="timeout of each request (default 30)")
+                   help="longest wait for the server at any moment (default 30)")
+    p.add_argument("--deadline", type=float, default=600.0, metavar="SECONDS",
+                   help="longest time for the whole download of one file, retries included "
+                        "(default 600)")
     p.add_argument("--retries", type=int, default=3, metavar="N",
                    help="attempts per address on network errors (default 3)")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",

@@ -32,9 +32,9 @@ from importlib import resources
 
 import addfips
 import us
-import yaml
 
 from .errors import ParoleError
+from .sources.reading import load_yaml
 
 # Forms found in published tables that neither package knows (keys are normalised by _norm).
 _ALIASES = {
@@ -318,7 +318,7 @@ def _slug(name: str) -> str:
 @functools.cache
 def _region_data() -> dict:
     text = resources.files("analysis").joinpath("data/regions.yml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text, "analysis/data/regions.yml")
     if not isinstance(data, dict) or "regions" not in data:
         raise GeographyError("analysis/data/regions.yml has no 'regions' mapping")
     return data

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 import functools
+import hashlib
 import html
 import json
 import multiprocessing
@@ -35,11 +36,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from tqdm.auto import tqdm
 
 from . import config, storage
-from .errors import ParoleError, ReportError
+from .errors import InputError, ParoleError, ReportError
+from .sources.reading import load_yaml, read_yaml
 
 #: The reports ``parole report --default`` renders, with their parameters.
 DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
@@ -150,10 +151,8 @@ def parse_parameters(pairs: list[str], yaml_file: Path | None = None) -> dict[st
     """``KEY=VALUE`` pairs (VALUE read as YAML) and an optional YAML file, as a dict."""
     params: dict[str, Any] = {}
     if yaml_file is not None:
-        try:
-            loaded = yaml.safe_load(Path(yaml_file).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ReportError(f"{yaml_file}: cannot read parameters ({exc})") from None
+        path = config.allowed_input(yaml_file, "parameter file")
+        loaded = read_yaml(path, what="parameter file") or {}
         if not isinstance(loaded, dict):
             raise ReportError(f"{yaml_file}: expected a mapping of parameter names to values")
         params.update(loaded)
@@ -162,8 +161,11 @@ def parse_parameters(pairs: list[str], yaml_file: Path | None = None) -> dict[st
         if not sep or not key.strip():
             raise ReportError(f"parameter {pair!r}: expected KEY=VALUE")
         try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
+            params[key.strip()] = load_yaml(value, f"parameter {key.strip()}") \
+                if value.strip() else ""
+        except InputError as exc:
+            if "over the limit" in str(exc):
+                raise
             params[key.strip()] = value
     return params
 
@@ -209,15 +211,33 @@ def check_parameters(name: str, params: dict[str, Any],
     return full
 
 
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
 def slug(params: dict[str, Any]) -> str:
-    """A safe file name for a parameter set: letters, digits and hyphens only."""
+    """A safe, unique file name for a parameter set: letters, digits and hyphens only.
+
+    Readable values (``geo=CA``, ``fy_start=2023``) are spelled out; when spelling out loses
+    something (``a_b.yml`` and ``a-b.yml`` both read ``a-b-yml``), a short hash of the exact
+    parameters is appended, so two parameter sets never share a file."""
     shown = {k: v for k, v in sorted(params.items()) if k not in _INTERNAL}
     if not shown:
         return "default"
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, list | tuple):  # ["a", "b"] and ["a-b"] would read alike
+            return len(value) == 1 and plain(value[0])
+        return (isinstance(value, str | int) and not isinstance(value, bool)
+                and bool(_PLAIN_VALUE.fullmatch(str(value))))
+
     text = "_".join(f"{k}-{v if not isinstance(v, list | tuple) else '-'.join(map(str, v))}"
                     for k, v in shown.items())
     text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return text[:120] or "default"
+    if len(text) > 110 or not all(plain(v) for v in shown.values()):
+        exact = json.dumps(shown, sort_keys=True, default=str, ensure_ascii=False)
+        digest = hashlib.sha256(exact.encode("utf-8")).hexdigest()[:10]
+        text = f"{text[:110].strip('-')}-{digest}".strip("-")
+    return text or "default"
 
 
 #: How the index and page titles name each report kind.
@@ -766,17 +786,24 @@ def batch_places(*, all_states: bool = False, regions_file: Path | None = None) 
     if all_states:
         places += sorted(s.abbr for s in [*us.states.STATES, us.states.DC])
     if regions_file is not None:
-        try:
-            text = Path(regions_file).read_text(encoding="utf-8")
-            loaded = yaml.safe_load(text)
-        except (OSError, yaml.YAMLError) as exc:
-            raise ReportError(f"{regions_file}: cannot read regions ({exc})") from None
+        from .regional import resolve
+
+        path = config.allowed_input(regions_file, "regions file")
+        loaded = read_yaml(path, what="regions file")
         if isinstance(loaded, dict) and "regions" in loaded:
             loaded = loaded["regions"]
         if isinstance(loaded, str):
-            loaded = [line.strip() for line in text.splitlines() if line.strip()]
+            loaded = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                      if line.strip()]
         if not isinstance(loaded, list) or not all(isinstance(x, str) for x in loaded):
             raise ReportError(f"{regions_file}: expected a list of region names")
+        for number, place in enumerate(loaded, start=1):
+            try:
+                resolve(place)
+            except ValueError:  # never echo the file's content: it may be any readable file
+                raise ReportError(f"{regions_file}, entry {number}: not a state or a named "
+                                  "region (expected a state code or name, or a region from "
+                                  "analysis/data/regions.yml)") from None
         places += loaded
     return places
 

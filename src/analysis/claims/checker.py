@@ -134,8 +134,9 @@ class Tables:
 
 def load_tables(data_dir: Path | str | None = None) -> Tables:
     data_dir = data_dir or config.default_data_dir()
-    return Tables(storage.read_table("counts", data_dir),
-                  storage.read_table("published_figures", data_dir))
+    generation = storage.current_generation(data_dir)  # both tables from the same ingest
+    return Tables(storage.read_table("counts", data_dir, generation=generation),
+                  storage.read_table("published_figures", data_dir, generation=generation))
 
 
 def _text(value: object) -> str | None:

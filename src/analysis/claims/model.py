@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import geo, periods
@@ -400,13 +399,9 @@ def require_complete(loaded: ClaimsFile) -> ClaimsFile:
 
 def load(path: Path | str) -> ClaimsFile:
     """Read and validate a claims file (see :func:`validate`)."""
+    from ..sources.reading import read_yaml
+
     path = Path(path)
     if not path.is_file():
         raise ParoleError(f"{path}: no such claims file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParoleError(f"{path}: not valid YAML ({exc})") from None
-    except UnicodeDecodeError:
-        raise ParoleError(f"{path}: not UTF-8 text") from None
-    return validate(data, origin=str(path))
+    return validate(read_yaml(path, what="claims file"), origin=str(path))

@@ -3,7 +3,6 @@ claim, built from :class:`~analysis.claims.checker.Verdict` objects (the noteboo
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import matplotlib.ticker
@@ -12,6 +11,7 @@ import pandas as pd
 from .. import charts, config
 from ..errors import ParoleError
 from ..formatting import MARKS
+from ..markup import md_code, md_text
 from ..provenance import source_line
 from .checker import Verdict, fmt
 
@@ -22,18 +22,25 @@ BADGES = {key: f"{MARKS[key]} {word}" for key, word in (
 
 
 def resolve_claims_file(claims_file: str) -> Path:
-    """``claims_file`` as given, relative paths against the project root."""
+    """``claims_file`` as given, relative paths against the project root; only files inside
+    the project or an allowed folder (:func:`analysis.config.allowed_input`) are read."""
     if not str(claims_file).strip():
         raise ParoleError("claims_file is empty; give a claims file such as "
                           "data/claims/seed_article.yml")
-    path = Path(claims_file)
-    return path if path.is_absolute() else config.project_root() / path
+    return config.allowed_input(claims_file, "claims file", base=config.project_root())
 
 
 def _md(text: object) -> str:
-    """Plain text made safe for Markdown (no accidental emphasis or HTML)."""
-    text = html.escape(str(text), quote=False)
-    return text.replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+    """Plain text made safe for Markdown (no emphasis, link or HTML; see
+    :func:`analysis.markup.md_text`)."""
+    return md_text(text)
+
+
+def header_markdown(path: Path | str, claims) -> str:
+    """The sheet's first line: the claims file's name and the title it gives, both inert."""
+    title = getattr(claims, "title", None)
+    return f"**Claims file:** {md_code(Path(path).name)}" + (f" ({md_text(title)})" if title
+                                                               else "")
 
 
 def summary_markdown(verdicts: list[Verdict]) -> str:
@@ -57,14 +64,14 @@ def evidence_source(verdict: Verdict) -> str:
 def card_markdown(verdict: Verdict) -> str:
     """One claim as a Markdown card: verdict, claim, numbers, reason, nearest data, sources."""
     v = verdict
-    lines = [f"### {BADGES[v.verdict]}: `{v.id}`", "", f"> {_md(v.text)}", "",
+    lines = [f"### {BADGES[v.verdict]}: {md_code(v.id)}", "", f"> {_md(v.text)}", "",
              f"**Why:** {_md(v.reason)}", ""]
     if v.computed is not None:
-        numbers = (f"**Claimed:** {fmt(v.claimed, v.metric, v.unit)} ({v.comparator}) · "
-                   f"**Data:** {fmt(v.computed, v.metric, v.unit)}")
+        numbers = (f"**Claimed:** {_md(fmt(v.claimed, v.metric, v.unit))} "
+                   f"({_md(v.comparator)}) · **Data:** {_md(fmt(v.computed, v.metric, v.unit))}")
         if v.lower is not None:
-            numbers += (f" · **{v.interval_method} interval:** {fmt(v.lower, v.metric)} to "
-                        f"{fmt(v.upper, v.metric)}")
+            numbers += (f" · **{_md(v.interval_method)} interval:** "
+                        f"{_md(fmt(v.lower, v.metric))} to {_md(fmt(v.upper, v.metric))}")
         lines += [numbers, "", f"*Method:* {_md(v.method)}", ""]
     if v.missing:
         lines += [f"**Missing from public data:** {_md(v.missing)}", ""]

@@ -140,11 +140,22 @@ def load(path: Path | str, source: str, *, source_file: str | None = None,
     path = Path(path)
     if not path.is_file():
         raise ParoleError(f"{path}: no such file")
+    _check_limits(path)
     result: AdapterResult = module.parse(path, source_file=source_file or path.name,
                                          citation=citation or default_citation(source))
     for table, frame in list(result.tables.items()):
         result.tables[table] = schemas.validate(table, frame, origin=str(path))
     return result
+
+
+def _check_limits(path: Path) -> None:
+    """The reading layer's size limits, applied before any adapter opens the file (so no
+    adapter can be handed a compression bomb or an over-large file, whatever it reads with)."""
+    from . import reading
+
+    reading.check_size(path)
+    if reading.kind(path) == "xlsx":
+        reading.check_workbook(path)
 
 
 def read(path: Path | str, source: str, table: str | None = None) -> pd.DataFrame:

@@ -295,9 +295,11 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
 
 # -- large extracts: chunked, partitioned writing with bounded memory ----------------------
 
-#: files at least this large (bytes) are ingested in chunks by :func:`ingest_large`
-LARGE_BYTES = int(os.environ.get("PAROLE_LARGE_CASES_BYTES", 200_000_000))
-CHUNK_ROWS = 250_000
+#: files at least this large (bytes) are ingested in chunks by :func:`ingest_large` (read whole,
+#: a case CSV takes about 40 times its size in memory: 829 MB for 20 MB, measured by
+#: benchmarks/bench_ingest_memory.py; chunked, 705 MB for 200 MB)
+LARGE_BYTES = int(os.environ.get("PAROLE_LARGE_CASES_BYTES", 16_000_000))
+CHUNK_ROWS = 100_000  # with DuckDB's 400 MB below, keeps a 200 MB file's peak under 1 GB
 KEEP_REJECTIONS = 1000
 
 
@@ -375,7 +377,7 @@ def _drop_repeats(folder: Path, stem: str,
     files = sorted(Path(folder).glob(f"fiscal_year=*/{stem}-*.parquet"))
     if not files:
         return []
-    con = duckdb.connect(config={"memory_limit": "1GB"})
+    con = duckdb.connect(config={"memory_limit": "400MB"})
     try:
         con.execute("CREATE VIEW c AS SELECT *, filename AS f_, "
                     "CAST(regexp_extract(source_locator, '(\\d+)$', 1) AS BIGINT) AS line_ "

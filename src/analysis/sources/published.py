@@ -23,8 +23,10 @@ Layouts
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -360,10 +362,22 @@ def _figures(path: Path, rows, source_file: str) -> AdapterResult:
         except ValueError:
             result.rejected.append(Rejection(locator, "value is not a number", row["value"]))
             continue
+        if not math.isfinite(value):
+            result.rejected.append(Rejection(locator, "value is not a finite number",
+                                             row["value"]))
+            continue
+        dates = {}
+        for column in ("period_start", "period_end"):
+            try:
+                dates[column] = pd.Timestamp(datetime.strptime(row[column].strip(), "%Y-%m-%d"))
+            except ValueError:
+                raise InputError(path, f"{row[column][:40]!r} is not a date",
+                                 locator=f"line {line}, column {column}",
+                                 expected="a date YYYY-MM-DD") from None
         records.append({
             "figure_id": row["figure_id"], "measure": row["measure"], "value": value,
-            "unit": row["unit"], "period_start": pd.Timestamp(row["period_start"]),
-            "period_end": pd.Timestamp(row["period_end"]), "geography": row["geography"],
+            "unit": row["unit"], "period_start": dates["period_start"],
+            "period_end": dates["period_end"], "geography": row["geography"],
             "population": row["population"], "publisher": row["publisher"],
             "published": row["published"] or None, "note": row["note"] or None,
             "source_file": source_file, "source_locator": locator,

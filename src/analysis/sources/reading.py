@@ -6,9 +6,11 @@ returns a :class:`Grid` (rows of cells, plus how to name any place in it: ``shee
 column C`` or ``line 12, column C``) chosen by the file's content, not its name.
 
 Every input is untrusted. :data:`LIMITS` bounds what is read (compressed and uncompressed size,
-rows, columns, cell length, workbook parts, JSON nesting) and each refusal names the limit and the
-file. Workbooks are read with ``defusedxml`` (entity bombs refused) and with the sheet's real
-extent, not the ``<dimension>`` it declares (a workbook that understates it would lose rows).
+rows, columns, cell length, workbook parts, JSON nesting, YAML aliases) and each refusal names the
+limit and the file; limits are set with ``PAROLE_LIMIT_<NAME>`` or ``parole --limit``. YAML is
+read only through :func:`load_yaml` (safe loading with an alias budget). Workbooks are read with
+``defusedxml`` (entity bombs refused) and with the sheet's real extent, not the ``<dimension>``
+it declares (a workbook that understates it would lose rows).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -30,9 +34,15 @@ from ..errors import InputError
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a raw file may hold; change with :func:`set_limits`."""
+    """Bounds on what an input file may hold.
+
+    Change them for one process with :func:`set_limits`, from the environment with
+    ``PAROLE_LIMIT_<NAME>`` (``PAROLE_LIMIT_MAX_ROWS=5000000``), or on the command line with
+    ``parole --limit max_rows=5000000 ...``. Every refusal names the limit it hit.
+    """
 
     max_bytes: int = 100 * 1024 * 1024  # file size on disk
+    max_stream_bytes: int = 20 * 1024 ** 3  # a file read in chunks (large case records)
     max_uncompressed_bytes: int = 400 * 1024 * 1024  # all parts of a workbook, unzipped
     max_compression_ratio: int = 200  # one part's unzipped size over its zipped size
     max_parts: int = 2_000  # members of a workbook's zip
@@ -40,9 +50,58 @@ class Limits:
     max_cols: int = 2_000  # cells in one row
     max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
     max_json_depth: int = 64  # nesting of JSON arrays and objects
+    max_int_digits: int = 18  # digits of one integer in JSON or YAML
+    max_yaml_bytes: int = 5 * 1024 * 1024  # size of a YAML file (claims, regions, parameters)
+    max_yaml_aliases: int = 100  # alias references (*name) in one YAML document
+    max_yaml_nodes: int = 200_000  # values in a YAML document once every alias is expanded
+    max_yaml_depth: int = 64  # nesting of YAML lists and mappings
 
 
-LIMITS = Limits()
+LIMIT_NAMES = tuple(Limits.__dataclass_fields__)
+
+
+def _parse_limit(name: str, value: object, origin: str) -> int:
+    from ..errors import ParoleError
+
+    if name not in LIMIT_NAMES:
+        raise ParoleError(f"{origin}: unknown limit {name!r}; expected one of: "
+                          + ", ".join(LIMIT_NAMES))
+    try:
+        number = int(str(value).replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ParoleError(f"{origin}: limit {name}={value!r} is not a whole number") from None
+    if number <= 0:
+        raise ParoleError(f"{origin}: limit {name}={value!r} must be positive")
+    return number
+
+
+def limits_from_env(environ: dict[str, str] | None = None, base: Limits | None = None) -> Limits:
+    """``base`` (default: the built-in limits) with every ``PAROLE_LIMIT_<NAME>`` applied."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    changes = {}
+    for name in LIMIT_NAMES:
+        key = f"PAROLE_LIMIT_{name.upper()}"
+        if environ.get(key):
+            changes[name] = _parse_limit(name, environ[key], key)
+    return replace(base or Limits(), **changes)
+
+
+def configure(pairs: list[str]) -> Limits:
+    """Apply ``NAME=VALUE`` pairs (the command line's ``--limit``) to this process's limits."""
+    changes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            from ..errors import ParoleError
+
+            raise ParoleError(f"--limit {pair!r}: expected NAME=VALUE, e.g. max_rows=5000000")
+        changes[name.strip()] = _parse_limit(name.strip(), value.strip(), f"--limit {pair}")
+    return set_limits(**changes)
+
+
+LIMITS = limits_from_env()
 
 
 def set_limits(**changes: int) -> Limits:
@@ -52,9 +111,9 @@ def set_limits(**changes: int) -> Limits:
     return LIMITS
 
 
-def _limit(path: Path, what: str, found: object, name: str, limit: object) -> InputError:
-    return InputError(path, f"{what} is {found}, over the limit {name}={limit} "
-                            "(change it with analysis.sources.reading.set_limits)")
+def _limit(path: Path | str, what: str, found: object, name: str, limit: object) -> InputError:
+    return InputError(path, f"{what} is {found}, over the limit {name}={limit} (raise it with "
+                            f"PAROLE_LIMIT_{name.upper()} or `parole --limit {name}=N`)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,8 +455,14 @@ def read_json(path: Path) -> Any:
     """A JSON document, refusing nesting deeper than ``max_json_depth`` and huge integers."""
     path = Path(path)
     check_size(path)
-    content = decode(path, path.read_bytes())
-    depth = deepest = 0
+    return loads_json(path, decode(path, path.read_bytes()))
+
+
+def loads_json(path: Path | str, content: str, *, locator: str | None = None) -> Any:
+    """JSON text read from ``path`` (``locator``: where in the file, e.g. ``line 7`` of an
+    NDJSON file) within the limits: nesting ``max_json_depth``, integers of at most
+    ``max_int_digits`` digits, no ``NaN``/``Infinity``."""
+    depth = 0
     in_string = escaped = False
     for ch in content:
         if in_string:
@@ -412,27 +477,205 @@ def read_json(path: Path) -> Any:
         elif ch in "[{":
             depth += 1
             if depth > LIMITS.max_json_depth:
-                raise _limit(path, "JSON nesting", f"deeper than {LIMITS.max_json_depth}",
-                             "max_json_depth", LIMITS.max_json_depth)
+                raise _limit(path, "JSON nesting" + (f" at {locator}" if locator else ""),
+                             f"deeper than {LIMITS.max_json_depth}", "max_json_depth",
+                             LIMITS.max_json_depth)
         elif ch in "]}":
             depth -= 1
-    del deepest
 
     def _int(token: str) -> int:
-        if len(token.lstrip("-")) > 18:
-            raise ValueError(f"integer with {len(token)} digits")
+        if len(token.lstrip("-")) > LIMITS.max_int_digits:
+            raise ValueError(f"an integer of {len(token.lstrip('-'))} digits, over the limit "
+                             f"max_int_digits={LIMITS.max_int_digits}")
         return int(token)
 
+    def _constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
     try:
-        return json.loads(content, parse_int=_int,
-                          parse_constant=lambda c: (_ for _ in ()).throw(
-                              ValueError(f"{c} is not a number")))
+        return json.loads(content, parse_int=_int, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON ({exc.msg})",
-                         locator=f"line {exc.lineno}, column {exc.colno}") from None
-    except ValueError as exc:
-        raise InputError(path, f"not usable JSON ({exc})", expected="counts and months "
-                                                                    "as ordinary numbers") from None
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if locator:  # one line of an NDJSON file
+            where = f"{locator}, column {exc.colno}" if exc.lineno == 1 else f"{locator}, {where}"
+        raise InputError(path, f"not valid JSON ({exc.msg}); the file may be truncated",
+                         locator=where) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(path, f"not usable JSON ({exc})", locator=locator,
+                         expected="counts and months as ordinary numbers") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML: safe loading with a budget (claims files, regions, report parameters)
+
+
+def _yaml_loader():
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """PyYAML's safe loader (no Python tags) counting alias references as it composes."""
+
+        aliases = 0
+
+        def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > LIMITS.max_yaml_aliases:
+                    mark = self.peek_event().start_mark
+                    raise _YamlLimit("alias references", f"over {LIMITS.max_yaml_aliases}",
+                                     "max_yaml_aliases", LIMITS.max_yaml_aliases, mark)
+            return super().compose_node(parent, index)
+
+    return BoundedLoader
+
+
+class _YamlLimit(Exception):
+    def __init__(self, what, found, name, limit, mark=None):
+        super().__init__(what)
+        self.args_ = (what, found, name, limit)
+        self.mark = mark
+
+
+def _yaml_size(node, origin) -> None:
+    """Refuse a document whose values, with every alias expanded, exceed ``max_yaml_nodes``
+    (the "billion laughs"), or that nests deeper than ``max_yaml_depth`` or refers to itself."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    # iterative post-order walk with memoised sizes: linear in the distinct nodes
+    stack: list[tuple[Any, int, bool]] = [(node, 1, False)]
+    active: set[int] = set()
+    while stack:
+        current, depth, done = stack.pop()
+        key = id(current)
+        if done:
+            active.discard(key)
+            children = _yaml_children(current, yaml)
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > LIMITS.max_yaml_nodes:
+                raise _YamlLimit("the number of values with aliases expanded",
+                                 f"over {LIMITS.max_yaml_nodes:,}", "max_yaml_nodes",
+                                 f"{LIMITS.max_yaml_nodes:,}", current.start_mark)
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise InputError(origin, "a YAML alias refers to the value that contains it",
+                             locator=_yaml_where(current.start_mark),
+                             expected="a document without recursive aliases")
+        if depth > LIMITS.max_yaml_depth:
+            raise _YamlLimit("YAML nesting", f"deeper than {LIMITS.max_yaml_depth}",
+                             "max_yaml_depth", LIMITS.max_yaml_depth, current.start_mark)
+        active.add(key)
+        stack.append((current, depth, True))
+        for child in _yaml_children(current, yaml):
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+
+
+def _yaml_children(node, yaml) -> list[Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _yaml_where(mark) -> str | None:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+
+
+def load_yaml(text: str | bytes, origin: str | Path) -> Any:
+    """Parse YAML safely (plain data only: no Python tags) within the YAML limits.
+
+    The one YAML reader of the project. Errors name ``origin`` and the line and column but
+    never echo the document's content (a parameter file may be any file the user can read).
+    """
+    import yaml
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(origin, "not UTF-8 text", expected="a YAML text file") from None
+    if len(text) > LIMITS.max_yaml_bytes:
+        raise _limit(origin, "the YAML document's size", f"{len(text):,} characters",
+                     "max_yaml_bytes", f"{LIMITS.max_yaml_bytes:,}")
+    if "\x00" in text:
+        raise InputError(origin, "binary content", expected="a YAML text file")
+    loader = _yaml_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _yaml_size(node, origin)
+        return loader.construct_document(node)
+    except _YamlLimit as exc:
+        what, found, name, limit = exc.args_
+        error = _limit(origin, what, found, name, limit)
+        where = _yaml_where(exc.mark)
+        raise InputError(origin, error.problem, locator=where) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = re.sub(r"'(?!<)[^']*'|\"[^\"]*\"", "(...)", exc.problem or exc.context or "")
+        raise InputError(origin, f"not valid YAML ({problem or 'syntax error'})",
+                         locator=_yaml_where(mark)) from None
+    except yaml.YAMLError:
+        raise InputError(origin, "not valid YAML") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        kind_ = type(exc).__name__
+        raise InputError(origin, f"a value that cannot be read ({kind_})",
+                         expected="plain numbers, text, lists and mappings") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path | str, *, what: str = "YAML file") -> Any:
+    """A YAML file read with :func:`load_yaml` (size checked before reading)."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise InputError(path, f"no such {what}")
+        size = path.stat().st_size
+        if size > LIMITS.max_yaml_bytes:
+            raise _limit(path, "file size", f"{size:,} bytes", "max_yaml_bytes",
+                         f"{LIMITS.max_yaml_bytes:,}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror or type(exc).__name__})") \
+            from None
+    return load_yaml(raw, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# side files (a file an adapter reads beside the registered one, e.g. labels.json)
+
+
+_REGISTERED: ContextVar[frozenset[Path] | None] = ContextVar("parole_registered", default=None)
+
+
+@contextmanager
+def registered_files(paths: Iterator[Path] | list[Path]) -> Iterator[None]:
+    """While active, :func:`side_file` returns only files among ``paths`` (ingestion sets it
+    to the manifest's files, so an unregistered file never changes the output)."""
+    token = _REGISTERED.set(frozenset(Path(p).resolve() for p in paths))
+    try:
+        yield
+    finally:
+        _REGISTERED.reset(token)
+
+
+def side_file(path: Path | str) -> Path | None:
+    """``path`` if it may be read as a side file: a regular file (not a symbolic link) that,
+    during ingestion, is registered in the manifest; else None."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return None
+    allowed = _REGISTERED.get()
+    if allowed is not None and path.resolve() not in allowed:
+        return None
+    return path
 
 
 def is_date(cell: Any) -> bool:

@@ -57,7 +57,6 @@ code with ``geo_name`` empty and a note.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,7 @@ import pandas as pd
 from ..errors import InputError
 from . import reading
 from .base import AdapterResult, parse_cell, table_frame
-from .reading import check_size
+from .reading import check_size, side_file
 
 SOURCE = "uscis-processing-times"
 
@@ -141,8 +140,8 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
 
 
 def _labels(path: Path) -> dict[str, dict[str, str]]:
-    labels_path = path.with_name("labels.json")
-    if not labels_path.is_file():
+    labels_path = side_file(path.with_name("labels.json"))  # only a registered file counts
+    if labels_path is None:
         return {}
     data = reading.read_json(labels_path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -165,12 +164,10 @@ def _office(code: str, labels: dict[str, dict[str, str]]) -> tuple[str | None, s
 
 
 def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterResult:
-    meta_path = path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json")
-    if meta_path.is_file():
-        try:
-            columns = json.loads(meta_path.read_text(encoding="utf-8")).get("columns")
-        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
-            raise InputError(meta_path, f"not readable JSON ({exc})") from None
+    meta_path = side_file(path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json"))
+    if meta_path is not None:
+        meta = reading.read_json(meta_path)
+        columns = meta.get("columns") if isinstance(meta, dict) else None
         if columns != CAPTURE_COLUMNS:
             raise InputError(meta_path, f"columns {columns} match no known capture layout",
                              expected=", ".join(CAPTURE_COLUMNS))
@@ -182,11 +179,7 @@ def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterR
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"not a JSON line ({exc.msg}); the file may be truncated",
-                             locator=f"line {number}") from None
+        row = reading.loads_json(path, line, locator=f"line {number}")
         if not isinstance(row, list) or len(row) != 6 or \
                 not all(isinstance(v, str | int | float) or v is None for v in row):
             raise InputError(path, f"{line[:60]!r} is not a 6-value array",
