@@ -126,6 +126,34 @@ def test_trend_leaves_part_year_out_and_names_the_place(ingested, tmp_path):
     assert "500 in FY2025 (part year)" in alt
 
 
+def test_trend_numbers_and_band_come_from_one_fit(ingested, tmp_path):
+    import numpy as np
+    import statsmodels.api as sm
+
+    out = tmp_path / "ca.png"
+    run("trend", "--category", "uc-released-to-sponsors", "--measure", "released", "--freq",
+        "FY", "--geo", "CA", "--data-dir", str(ingested), "--out", str(out))
+    data = pd.read_csv(out.with_suffix(".csv"))
+    full = data[~data["part_year"]]
+    # an independent quasi-Poisson fit of the full years' published counts
+    starts = pd.to_datetime([f"{int(p[2:]) - 1}-10-01" for p in full["period"]])
+    years = ((starts - starts[0]).days / 365.25).to_numpy()
+    X = sm.add_constant(years)
+    res = sm.GLM(full["value"].to_numpy(float), X, family=sm.families.Poisson()).fit()
+    res = sm.GLM(full["value"].to_numpy(float), X, family=sm.families.Poisson()).fit(
+        scale=res.pearson_chi2 / res.df_resid)
+    frame = res.get_prediction(X).summary_frame(alpha=0.05)
+    assert full["fitted"].to_numpy() == pytest.approx(frame["mean"].to_numpy(), rel=1e-6)
+    assert full["lower"].to_numpy() == pytest.approx(frame["mean_ci_lower"].to_numpy(), rel=1e-6)
+    assert full["upper"].to_numpy() == pytest.approx(frame["mean_ci_upper"].to_numpy(), rel=1e-6)
+    # the yearly change in the title and subtitle is the slope of that same band
+    pct = 100 * np.expm1(res.params[1])
+    lo, hi = 100 * np.expm1(res.conf_int(0.05)[1])
+    alt = out.with_suffix(".alt.txt").read_text()
+    assert f"rose about {pct:.0f}% a year" in alt
+    assert f"+{pct:.0f}% a year (95% interval +{lo:.1f}% to +{hi:.0f}%)" in alt
+
+
 def test_flagged_pending_figures_are_marked_and_left_out_of_the_fit(ingested, tmp_path):
     out = tmp_path / "hp.png"
     assert run("trend", "--series", "humanitarian-parole", "--measure", "pending",

@@ -133,6 +133,26 @@ def test_synthetic_rows_carry_a_visible_mark(tmp_path):
     assert "b: more than half still waiting at day 30" in alt
 
 
+def test_km_chart_median_is_the_library_rule_where_float_error_would_move_it(tmp_path):
+    # 24 cases decided on days 1..24: the curve after day 12 is 0.5000000000000001 in floating
+    # point, so "first day with survival <= 0.5" would say 13; the one rule says 12
+    from analysis import timing
+
+    start = pd.Timestamp("2024-01-01")
+    cases = pd.DataFrame({"received_date": [start] * 24,
+                          "decided_date": [start + pd.Timedelta(days=d) for d in range(1, 25)],
+                          "outcome": "approved", "source": "case-records", "synthetic": False})
+    km = timing.kaplan_meier(cases, as_of="2024-12-31")
+    after_12 = km.loc[km["days"] == 12, "survival"].iloc[0]
+    assert after_12 > 0.5 and after_12 == pytest.approx(0.5)  # the trap is present
+    assert timing.km_quantiles(cases, as_of="2024-12-31", probs=[0.5])["days"].iloc[0] == 12
+    assert charts.median_time(km["days"].to_numpy(), km["survival"].to_numpy()) == 12
+    fig = charts.km_curves(km, title="Half were decided within 12 days",
+                           subtitle="Share still waiting", source=rows())
+    alt = charts.save(fig, tmp_path / "km.png")[2].read_text()
+    assert "half decided by day 12" in alt
+
+
 def test_layout_keeps_header_plot_and_footer_apart():
     table = pd.DataFrame({"p": [f"FY20{y}-Q1" for y in range(10, 30)],
                           "a": np.arange(20.0), "b": np.arange(20.0) + 0.2})
@@ -199,3 +219,31 @@ def test_bad_inputs_raise_parole_error():
     with pytest.raises(ValueError, match="no alternative text"):
         charts.alt_text(fig)
     charts.plt.close(fig)
+
+
+def test_chart_drawn_by_hand_gets_alt_text_in_sentences_without_the_footer():
+    import matplotlib.pyplot as plt
+
+    fig, ax = charts.figure("print")
+    ax.plot([1, 2], [1, 2])
+    ax.set_xlabel("years")
+    charts.finish(fig, ax, title="Supported: data 2 years, claimed 2 years",
+                  subtitle="What the data give (dot) against the claim (line)",
+                  source="Source: Congressional Research Service, CRS R47654")
+    alt = charts._fallback_alt(fig)
+    plt.close(fig)
+    assert alt == ("Chart. Supported: data 2 years, claimed 2 years. What the data give (dot) "
+                   "against the claim (line). Source: Congressional Research Service, CRS "
+                   "R47654. Horizontal axis: years.")
+
+
+def test_report_numbers_give_the_publisher_address():
+    from analysis.viz.provenance import publisher_url
+
+    assert publisher_url("Congressional Research Service, CRS R47654, Immigration Parole "
+                         "(2023)") == "https://crsreports.congress.gov/product/pdf/R/R47654"
+    assert publisher_url("U.S. Government Accountability Office, GAO-08-282, Humanitarian "
+                         "Parole") == "https://www.gao.gov/products/gao-08-282"
+    # an address in the citation wins; no number, no made-up address
+    assert publisher_url("GAO-08-282. https://example.gov/x") == "https://example.gov/x"
+    assert publisher_url("A table with no number") == ""

@@ -45,6 +45,9 @@ def test_seed_claims_are_not_checkable_except_program_parole_duration(project_ro
     verdicts = {v.id: v for v in check(project_root / "data/claims/seed_article.yml", ingested)}
     assert verdicts["program-parole-two-years"].verdict == "supported"
     assert verdicts["program-parole-two-years"].computed == pytest.approx(2.0)
+    # the default duration tolerance is one month, said so (not "0.0833 years")
+    assert verdicts["program-parole-two-years"].reason == (
+        "The data give 2 years, within the tolerance of 1 month of the claimed 2 years.")
     crs = verdicts["program-parole-two-years"].evidence[0]
     assert "R47654" in crs.citation and crs.source_file.endswith("published_figures.csv")
     others = [v for k, v in verdicts.items() if k != "program-parole-two-years"]
@@ -432,3 +435,17 @@ def test_report_cards_and_charts(tables):
     assert report.resolve_claims_file("data/claims/seed_article.yml").is_file()
     with pytest.raises(ParoleError, match="claims_file is empty"):
         report.resolve_claims_file(" ")
+
+
+def test_claim_intervals_use_the_library_wilson_rule_exact_at_the_edges():
+    # statsmodels' Wilson gives 0.9999999999999999 for 7 of 7 and 2.8e-17 for 0 of 7; the
+    # library's one interval (analysis.stats.shares.interval) is exact at the edges, and claims use it
+    from statsmodels.stats.proportion import proportion_confint
+
+    from analysis import shares
+
+    assert proportion_confint(7, 7, method="wilson")[1] < 1.0  # the trap is present
+    assert check_mod._wilson(7, 7)[1] == 1.0
+    assert check_mod._wilson(0, 7)[0] == 0.0
+    low, high = shares.interval(947, 1105 + 947, method="wilson", alpha=0.05)
+    assert check_mod._wilson(947, 1105 + 947) == (float(low), float(high))

@@ -60,6 +60,60 @@ def test_processing_times_axis_labels_its_half_months():
     assert "17.5" in charts.alt_text(fig)  # alt text states the number as published
 
 
+@pytest.mark.parametrize(("values", "percent"), [
+    ([17.5, 17.0, 16.5], False),   # the processing-times chart: 17.5 above the 16 gridline
+    ([18.0, 18.5, 7.0], False),
+    ([47416.0, 2675.0, 32573.0], False),
+    ([0.147, 0.098, 0.13], True),  # a share axis
+    ([0.46, 0.11], True)])
+def test_value_axis_ends_at_a_labelled_gridline_above_the_highest_point(values, percent):
+    table = pd.DataFrame({"period": [f"FY20{20 + i}" for i in range(len(values))],
+                          "v": values})
+    fig = charts.line_chart(table, x="period", columns=["v"], labels={"v": "V"}, title="t",
+                            subtitle="s", source="Source: x", percent=percent)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    bottom, top = ax.get_ylim()
+    assert bottom == 0 and top >= max(values) * (1 + charts.HEADROOM) - 1e-9
+    labelled = {round(t, 9): lab.get_text() for t, lab in
+                zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+    assert labelled.get(round(top, 9)), "the top of the axis is a labelled gridline"
+    matplotlib.pyplot.close(fig)
+
+
+def test_tick_labels_turn_only_when_they_would_collide():
+    years = pd.DataFrame({"period": [f"FY{y}" for y in range(2015, 2026)],
+                          "v": np.arange(11.0) + 1})
+    fig = charts.line_chart(years, x="period", columns=["v"], labels={"v": "V"}, title="t",
+                            subtitle="s", source="Source: x")
+    assert all(t.get_rotation() == 0 for t in fig.axes[0].get_xticklabels())
+    wide = pd.DataFrame({"group": [f"A rather long category name {i}" for i in range(9)],
+                         "v": np.arange(9.0) + 1})
+    fig2 = charts.line_chart(wide, x="group", columns=["v"], labels={"v": "V"}, title="t",
+                             subtitle="s", source="Source: x")
+    assert all(t.get_rotation() == 45 for t in fig2.axes[0].get_xticklabels())
+    matplotlib.pyplot.close("all")
+
+
+def test_table_columns_keep_one_decimal_count():
+    data = rows(["FY2020", "FY2021", "FY2022"], [17.5, 17.0, 16.5], [None, None, None])
+    table = pd.DataFrame({"period": ["FY2020", "FY2021", "FY2022"], "months": [17.5, 17.0, None],
+                          "estimate": [0.1300, 0.0978, 0.0002], "lower": [0.126, 0.091, 0.0001],
+                          "upper": [0.134, 0.105, 0.0004]})
+    page = tables.to_html(table, data, columns={"period": "Year", "months": "Months",
+                                                "estimate": "Share", "lower": "Low",
+                                                "upper": "High"},
+                          formats={"months": tables.months, "estimate": tables.percent,
+                                   "lower": tables.percent, "upper": tables.percent})
+    cells = pd.read_html(__import__("io").StringIO(page))[0].astype(str)
+    assert cells["Months"].tolist() == ["17.5", "17.0", "not published"]
+    # one decimal count for the share and its limits, with which every row's limits differ
+    # and the smallest share keeps its significant digits
+    assert cells.loc[0, ["Share", "Low", "High"]].tolist() == ["13.00%", "12.60%", "13.40%"]
+    assert cells.loc[2, ["Share", "Low", "High"]].tolist() == ["0.02%", "0.01%", "0.04%"]
+    assert formatting.numbers([17.5, 17, None]) == ["17.5", "17.0", "no figure"]
+
+
 def test_periods_sit_on_a_time_axis():
     xs = formatting.time_values(["FY2019", "FY2020", "FY2023"])
     gaps = np.diff(xs.values).astype("timedelta64[D]").astype(int)

@@ -96,14 +96,26 @@ def test_cli_text_json_and_html(ingested, tmp_path, capsys):
     assert "None" not in page and "nan" not in page.lower().split()
 
 
+ORR_TITLE = "HHS ORR unaccompanied children released to sponsors"
+OHSS_TITLE = "DHS OHSS Immigration Enforcement and Legal Processes Monthly Tables"
+
+
 @pytest.mark.parametrize(("note", "expected"), [
-    ("partial year (published part-way)", "hhs-orr-uc FY2025 (part year)"),
-    (None, "hhs-orr-uc FY2025")])
+    ("partial year (published part-way)", f"{ORR_TITLE}, FY2025 (part year)"),
+    (None, f"{ORR_TITLE}, FY2025")])
 def test_latest_periods_line(note, expected):
     rows = pd.DataFrame({
-        "source": ["hhs-orr-uc", "hhs-orr-uc", "ohss-monthly"],
-        "period": ["FY2024", "FY2025", "2024-07"],
-        "period_end": pd.to_datetime(["2024-09-30", "2025-09-30", "2024-07-31"]),
-        "note": [None, note, None]})
+        "source": ["hhs-orr-uc", "hhs-orr-uc", "ohss-monthly", "no-such-source"],
+        "period": ["FY2024", "FY2025", "2024-07", "FY2020"],
+        "period_end": pd.to_datetime(["2024-09-30", "2025-09-30", "2024-07-31", "2020-09-30"]),
+        "note": [None, note, None, None]})
     assert freshness.latest_periods_line(rows) == (
-        f"Latest period: {expected}; ohss-monthly 2024-07")
+        f"Latest period: {expected}; no-such-source, FY2020; {OHSS_TITLE}, 2024-07")
+
+
+def test_latest_periods_line_names_the_quarter_not_its_year_to_date_block():
+    rows = pd.DataFrame({
+        "source": ["uscis-all-forms"] * 2, "period": ["FY2026-YTD-Q2", "FY2026-Q2"],
+        "period_start": pd.to_datetime(["2025-10-01", "2026-01-01"]),
+        "period_end": pd.to_datetime(["2026-03-31", "2026-03-31"]), "note": [None, None]})
+    assert freshness.latest_periods_line(rows).endswith(", FY2026-Q2")

@@ -47,3 +47,26 @@ def test_fiscal_year_to_date_through_a_month():
         periods.parse("FY2024-YTD-2024-06")
     with pytest.raises(ValueError, match="not in fiscal year FY2024"):
         periods.parse("FY2024-YTD-2024-10")
+
+
+@pytest.mark.parametrize(("day", "label"), [
+    ("2022-10-01", "FY2023-Q1"), ("2022-12-31", "FY2023-Q1"), ("2023-01-01", "FY2023-Q2"),
+    ("2023-09-30", "FY2023-Q4")])
+def test_fiscal_quarter_of_a_date(day, label):
+    q = periods.fiscal_quarter_of(day)
+    assert q.label == label and q.quarter == int(label[-1])
+    assert periods.parse("FY2023").quarter is None
+
+
+@pytest.mark.parametrize(("day", "label"), [
+    ("2024-06-30", "FY2024-Q3"), ("2024-06-29", "FY2024-Q2"), ("2024-10-31", "FY2024-Q4"),
+    ("2024-01-15", "FY2024-Q1")])
+def test_quarter_ended_by_a_date(day, label):
+    assert periods.quarter_ended_by(day).label == label
+
+
+@pytest.mark.parametrize(("fy", "month", "label"), [(2024, 10, "2023-10"), (2024, 12, "2023-12"),
+                                                    (2024, 1, "2024-01"), (2024, 9, "2024-09")])
+def test_calendar_month_of_a_fiscal_year(fy, month, label):
+    assert periods.fiscal_month(fy, month).label == label
+    assert periods.fiscal_month(fy, month).fiscal_year == fy

@@ -60,6 +60,33 @@ def test_county_region_outside_the_county_years_says_none_exist(ingested):
     text = regional.coverage_markdown([], params)
     assert text.startswith("**No county figures exist for SCAG region (6 counties)")
     assert "California (CA)" in text
+    # the years county figures exist are read from the data, not typed
+    available = regional.load(params, all_years=True)
+    text = regional.coverage_markdown([], params, available)
+    assert "by county only for FY2021, part year;" in text
+    no_fy2021 = available[available["period"] != "FY2021"]
+    assert "for no year in the data" in regional.coverage_markdown([], params, no_fy2021)
+
+
+def test_nearest_series_years_come_from_the_data(ingested):
+    params = regional.check_parameters("CA", 2015, 2025, str(ingested))
+    available = regional.load(params, all_years=True)
+    text = regional.nearest_series_markdown(available)
+    # bundled: state tables FY2015 to FY2025 with FY2021 and FY2025 part years; county FY2021
+    assert ("by state and fiscal year (FY2015 to FY2025; FY2021 and FY2025 part years) and "
+            "by county (FY2021, part year, only counties with 50 or more releases)") in text
+    older = available[available["fiscal_year"] <= 2020]
+    assert "(FY2015 to FY2020) (no county figures)" in regional.nearest_series_markdown(older)
+    assert "FY2021 (part year)" not in regional.no_counties_markdown(older, params)
+
+
+def test_share_title_ranges_over_full_years_only():
+    table = pd.DataFrame({"period": ["FY2019", "FY2020", "FY2021"],
+                          "estimate": [0.12, 0.13, 0.05],
+                          "notes": [None, None, "partial year (published part-way)"]})
+    title = regional.share_finding(table, "Texas (TX)")
+    assert title == ("Texas (TX) received between 12% and 13% of the children released to "
+                     "sponsors each full year, FY2019 to FY2020")
 
 
 def test_regional_trend_leaves_out_the_part_year(ingested):

@@ -32,7 +32,6 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis import config
 from analysis.claims import nearest as nearest_mod
@@ -47,6 +46,7 @@ from analysis.claims.model import (
 )
 from analysis.claims.model import resolve_place as _resolve_place
 from analysis.contract import series, store
+from analysis.stats import shares
 
 SCHEMA_VERSION = "2"
 CONFIDENCE = 0.95
@@ -388,6 +388,17 @@ def fmt(value: float | None, metric: str, unit: str | None = None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+def _tolerance(tol: float, metric: str, unit: str | None) -> str:
+    """A tolerance in words: a duration tolerance that is a whole number of months is said
+    in months ("1 month", not "0.0833 years")."""
+    if metric == "duration" and unit and unit != "months" and unit in DURATION_UNITS:
+        months = tol * DURATION_UNITS[unit]
+        if abs(months - round(months)) < 1e-9 and round(months) >= 1:
+            n = int(round(months))
+            return f"{n} month{'s' if n != 1 else ''}"
+    return fmt(tol, metric, unit)
+
+
 _WORDS = {"more-than": "more than", "less-than": "less than", "at-least": "at least",
           "at-most": "at most"}
 
@@ -401,12 +412,12 @@ def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
         text = f"The data give {est}, {'the same as' if ok else 'not'} the claimed {said}"
     elif claim.comparator == "about":
         if ok:
-            text = f"The data give {est}, within the tolerance of {fmt(tol, m, unit)} of the " \
-                   f"claimed {said}"
+            text = (f"The data give {est}, within the tolerance of "
+                    f"{_tolerance(tol, m, unit)} of the claimed {said}")
         else:
             text = f"The data give {est}, which differs from the claimed {said} by " \
                    f"{fmt(abs(estimate - claim.value), m, unit)}, more than the tolerance of " \
-                   f"{fmt(tol, m, unit)}"
+                   f"{_tolerance(tol, m, unit)}"
             if straddles:
                 text += (f"; the {CONFIDENCE:.0%} Wilson interval ({fmt(lower, m)} to "
                          f"{fmt(upper, m)}) straddles the claim, so chance variation could "
@@ -422,7 +433,8 @@ def _reason(claim: Claim, estimate: float, tol: float | None, ok: bool,
 
 
 def _wilson(count: float, nobs: float) -> tuple[float, float]:
-    low, high = proportion_confint(count, nobs, alpha=1 - CONFIDENCE, method="wilson")
+    """The library's one Wilson interval (:func:`analysis.stats.shares.interval`)."""
+    low, high = shares.interval(count, nobs, method="wilson", alpha=1 - CONFIDENCE)
     return float(low), float(high)
 
 

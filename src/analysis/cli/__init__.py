@@ -73,12 +73,48 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def reconciliation_summary(report: dict, *, largest: int = 3, most_files: int = 10) -> str:
+    """The reconciliation checks of an ingest report in a few lines: how many totals were
+    checked against their parts, how many differ (per file, with the largest difference),
+    and the ``largest`` differences in full. Every difference stays in the JSON report."""
+    checks: dict[str, int] = {}
+    for f in report.get("files", []):
+        if f.get("path"):
+            checks[f["path"]] = len(f.get("reconciliation") or [])
+    diffs = list(report.get("reconciliation_differences") or [])
+    total = sum(checks.values())
+    head = (f"reconciliation: {total:,} published total{'s' if total != 1 else ''} checked "
+            f"against the sum of {'their' if total != 1 else 'its'} parts; ")
+    if not diffs:
+        return head + "all match"
+    lines = [head + f"{len(diffs):,} differ"]
+    by_file: dict[str, list[dict]] = {}
+    for d in diffs:
+        by_file.setdefault(d["path"], []).append(d)
+    ranked = sorted(by_file.items(), key=lambda kv: -max(abs(d["difference"]) for d in kv[1]))
+    for path, found in ranked[:most_files]:
+        biggest = max(abs(d["difference"]) for d in found)
+        lines.append(f"  {path}: {len(found)} of {checks.get(path, len(found))} differ, by at "
+                     f"most {biggest:,.0f}")
+    if len(ranked) > most_files:
+        lines.append(f"  ... and {len(ranked) - most_files} more files")
+    lines.append(f"  largest difference{'s' if min(largest, len(diffs)) > 1 else ''}:")
+    for d in sorted(diffs, key=lambda d: -abs(d["difference"]))[:largest]:
+        lines.append(f"    {d['path']} {d['period']}, {d['check']}: parts {d['parts_sum']:,.0f} "
+                     f"vs published {d['published_total']:,.0f} ({d['difference']:+,.0f})")
+    lines.append('  every difference, with its cell, is in the ingest report below '
+                 '("reconciliation_differences")')
+    return "\n".join(lines)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from analysis.ingest import pipeline as ingest
 
     report = ingest.run(args.data_dir, progress=not args.quiet, allow_empty=args.allow_empty)
     if not args.quiet:
-        print(ingest.summary(report))
+        # the reconciliation differences are summarised here; all are in the JSON report
+        print(ingest.summary({**report, "reconciliation_differences": []}))
+        print(reconciliation_summary(report))
     data_dir = args.data_dir or config.default_data_dir()
     print(f"ingest report: {config.processed_dir(data_dir) / ingest.REPORT_NAME}")
     return 0

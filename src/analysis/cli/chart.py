@@ -198,30 +198,6 @@ def _chart_bar(args):
     return fig
 
 
-def _fitted_trend(values: np.ndarray, starts: pd.Series, alpha: float = 0.05,
-                  at: pd.Series | None = None) -> pd.DataFrame:
-    """Quasi-Poisson log-linear trend (the model of :func:`analysis.stats.trends.trend`) with the
-    confidence band of its mean at each period.
-
-    The one place charts fit a trend band: to be replaced by the statistics module's fit
-    (one fit for the numbers and the band) when it offers the fitted values. ``at``: the
-    period starts to predict at (default: those fitted)."""
-    import statsmodels.api as sm
-
-    years = ((starts - starts.iloc[0]).dt.days / 365.25).to_numpy(float)
-    design = sm.add_constant(years)
-    fit = sm.GLM(values, design, family=sm.families.Poisson()).fit()
-    dispersion = fit.pearson_chi2 / fit.df_resid if fit.df_resid > 0 else 1.0
-    if dispersion > 1:
-        fit = sm.GLM(values, design, family=sm.families.Poisson()).fit(scale=dispersion)
-    where = design if at is None else sm.add_constant(
-        ((at - starts.iloc[0]).dt.days / 365.25).to_numpy(float), has_constant="add")
-    frame = fit.get_prediction(where).summary_frame(alpha=alpha)
-    return pd.DataFrame({"fitted": frame["mean"].to_numpy(),
-                         "lower": frame["mean_ci_lower"].to_numpy(),
-                         "upper": frame["mean_ci_upper"].to_numpy()})
-
-
 @chart_kind("trend")
 def _chart_trend(args):
     from analysis.stats import trends
@@ -278,12 +254,12 @@ def _chart_trend(args):
     # the fitted mean is drawn at every full period (flagged ones too: the line is the
     # model's, not the figure's), never at a part year, whose count is not a full period's
     drawn = ~picked["period"].isin(partial)
-    fitted = _fitted_trend(fit_rows["value"].to_numpy(float), fit_rows["period_start"],
-                           at=picked.loc[drawn, "period_start"])
-    table = picked[["period", "value"]].reset_index(drop=True)
-    table[["fitted", "lower", "upper"]] = np.nan
-    table.loc[drawn.to_numpy(), ["fitted", "lower", "upper"]] = fitted.to_numpy()
-    slope = trends.trend(fit_rows[["period", "value", "status"]], by=None).iloc[0]
+    # one fit gives both the numbers in the title and the band drawn
+    fit = trends.trend_fit(fit_rows[["period", "value", "status"]], value="value",
+                           at=picked.loc[drawn, "period"])
+    slope = pd.Series(fit.summary)
+    table = picked[["period", "value"]].reset_index(drop=True).merge(
+        fit.band[["period", "fitted", "lower", "upper"]], on="period", how="left")
     place = _place(picked, args)
     title = args.title or formatting.trend_title(_subject(label, measure), slope, place)
     gaps = picked.loc[~valued.to_numpy(), "period"].tolist()

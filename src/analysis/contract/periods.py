@@ -40,6 +40,12 @@ class Period:
     end: date
     fiscal_year: int
 
+    @property
+    def quarter(self) -> int | None:
+        """The fiscal quarter number (1 is October to December) of a quarter label, else None."""
+        m = _FYQ.match(self.label)
+        return int(m["q"]) if m else None
+
 
 def _quarter(fy: int, q: int) -> pd.Period:
     return pd.Period(f"{fy}Q{q}", freq="Q-SEP")
@@ -79,6 +85,29 @@ def month(year: int, month_number: int) -> Period:
     p = pd.Period(year=year, month=month_number, freq="M")
     fy = pd.Period(p.start_time, freq="Q-SEP").qyear
     return Period(f"{year}-{month_number:02d}", p.start_time.date(), p.end_time.date(), fy)
+
+
+def fiscal_quarter_of(day: date | pd.Timestamp | str) -> Period:
+    """The fiscal quarter a date falls in (Q1 is October to December)."""
+    q = pd.Period(pd.Timestamp(day), freq="Q-SEP")
+    return fiscal_quarter(q.qyear, q.quarter)
+
+
+def quarter_ended_by(day: date | pd.Timestamp | str) -> Period:
+    """The latest fiscal quarter that has ended by ``day`` (the quarter of ``day`` when it is
+    that quarter's last day, else the one before)."""
+    q = pd.Period(pd.Timestamp(day), freq="Q-SEP")
+    if q.end_time.date() != pd.Timestamp(day).date():
+        q -= 1
+    return fiscal_quarter(q.qyear, q.quarter)
+
+
+def fiscal_month(fy: int, month_number: int) -> Period:
+    """Calendar month ``month_number`` of fiscal year ``fy`` (October to December fall in the
+    calendar year before ``fy``)."""
+    if not 1 <= month_number <= 12:
+        raise ValueError(f"month {month_number} outside 1..12")
+    return month(fy - 1 if month_number >= 10 else fy, month_number)
 
 
 def fiscal_year_of(day: date | pd.Timestamp | str) -> int:

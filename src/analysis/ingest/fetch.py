@@ -85,7 +85,7 @@ def latest_quarters(today: date | None = None, count: int = 4) -> list[tuple[int
     """The last ``count`` completed fiscal quarters, newest first."""
     day = today or date.today()
     fy = periods.fiscal_year_of(day)
-    q = (day.month - 10) % 12 // 3 + 1
+    q = periods.fiscal_quarter_of(day).quarter
     out = []
     for _ in range(count):
         q -= 1

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
+from analysis.errors import ParoleError
 
 _STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
@@ -174,23 +175,53 @@ def freshness(data_dir: Path | str | None = None, *, today: date | None = None
     return out
 
 
-def latest_periods_line(rows: pd.DataFrame) -> str:
-    """For a report header: the latest period of each source among ``rows`` (a ``counts`` or
-    ``processing_times`` frame), e.g. ``Latest period: hhs-orr-uc FY2025 (part year)``."""
-    if rows.empty or "source" not in rows:
-        return "Latest period: no data"
-    parts = []
-    for source_id, group in rows.groupby("source", sort=True):
-        ends = group["period_end"] if "period_end" in group else group.get("as_of")
-        if ends is None or ends.dropna().empty:
+def latest_periods_line(*frames: pd.DataFrame) -> str:
+    """For a report header: the latest period of each source among the rows of ``frames``
+    (``counts`` or ``processing_times`` frames), each source named by its title, e.g.
+    ``Latest period: HHS ORR unaccompanied children released to sponsors, FY2025 (part
+    year)``. Of several periods ending on the latest day, the narrowest is named (a quarter
+    before its year-to-date block)."""
+    from analysis.contract.catalog import SOURCES
+
+    found: dict[str, tuple[pd.Timestamp, str]] = {}
+    for rows in frames:
+        if rows is None or rows.empty or "source" not in rows:
             continue
-        last = group[ends == ends.max()]
-        label = last["period"].dropna().iloc[0] if "period" in last and \
-            last["period"].notna().any() else f"as of {ends.max():%Y-%m-%d}"
-        notes = last["note"].fillna("") if "note" in last else pd.Series([], dtype=str)
-        part = " (part year)" if notes.str.contains("partial year").any() else ""
-        parts.append(f"{source_id} {label}{part}")
+        for source_id, group in rows.groupby("source", sort=True):
+            ends = group["period_end"] if "period_end" in group else group.get("as_of")
+            if ends is None or ends.dropna().empty:
+                continue
+            ends = pd.to_datetime(ends)
+            last = group[ends == ends.max()]
+            if "period_start" in last and "period_end" in last:
+                last = last.assign(_span=pd.to_datetime(last["period_end"])
+                                   - pd.to_datetime(last["period_start"])).sort_values(
+                    "_span", kind="stable")
+            label = last["period"].dropna().iloc[0] if "period" in last and \
+                last["period"].notna().any() else f"as of {ends.max():%Y-%m-%d}"
+            notes = last["note"].fillna("") if "note" in last else pd.Series([], dtype=str)
+            part = " (part year)" if notes.str.contains("partial year|part year",
+                                                        case=False).any() else ""
+            info = SOURCES.get(source_id)
+            if source_id not in found or ends.max() > found[source_id][0]:
+                found[source_id] = (ends.max(),
+                                    f"{info.title if info else source_id}, {label}{part}")
+    parts = [found[k][1] for k in sorted(found)]
     return "Latest period: " + ("; ".join(parts) if parts else "no data")
+
+
+def latest_periods_of(data_dir: Path | str | None = None) -> str:
+    """:func:`latest_periods_line` of every processed table in ``data_dir`` (for a report,
+    such as the claim check, that may use any source)."""
+    from analysis.contract import store
+
+    frames = []
+    for table in ("counts", "processing_times"):
+        try:
+            frames.append(store.read_table(table, data_dir))
+        except ParoleError:  # a table not ingested has no latest period
+            continue
+    return latest_periods_line(*frames)
 
 
 def _text_table(items: list[Freshness], today: date) -> str:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from analysis import config
 from analysis.contract import series, store
+from analysis.reports import freshness
 from analysis.viz import formatting, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
@@ -55,6 +56,11 @@ def validate_parameters(p: dict) -> Parameters:
 def load_counts(params: Parameters) -> pd.DataFrame:
     counts = store.read_table("counts", params.data_dir)
     return counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
+
+
+def latest_line(counts: pd.DataFrame, params: Parameters) -> str:
+    """The header's freshness line: the latest period of each source of the series shown."""
+    return freshness.latest_periods_line(*(series.select(counts, s) for s in params.series))
 
 
 def prefer_direct(rows: pd.DataFrame) -> pd.DataFrame:

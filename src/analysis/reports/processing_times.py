@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from analysis import config
 from analysis.contract import series, store
 from analysis.errors import ParoleError
+from analysis.reports import freshness
 from analysis.stats import timing
 from analysis.viz import formatting, tables
 
@@ -99,6 +100,17 @@ def backlog(params: Parameters) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not frames:
         return pd.DataFrame(), counts.iloc[0:0]
     return pd.concat(frames, ignore_index=True), pd.concat(used, ignore_index=True)
+
+
+def latest_line(params: Parameters) -> str:
+    """The header's freshness line: the latest period of the processing-time figures of the
+    form and of the counts behind the backlog measure."""
+    times = _table("processing_times", params.data_dir)
+    counts = _table("counts", params.data_dir)
+    parole = pd.concat([series.select(counts, s) for s in ("humanitarian-parole",
+                                                            "parole-in-place")])
+    return freshness.latest_periods_line(times[times["form"] == params.form],
+                                         parole[parole["form"] == params.form])
 
 
 def office_wide(part: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from analysis import config
-from analysis.contract import geo, store
+from analysis.contract import geo, periods, store
 from analysis.contract.schemas import VALUED_STATUSES
 from analysis.errors import ParoleError
 from analysis.stats import shares, trends
@@ -194,15 +194,24 @@ def finding(table: pd.DataFrame, label: str) -> str:
 
 
 def share_finding(table: pd.DataFrame, label: str) -> str:
+    """Title: the range of the place's share over the full fiscal years shown (a part-year
+    share is drawn, but not counted in the range: it covers only some months)."""
     present = table.dropna(subset=["estimate"])
     if present.empty:
         return f"{label}: no share of the national total can be computed"
-    low, high = present["estimate"].min(), present["estimate"].max()
-    first, last = present["period"].iloc[0], present["period"].iloc[-1]
-    last_partial = bool(part_year(present).iloc[-1])
+    partial = part_year(present)
+    full = present[~partial]
+    if full.empty:
+        return (f"{label} received {formatting.share(present['estimate'].iloc[-1])} of the "
+                "children released to sponsors in "
+                f"{formatting.period(present['period'].iloc[-1], True)}")
+    low, high = full["estimate"].min(), full["estimate"].max()
+    first, last = full["period"].iloc[0], full["period"].iloc[-1]
+    span = f"in {first}" if first == last else f"each full year, {first} to {last}"
     return (f"{label} received between {formatting.share_range(low, high, ' and ')} of the "
-            f"children released to sponsors each year, {first} to "
-            f"{formatting.period(last, last_partial)}")
+            f"children released to sponsors {span}") if first != last else (
+        f"{label} received {formatting.share(low)} of the children released to sponsors "
+        f"{span}")
 
 
 def display_columns(table: pd.DataFrame) -> dict[str, str]:
@@ -312,13 +321,74 @@ def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFram
     return table, rows
 
 
-def coverage_markdown(coverage: list[Coverage], params: Parameters) -> str:
-    """What the county figures cover for this region, in words, with no gap left unsaid."""
+def years_text(rows: pd.DataFrame) -> str:
+    """The fiscal years of ``rows`` in words, part years marked, from the data:
+    "FY2015 to FY2025; FY2021 and FY2025 part years", "FY2021, part year"."""
+    if rows.empty:
+        return "no years"
+    spans = sorted({str(p) for p in rows["period"]}, key=lambda p: periods.parse(p).start)
+    partial = sorted(formatting.part_year_periods(rows) & set(spans),
+                     key=lambda p: periods.parse(p).start)
+    if len(spans) == 1:
+        return spans[0] + (", part year" if partial else "")
+    text = f"{spans[0]} to {spans[-1]}"
+    if partial:
+        listed = " and ".join([", ".join(partial[:-1]), partial[-1]] if len(partial) > 1
+                              else partial)
+        text += f"; {listed} {'part years' if len(partial) > 1 else 'part year'}"
+    return text
+
+
+def _county_rule(rows: pd.DataFrame) -> str:
+    threshold = _threshold(rows["note"].dropna().unique()) if "note" in rows else None
+    return (f"only counties with {threshold} or more releases" if threshold else
+            "only some counties")
+
+
+def nearest_series_markdown(counts: pd.DataFrame) -> str:
+    """The report's opening: no parole data by place, and the nearest regional series with
+    the years it covers, read from ``counts`` (the ORR rows of every year)."""
+    states = counts[counts["geo_level"] == "state"]
+    county = counts[counts["geo_level"] == "county"]
+    by_county = (f" and by county ({years_text(county)}, {_county_rule(county)})"
+                 if not county.empty else " (no county figures)")
+    return (
+        "## No parole data exists for this place\n\n"
+        "No agency publishes parole counts (humanitarian parole, parole in place, CHNV or any "
+        "other program) by state, county or region, and none by medical or other basis. "
+        "USCIS parole figures are national only: see the national overview report.\n\n"
+        "The nearest regional series is **HHS Office of Refugee Resettlement (ORR) releases "
+        "of unaccompanied children to sponsors**, by state and fiscal year "
+        f"({years_text(states)}){by_county}. That is a **different population**: children "
+        "who arrived without a parent or guardian and were released from ORR care to a "
+        "sponsor. It is shown below because it is the only published regional count near "
+        "the topic; do not read it as parole.")
+
+
+def no_counties_markdown(counts: pd.DataFrame, params: Parameters) -> str:
+    """Why a place has no county rows, with the years the publisher's county table covers
+    (from ``counts``, the ORR rows of every year)."""
+    county = counts[counts["geo_level"] == "county"]
+    if county.empty:
+        return f"No county figures are published for {params.label} (nor for any county)."
+    return (f"No county figures are published for {params.label}: HHS ORR lists "
+            f"{_county_rule(county)} ({years_text(county)}), and none of this place's "
+            "counties is listed.")
+
+
+def coverage_markdown(coverage: list[Coverage], params: Parameters,
+                      available: pd.DataFrame | None = None) -> str:
+    """What the county figures cover for this region, in words, with no gap left unsaid.
+    ``available``: the ORR rows of every year, to name the years county figures exist."""
     n = len(params.members)
     if not coverage:
+        county = (available[available["geo_level"] == "county"] if available is not None
+                  else pd.DataFrame())
+        years = (f"only for {years_text(county)}" if not county.empty else
+                 "for no year in the data")
         return (f"**No county figures exist for {params.label} in fiscal years "
                 f"{params.fy_start} to {params.fy_end}.** HHS ORR published releases by "
-                "county only for FY2021 (part year); no figure for this region can be given "
+                f"county {years}; no figure for this region can be given "
                 "for these years. The closest published data are the state figures of "
                 f"{_states_of(params)}, shown in the state reports.")
     lines = []

@@ -30,10 +30,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.colors import LogNorm, Normalize
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from analysis.errors import ParoleError
 from analysis.stats import synthetic as synthetic_rows
+from analysis.stats import timing
 from analysis.viz import formatting
 from analysis.viz.provenance import SYNTHETIC_LABEL, source_line
 
@@ -295,6 +298,30 @@ def _y_format(ax, percent: bool) -> None:
     ax.yaxis.set_major_formatter(formatting.TickFormatter(percent))
 
 
+#: Room kept above the highest value (a share of it), so no point sits on the top edge.
+HEADROOM = 0.05
+
+
+def _y_axis(ax, high: float, percent: bool = False) -> None:
+    """The value axis of every chart with a zero baseline: from 0 to a labelled gridline at
+    or above the highest value plus :data:`HEADROOM` (the gridlines are fixed here, so the
+    top of the axis is always a labelled line, never an unlabelled edge above the last one).
+    A share axis ends at 100% at most."""
+    _y_format(ax, percent)
+    if not np.isfinite(high) or high <= 0:
+        high = 1.0
+    want = high * (1 + HEADROOM)
+    ticks = MaxNLocator(nbins=6, steps=[1, 2, 5, 10]).tick_values(0, want)
+    top = float(min((t for t in ticks if t >= want * (1 - 1e-9)), default=want))
+    if percent and high <= 1:
+        top = min(top, 1.0)
+    ticks = [float(t) for t in ticks if -1e-12 <= t <= top * (1 + 1e-9)]
+    if not ticks or ticks[-1] < top * (1 - 1e-9):
+        ticks.append(top)
+    ax.set_yticks(ticks)
+    ax.set_ylim(0, top)
+
+
 def _x_positions(labels: Sequence[object]) -> tuple[np.ndarray, bool]:
     """x coordinates of ``labels``: on a time axis (matplotlib date numbers of each period's
     middle, or of each date) when the labels are periods or dates, so points are spaced by
@@ -325,12 +352,36 @@ def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
     picked.sort()
     names = [labels[i] + (f" {formatting.MARKS['part-year']}" if labels[i] in partial else "")
              for i in picked]
-    rotate = len(labels) > 6
-    ax.set_xticks([xs[i] for i in picked], names, rotation=45 if rotate else 0,
-                  ha="right" if rotate else "center", fontsize=8)
     if is_time and len(xs) > 1:
         pad = float(np.min(np.diff(np.sort(xs)))) * 0.6
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
+    rotate = _labels_collide(ax, [xs[i] for i in picked], names, _TICK_PT)
+    ax.set_xticks([xs[i] for i in picked], names, rotation=45 if rotate else 0,
+                  ha="right" if rotate else "center", fontsize=_TICK_PT)
+
+
+_TICK_PT = 8
+
+
+def _labels_collide(ax, positions: Sequence[float], names: Sequence[str],
+                    fontsize: float) -> bool:
+    """True when horizontal tick labels would run into each other: the widest label, as the
+    renderer measures it, plus half an em, against the narrowest gap between ticks on 90% of
+    the axes' current width (the layout later shrinks the axes a little for its labels)."""
+    if len(positions) < 2:
+        return False
+    fig = ax.figure
+    x0, x1 = ax.get_xlim()
+    if x1 == x0:
+        return False
+    renderer = fig.canvas.get_renderer()
+    font = FontProperties(size=fontsize)
+    widest_px = max(renderer.get_text_width_height_descent(n, font, ismath=False)[0]
+                    for n in names)
+    width_px = ax.get_position().width * fig.get_figwidth() * fig.dpi * 0.9
+    gap_px = float(np.min(np.diff(np.sort(np.asarray(positions, float))))) / abs(x1 - x0) \
+        * width_px
+    return widest_px + 0.5 * fontsize * fig.dpi / 72 > gap_px
 
 
 def _marks_for(rows: pd.DataFrame | None, column: str) -> tuple[set[str], dict[str, str]]:
@@ -431,9 +482,11 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
         partial |= {n for n, t in zip(names, table["notes"], strict=True)
                     if formatting.part_year(n, t)}
     ends, details, flags = [], [], {}
+    highest = 0.0
     for i, column in enumerate(columns):
         colour = PALETTE[i % len(PALETTE)]
         values = pd.to_numeric(table[column], errors="coerce").astype(float).to_numpy()
+        highest = float(np.nanmax(np.r_[values, highest]))
         col_partial, col_flags = _marks_for(rows, column)
         part = partial | (col_partial & set(names))
         if is_time:
@@ -461,8 +514,7 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     _x_axis(ax, names, xs, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
-    _y_format(ax, percent)
+    _y_axis(ax, highest, percent)
     _direct_labels(fig, ax, ends)
     full_note = " ".join(t for t in (note, _partial_note(sorted(partial & set(names))),
                                      _flag_note(flags)) if t)
@@ -599,9 +651,7 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     _x_axis(ax, names, pos, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
-    top = np.nanmax(np.r_[hi, mid, obs, [0.0]])
-    ax.set_ylim(0, min(1.0, top * 1.08) if percent and top <= 1 else top * 1.08 or 1)
-    _y_format(ax, percent)
+    _y_axis(ax, float(np.nanmax(np.r_[hi, mid, obs, [0.0]])), percent)
     if len(valid) and band.any():
         # name the band once, inside it at its widest point
         middle = int(np.flatnonzero(band)[band.sum() // 2])
@@ -685,9 +735,7 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
         ax.set_xlim(pos.min() - width, pos.max() + width)
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
-    if normalize:
-        ax.set_ylim(0, 1)
-    _y_format(ax, normalize)
+    _y_axis(ax, 1.0 if normalize else float(np.nanmax(np.r_[base, 0.0])), normalize)
     _direct_labels(fig, ax, ends)
     if missing:
         listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
@@ -714,15 +762,12 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
 
 
 def median_time(times: np.ndarray, surv: np.ndarray) -> float:
-    """Median wait read off a Kaplan-Meier curve, for callers that have only the curve.
-
-    The single place charts compute a median (the first time the share still waiting is
-    at or below one half), kept until the statistics module's one median rule replaces it.
-    Prefer passing ``medians`` from :func:`analysis.stats.timing.km_quantiles` to
-    :func:`km_curves`, as ``parole chart km`` does.
+    """Median wait read off a Kaplan-Meier curve, for callers that have only the curve: the
+    library's one median rule, :func:`analysis.stats.timing.median_days` (the first day by which
+    at least half were decided). Prefer passing ``medians`` from
+    :func:`analysis.stats.timing.km_quantiles` to :func:`km_curves`, as ``parole chart km`` does.
     """
-    below = np.flatnonzero(np.asarray(surv, float) <= 0.5)
-    return float(np.asarray(times, float)[below[0]]) if len(below) else float("nan")
+    return timing.median_days(times, surv)
 
 
 def medians_from(quantiles: pd.DataFrame) -> dict[str, float]:
@@ -899,12 +944,24 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
 # ---------------------------------------------------------------- output
 
 
+def _sentence(text: str) -> str:
+    """``text`` on one line, ending with a full stop (unless it already ends a sentence)."""
+    text = " ".join(str(text).split())
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
 def _fallback_alt(fig) -> str:
-    """Alternative text for a figure drawn without a chart function: its visible texts."""
-    texts = [t.get_text() for t in fig.texts]
+    """Alternative text for a figure drawn without a chart function: its visible texts as
+    sentences (title, subtitle, notes, source line), then its axis titles; the footer (the
+    project's name and date) is left out."""
+    texts = [t.get_text() for t in fig.texts if t.get_gid() != "footer"]
     for ax in fig.axes:
-        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
-    return "Chart. " + " ".join(t.strip() for t in texts if t and t.strip())
+        texts.append(ax.get_title())
+        if ax.get_xlabel():
+            texts.append(f"Horizontal axis: {ax.get_xlabel()}")
+        if ax.get_ylabel():
+            texts.append(f"Vertical axis: {ax.get_ylabel()}")
+    return " ".join(["Chart."] + [_sentence(t) for t in texts if t and t.strip()])
 
 
 def show(fig, *, alt: str | None = None) -> None:

@@ -149,10 +149,29 @@ def share_interval(estimate: float, low: float, high: float) -> str:
         return share(estimate)
     if is_missing(low) or is_missing(high):
         return share(estimate)
-    d = max(_decimals_needed(v) for v in (estimate, low, high))
+    d = interval_decimals(estimate, low, high)
+    return f"{estimate * 100:.{d}f}% ({low * 100:.{d}f}% to {high * 100:.{d}f}%)"
+
+
+def interval_decimals(estimate: float, low: float, high: float) -> int:
+    """Decimals of a percentage for a share and its interval written together: significant
+    digits kept, and enough that the two limits differ when they do."""
+    present = [float(v) for v in (estimate, low, high) if not is_missing(v)]
+    d = max((_decimals_needed(v) for v in present), default=0)
+    if is_missing(low) or is_missing(high):
+        return d
     while d < 8 and low != high and f"{low * 100:.{d}f}" == f"{high * 100:.{d}f}":
         d += 1
-    return f"{estimate * 100:.{d}f}% ({low * 100:.{d}f}% to {high * 100:.{d}f}%)"
+    return d
+
+
+def numbers(values, most: int = 2) -> list[str]:
+    """A column of figures with one decimal count, the most any of them needs (up to
+    ``most``): 17.5, 17 and 16.5 are written "17.5", "17.0", "16.5", the same values as
+    published, aligned; missing values are said in words (:func:`missing`)."""
+    present = [float(v) for v in values if not is_missing(v)]
+    d = max((decimals_of(v, most) for v in present), default=0)
+    return [missing() if is_missing(v) else f"{float(v):,.{d}f}" for v in values]
 
 
 def months(value: float, *, status: str | None = None) -> str:

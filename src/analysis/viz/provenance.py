@@ -45,12 +45,26 @@ def _periods(frame: pd.DataFrame) -> str:
     return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
 
+#: Report numbers whose address follows from the number by the publisher's own scheme:
+#: Congressional Research Service reports (R47654) and GAO products (GAO-08-282).
+_REPORT_URLS = (
+    (re.compile(r"\bCRS (?:Report )?(?P<kind>R|RL|RS|IF|IN|LSB)(?P<num>\d{4,5})\b"),
+     lambda m: f"https://crsreports.congress.gov/product/pdf/{m['kind']}/{m['kind']}{m['num']}"),
+    (re.compile(r"\bGAO-(?P<yy>\d{2})-(?P<num>\d{1,4}[A-Z]{0,2})\b"),
+     lambda m: f"https://www.gao.gov/products/gao-{m['yy']}-{m['num'].lower()}"),
+)
+
+
 def publisher_url(citation: str, source_file: str = "", source: str = "") -> str:
-    """The publisher's address for a figure: the URL in its citation, else the URL of the
-    matching source record (by table title in the citation, or by source id)."""
+    """The publisher's address for a figure: the URL in its citation, else the address a
+    report number in the citation gives by its publisher's scheme (CRS, GAO), else the URL
+    of the matching source record (by table title in the citation, or by source id)."""
     found = _URL.search(str(citation or ""))
     if found:
         return found.group(0).rstrip(".,;)")
+    for pattern, address in _REPORT_URLS:
+        if numbered := pattern.search(str(citation or "")):
+            return address(numbered)
     for record in catalog.SOURCES.values():
         title = record.table_title or record.title
         if record.url and ((title and title.lower() in str(citation).lower())

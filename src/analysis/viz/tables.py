@@ -33,6 +33,33 @@ def period_label(partial: set[str]) -> Callable[[object], str]:
     return lambda value: formatting.period(value, formatting.text(value) in partial)
 
 
+#: Columns of a share and its interval limits, written together (:func:`_column_wise`).
+INTERVAL_COLUMNS = ("estimate", "lower", "upper")
+
+
+def _column_wise(shown: pd.DataFrame, formats: dict[str, Callable]) -> dict[str, list[str]]:
+    """Columns written as a whole rather than cell by cell: a column of :func:`months` keeps
+    one decimal count ("17.0" beside "17.5"), and a share shown with its interval limits
+    (``estimate``, ``lower``, ``upper`` as :func:`percent`) has one decimal count with which
+    every row's two limits differ ("13.0%, 12.6%, 13.4%", never "13%, 13%, 13%")."""
+    out: dict[str, list[str]] = {}
+    for column in shown.columns:
+        if formats.get(column) is months:
+            texts = formatting.numbers(shown[column].tolist())
+            out[column] = [months(v) if formatting.is_missing(v) else t
+                           for v, t in zip(shown[column], texts, strict=True)]
+    trio = [c for c in INTERVAL_COLUMNS if c in shown.columns and formats.get(c) is percent]
+    if "lower" in trio and "upper" in trio:
+        values = {c: pd.to_numeric(shown[c], errors="coerce") if c in shown.columns else
+                  pd.Series(float("nan"), index=shown.index) for c in INTERVAL_COLUMNS}
+        d = max((formatting.interval_decimals(e, lo, hi) for e, lo, hi in
+                 zip(*(values[c] for c in INTERVAL_COLUMNS), strict=True)), default=0)
+        for c in trio:
+            out[c] = [percent(v) if formatting.is_missing(v) else f"{v * 100:.{d}f}%"
+                      for v in values[c]]
+    return out
+
+
 def to_html(table: pd.DataFrame, rows: pd.DataFrame, *, columns: dict[str, str],
             formats: dict[str, Callable] | None = None, keep_empty: bool = False) -> str:
     """``table``'s ``columns`` (renamed to their headings, formatted) and the source line of
@@ -47,7 +74,11 @@ def to_html(table: pd.DataFrame, rows: pd.DataFrame, *, columns: dict[str, str],
                    or formatting.part_year(label)}
         partial |= formatting.part_year_periods(rows) & set(labels)
         formats["period"] = period_label(partial)
+    written = _column_wise(shown, formats)
     for column in shown.columns:
+        if column in written:
+            shown[column] = written[column]
+            continue
         fmt = formats.get(column, formatting.text)
         shown[column] = [fmt(v) for v in shown[column]]
         shown[column] = [formatting.text(v) for v in shown[column]]

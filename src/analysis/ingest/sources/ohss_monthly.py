@@ -424,7 +424,7 @@ def _read_sheet(path: Path, sheet: _Sheet, result: AdapterResult, source_file: s
 
 
 def _calendar_month(fiscal_year: int, month: int) -> periods.Period:
-    return periods.month(fiscal_year - 1 if month >= 10 else fiscal_year, month)
+    return periods.fiscal_month(fiscal_year, month)
 
 
 def _block_period(block: _Block, published: str = "") -> tuple[str | None, str]:

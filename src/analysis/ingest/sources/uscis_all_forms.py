@@ -214,9 +214,7 @@ def find_period(grid: Grid, stop: int) -> tuple[periods.Period, int]:
 
 
 def _quarter_of(grid: Grid, start: date, end: date, locator: str) -> periods.Period:
-    fy = periods.fiscal_year_of(start)
-    q = pd.Period(pd.Timestamp(start), freq="Q-SEP").quarter
-    quarter = periods.fiscal_quarter(fy, q)
+    quarter = periods.fiscal_quarter_of(start)
     if quarter.start != start or quarter.end != end:
         raise InputError(grid.path, f"date range {start} to {end} is not one fiscal quarter",
                          locator=locator, expected="a range such as October 1 - December 31")

@@ -415,11 +415,7 @@ def _form(grid: Grid, tables: list[Table], notes: list[str], title_rows: int) ->
 
 def _quarter_ending_by(year: int, month_number: int) -> periods.Period:
     """The latest fiscal quarter that has ended by the end of ``month_number``/``year``."""
-    end = pd.Timestamp(year=year, month=month_number, day=1) + pd.offsets.MonthEnd(0)
-    q = pd.Period(end, freq="Q-SEP")
-    if pd.Timestamp(q.end_time.date()) != end:
-        q = q - 1
-    return periods.fiscal_quarter(q.qyear, q.quarter)
+    return periods.quarter_ended_by(periods.month(year, month_number).end)
 
 
 def _month_of(match: re.Match[str]) -> tuple[int, int]:
@@ -435,8 +431,7 @@ def _date_line(grid: Grid, upto: int) -> tuple[periods.Period, int, str] | None:
                 return periods.fiscal_quarter(int(m["fy"]), int(m["q"])), r, m.group(0)
             if m := _RANGE.search(t):
                 end = pd.Timestamp(f"{m['m2']} {m['d2']} {m['y2']}")
-                q = pd.Period(end, freq="Q-SEP")
-                label = periods.fiscal_quarter(q.qyear, q.quarter)
+                label = periods.fiscal_quarter_of(end)
                 start = pd.Timestamp(f"{m['m1']} {m['d1']} {m['y1'] or m['y2']}")
                 if m["y1"] is None and start > end:
                     start = start - pd.DateOffset(years=1)
