@@ -45,3 +45,19 @@ def ingested(tmp_path_factory) -> Path:
     data_dir = copy_bundled_raw(tmp_path_factory.mktemp("data"))
     ingest.run(data_dir, progress=False)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def rendered(ingested, tmp_path_factory) -> Path:
+    """`parole report --default` on the ingested bundled data, under the usual umask 022."""
+    from analysis import cli
+
+    out = tmp_path_factory.mktemp("rendered") / "reports"
+    previous = os.umask(0o022)
+    try:
+        code = cli.main(["report", "--default", "--data-dir", str(ingested),
+                         "--reports-dir", str(out), "-q"])
+    finally:
+        os.umask(previous)
+    assert code == 0
+    return out

@@ -439,7 +439,8 @@ def test_report_cards_and_charts(tables):
 
 def test_claim_intervals_use_the_library_wilson_rule_exact_at_the_edges():
     # statsmodels' Wilson gives 0.9999999999999999 for 7 of 7 and 2.8e-17 for 0 of 7; the
-    # library's one interval (analysis.stats.shares.interval) is exact at the edges, and claims use it
+    # library's one interval (analysis.stats.shares.interval) is exact at the edges, and claims
+    # use it
     from statsmodels.stats.proportion import proportion_confint
 
     from analysis import shares

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import cli, config
+from analysis import config
 from analysis.reports import render as reports
 
 from . import browser
@@ -26,20 +26,6 @@ pytestmark = pytest.mark.slow
 
 #: Words that mean a missing value leaked into what a reader sees.
 MISSING = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|<NA>|null|undefined|inf)(?![\w-])")
-
-@pytest.fixture(scope="module")
-def rendered(ingested, tmp_path_factory) -> Path:
-    """`parole report --default` on the ingested bundled data, under the usual umask 022."""
-    out = tmp_path_factory.mktemp("rendered") / "reports"
-    previous = os.umask(0o022)
-    try:
-        code = cli.main(["report", "--default", "--data-dir", str(ingested),
-                         "--reports-dir", str(out), "-q"])
-    finally:
-        os.umask(previous)
-    assert code == 0
-    return out
-
 
 def _pages(rendered: Path) -> list[Path]:
     return sorted(p for p in rendered.glob("*/*.html"))

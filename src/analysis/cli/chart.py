@@ -129,11 +129,21 @@ def _pick(rows: pd.DataFrame, column: str, value: str | None, option: str) -> pd
 
 
 def _one_per_key(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """Where one figure comes from several files, keep the publisher's own file over the
-    bundled compilation (``published/``); refuse figures that disagree."""
-    rank = rows["source_file"].astype(str).str.startswith("published/").astype(int)
-    ordered = rows.assign(_rank=rank).sort_values(["_rank", "source_file"])
-    return ordered.drop_duplicates(key).drop(columns="_rank")
+    """One row per ``key``. Ingestion already keeps one copy of each figure (machine-read over
+    transcribed, the latest release); rows that still share a key come from different
+    publications: the same figure twice is drawn once, and figures that disagree are refused,
+    naming their files, rather than one being chosen here."""
+    dup = rows.duplicated(key, keep=False)
+    if not dup.any():
+        return rows
+    for _, group in rows[dup].groupby(key, dropna=False):
+        if group["value"].nunique(dropna=False) > 1:
+            files = ", ".join(f"{f} ({v:,.0f})" for f, v in zip(group["source_file"],
+                                                                  group["value"], strict=True))
+            raise ParoleError(f"the figure for {', '.join(map(str, group[key].iloc[0]))} "
+                              f"differs between publications: {files}; choose one with "
+                              "--category or --geo-level")
+    return rows.drop_duplicates(key)
 
 
 def _periods_of_one_kind(rows: pd.DataFrame, freq: str) -> pd.DataFrame:

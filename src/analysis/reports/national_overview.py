@@ -63,15 +63,6 @@ def latest_line(counts: pd.DataFrame, params: Parameters) -> str:
     return freshness.latest_periods_line(*(series.select(counts, s) for s in params.series))
 
 
-def prefer_direct(rows: pd.DataFrame) -> pd.DataFrame:
-    """Where one number is in both a publisher's own file and the bundled compilation, keep the
-    publisher's own file (the compilation is a transcription)."""
-    rank = rows["source_file"].str.startswith("published/").astype(int)
-    key = ["series", "category", "measure", "geo_code", "period"]
-    return (rows.assign(_rank=rank).sort_values(["_rank", "source_file"])
-            .drop_duplicates(key).drop(columns="_rank"))
-
-
 def quarterly(counts: pd.DataFrame, slug: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wide quarterly table for one series, and the long rows it was built from.
 
@@ -80,7 +71,6 @@ def quarterly(counts: pd.DataFrame, slug: str) -> tuple[pd.DataFrame, pd.DataFra
     """
     rows = series.select(counts, slug)
     rows = rows[(rows["geo_level"] == "nation") & rows["period"].str.match(r"^FY\d{4}-Q\d$")]
-    rows = prefer_direct(rows)
     if rows.empty:
         return pd.DataFrame(columns=["period", *MEASURES, "denial_share", "notes"]), rows
     wide = rows.pivot_table(index=["period_start", "period"], columns="measure", values="value",
