@@ -136,7 +136,7 @@ def test_synthetic_rows_carry_a_visible_mark(tmp_path):
 def test_km_chart_median_is_the_library_rule_where_float_error_would_move_it(tmp_path):
     # 24 cases decided on days 1..24: the curve after day 12 is 0.5000000000000001 in floating
     # point, so "first day with survival <= 0.5" would say 13; the one rule says 12
-    from analysis import timing
+    from analysis.stats import timing
 
     start = pd.Timestamp("2024-01-01")
     cases = pd.DataFrame({"received_date": [start] * 24,

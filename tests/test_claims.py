@@ -443,7 +443,7 @@ def test_claim_intervals_use_the_library_wilson_rule_exact_at_the_edges():
     # use it
     from statsmodels.stats.proportion import proportion_confint
 
-    from analysis import shares
+    from analysis.stats import shares
 
     assert proportion_confint(7, 7, method="wilson")[1] < 1.0  # the trap is present
     assert check_mod._wilson(7, 7)[1] == 1.0

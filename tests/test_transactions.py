@@ -152,7 +152,7 @@ def test_two_ingests_at_once_both_finish_and_leave_one_generation(data):
 
 def test_a_held_lock_is_waited_for_then_refused_naming_the_holder(data, capsys, monkeypatch):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from analysis import storage\n"
+        [sys.executable, "-c", "import sys, time; from analysis.ingest import storage\n"
          "with storage.lock(sys.argv[1], 'test holder'):\n    print('held', flush=True)\n"
          "    time.sleep(30)", str(data)],
         env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONWARNINGS": "ignore"},

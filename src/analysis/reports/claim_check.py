@@ -145,8 +145,8 @@ def validate_parameters(p: dict) -> Path:
     starts (found by name by :mod:`analysis.reports.render`)."""
     from analysis.claims import load_input
 
-    path = resolve_claims_file(p["claims_file"])
     try:
+        path = resolve_claims_file(p["claims_file"])
         load_input(path)
     except ParoleError as exc:
         raise ValueError(str(exc)) from None

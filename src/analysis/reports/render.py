@@ -399,6 +399,15 @@ del _il, _sys, _types, _warnings, _w, _m, _reset
 """
 
 
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def notebook_imports() -> set[str]:
     """Modules imported by the code cells of every report notebook."""
     import nbformat
@@ -417,8 +426,9 @@ def notebook_imports() -> set[str]:
                     found.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     found.add(node.module)
-                    found.update(f"{node.module}.{a.name}" for a in node.names
-                                 if node.module == "analysis")
+                    if node.module.split(".")[0] == "analysis":  # a name may be a module
+                        found.update(f"{node.module}.{a.name}" for a in node.names
+                                     if _is_module(f"{node.module}.{a.name}"))
     return found
 
 

@@ -148,10 +148,14 @@ def reconcile_totals(frame: pd.DataFrame, *, is_total: pd.Series,
 
 def counts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Build a ``counts`` frame from records holding at least the contract's columns except
-    ``period_start``, ``period_end`` and ``fiscal_year``, which come from ``period``."""
+    ``period_start``, ``period_end`` and ``fiscal_year``, which come from ``period``, and
+    ``origin`` (``machine-read`` unless given; :func:`analysis.ingest.sources.load` sets it
+    from the source)."""
     if not records:
         return schemas.empty("counts")
     frame = pd.DataFrame.from_records(records)
+    if "origin" not in frame:
+        frame["origin"] = "machine-read"
     spans = {label: periods.parse(label) for label in frame["period"].unique()}
     frame["period_start"] = pd.to_datetime([spans[p].start for p in frame["period"]])
     frame["period_end"] = pd.to_datetime([spans[p].end for p in frame["period"]])
