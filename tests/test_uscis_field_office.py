@@ -687,3 +687,14 @@ def test_xlsx_offices_on_two_sheets_are_both_read(tmp_path):
     assert cell(counts, "MEX", "total", "pending") == (1.0, "reported")
     assert cell(counts, "international", "total", "received") == (1.0, "reported")
     assert cell(counts, "US", "total", "received") == (519.0, "reported")
+
+
+def test_a_heading_with_stray_figures_is_refused_not_read_as_an_office(tmp_path):
+    # found by the mutation property test: "United Kingdom" (a country heading) given three
+    # figures read as an office, and London, below it, was filed under the previous country
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("United Kingdom,"))
+    lines[row] = "United Kingdom,,,1,2,3" + lines[row][len("United Kingdom,,,"):]
+    with pytest.raises(InputError, match=r"'United Kingdom' has figures in some columns and an "
+                                         r"empty cell in column G"):
+        load(_write(tmp_path, lines))

@@ -109,6 +109,7 @@ from analysis.errors import InputError
 from analysis.ingest.sources.base import AdapterResult, Reconciliation, counts_frame, parse_cell
 from analysis.ingest.sources.reading import (
     Grid,
+    column_letter,
     header_key,
     kind,
     read_grid,
@@ -618,6 +619,14 @@ def _records(grid: Grid, table: Table, form: str, period: str, base: dict[str, A
             raise InputError(grid.path, "a row that is neither a total, a section, a state or "
                              f"country, nor an office: {cells[:4]!r}", locator=grid.where(r),
                              expected="an office name with figures, or a heading alone")
+        blank = [c for c in sorted(table.columns) if not grid.text(r, c)]
+        if blank and len(blank) < len(table.columns):
+            raise InputError(grid.path, f"the row {first or code!r} has figures in some columns "
+                             f"and an empty cell in column {column_letter(blank[0])} "
+                             f"({table.columns[blank[0]][2]}): a heading with stray figures, or "
+                             "a row missing cells", locator=grid.where(r, blank[0]),
+                             expected="a figure or a marker (D, -, N/A) in every column of an "
+                                      "office or total row, as USCIS prints them")
         extra = place.name.removesuffix(" (published total)")
         for c in range(table.data_start, max(len(cells), max(table.columns) + 1)):
             if c not in table.columns:
