@@ -140,23 +140,9 @@ def _read(path: Path) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
                 continue
             rows.append((f"sheet {name}, row {i}", {str(k): v for k, v in rec.items()}))
         return headers, rows
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            headers = [h.strip() for h in next(reader, [])]
-            rows = []
-            for row in reader:
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) != len(headers):
-                    raise InputError(path, f"{len(row)} cells where the header has "
-                                           f"{len(headers)}", locator=f"line {reader.line_num}")
-                rows.append((f"line {reader.line_num}", dict(zip(headers, row, strict=True))))
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file (save as CSV "
-                                                          "UTF-8) or an XLSX workbook") from None
-    except csv.Error as exc:
-        raise InputError(path, f"not a readable CSV file ({exc})") from None
+    chunks = _csv_chunks(path, chunk_rows=1 << 62, progress=False)  # one chunk: the file
+    headers = next(chunks)
+    rows = [row for chunk in chunks for row in chunk]
     return headers, rows
 
 
@@ -337,7 +323,8 @@ def _csv_chunks(path: Path, chunk_rows: int, progress: bool):
                 yield chunk
             bar.update(size - seen)
     except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from None
+        raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file (save as CSV "
+                                                          "UTF-8) or an XLSX workbook") from None
     except csv.Error as exc:
         raise InputError(path, f"not a readable CSV file ({exc})") from None
     finally:
