@@ -84,3 +84,4 @@ def test_the_checker_catches_wrong_imports():
         "analysis.stats.shares imports analysis.reports.render",
         "analysis.contract.geo imports analysis.ingest.sources.reading",
         "analysis.viz.charts imports analysis.cli"]
+

@@ -228,3 +228,20 @@ def test_a_warm_kernel_starts_each_report_clean(tmp_path, monkeypatch):
     page = rendered.html.read_text(encoding="utf-8")
     assert "<title>Clean: x: 2</title>" in page
     assert not list(root.glob("kernel-ipc*")) and not list(Path.cwd().glob("kernel-ipc*"))
+
+
+def test_a_report_reads_each_table_once_per_ingest(ingested, monkeypatch):
+    from analysis.contract import store
+    from analysis.reports import processing_times
+
+    reads = []
+    real = store.pd.read_parquet
+    monkeypatch.setattr(store.pd, "read_parquet", lambda p, **kw: reads.append(p) or real(p))
+    store._read_once.cache_clear()
+    params = processing_times.check_parameters("I-131", [], str(ingested))
+    processing_times.office_series(params)
+    processing_times.national_medians(params)
+    processing_times.backlog(params)
+    processing_times.latest_line(params)
+    assert sorted(str(p).rsplit("/", 1)[-1] for p in reads) == [
+        "counts.parquet", "processing_times.parquet"]

@@ -7,6 +7,7 @@ links through it. Read several tables with the same ``generation`` to get them f
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -55,3 +56,20 @@ def read_table(table: str, data_dir: Path | str | None = None, *,
         raise ParoleError(f"{table_path(data_dir, table)}: no such table; run `parole ingest` "
                           "first")
     return pd.read_parquet(path, **kwargs)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_once(path: str, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def read_table_once(table: str, data_dir: Path | str | None = None) -> pd.DataFrame:
+    """:func:`read_table`, read from disk once per published file: a report that needs a table
+    in several sections reads it once (the cache is keyed on the generation's file and its
+    modification time, so a new ingest is read afresh). Returns a copy: callers may change it."""
+    data_dir = data_dir or config.default_data_dir()
+    path = table_path(data_dir, table, current_generation(data_dir))
+    if not path.is_file():
+        return read_table(table, data_dir)  # raises naming the table
+    resolved = path.resolve()
+    return _read_once(str(resolved), resolved.stat().st_mtime_ns).copy()

@@ -54,7 +54,7 @@ def validate_parameters(p: dict) -> Parameters:
 
 
 def load_counts(params: Parameters) -> pd.DataFrame:
-    counts = store.read_table("counts", params.data_dir)
+    counts = store.read_table_once("counts", params.data_dir)
     return counts[counts["fiscal_year"].between(params.fy_start, params.fy_end)]
 
 

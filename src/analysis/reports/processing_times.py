@@ -34,7 +34,7 @@ class Parameters(BaseModel):
 
 def _table(name: str, data_dir: Path) -> pd.DataFrame:
     try:
-        return store.read_table(name, data_dir)
+        return store.read_table_once(name, data_dir)
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
 

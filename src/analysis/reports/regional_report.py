@@ -95,7 +95,7 @@ def check_parameters(geo_name, fy_start, fy_end, data_dir="") -> Parameters:
 
 def load(params: Parameters, *, all_years: bool = False) -> pd.DataFrame:
     try:
-        counts = store.read_table("counts", params.data_dir)
+        counts = store.read_table_once("counts", params.data_dir)
     except ParoleError as exc:
         raise ValueError(str(exc)) from None
     if not all_years:
