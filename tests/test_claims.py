@@ -450,3 +450,27 @@ def test_claim_intervals_use_the_library_wilson_rule_exact_at_the_edges():
     assert check_mod._wilson(0, 7)[0] == 0.0
     low, high = shares.interval(947, 1105 + 947, method="wilson", alpha=0.05)
     assert check_mod._wilson(947, 1105 + 947) == (float(low), float(high))
+
+
+def test_a_metric_is_one_registered_class(tables, monkeypatch):
+    from analysis.claims import checker
+
+    assert set(checker.METRICS) == {"count", "share", "rate", "change", "comparison", "rank",
+                                    "duration", "amount"}
+    bad = validate({"claims": [{"id": "m", "text": "t", "metric": "cuont", "value": 1,
+                                "category": "humanitarian-parole", "measure": "received",
+                                "geo": "US", "period": "FY2023-Q2"}]})
+    assert bad.incomplete[0].problems[0][0] == "metric"
+    assert "did you mean count" in bad.incomplete[0].problems[0][1]
+
+    class Doubled(checker.Metric):  # a new metric: twice the count (for this test only)
+        name = "doubled-count"
+
+        def compute(self, claim, tables, place, span):
+            a = checker.amount(tables, claim.category, claim.measure, place, span)
+            return 2 * a.value, None, None, "twice the sum", a.evidence, [], None
+
+    monkeypatch.setitem(checker.METRICS, "doubled-count", Doubled())
+    # USCIS humanitarian parole received FY2023 Q2: 2,328
+    result = one(tables, metric="doubled-count", value=4656, tolerance=0)
+    assert result.verdict == "supported" and result.computed == 4656

@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -46,6 +46,7 @@ from analysis.claims.model import (
 )
 from analysis.claims.model import resolve_place as _resolve_place
 from analysis.contract import series, store
+from analysis.contract.geo import GeographyError
 from analysis.stats import shares
 
 SCHEMA_VERSION = "2"
@@ -346,13 +347,7 @@ def tolerance_for(claim: Claim) -> float | None:
         return claim.tolerance
     if claim.tolerance is not None:
         return claim.tolerance
-    if claim.metric == "rank":
-        return 0.0
-    if claim.metric in RELATIVE_TOLERANCE:
-        return abs(claim.value) * RELATIVE_TOLERANCE[claim.metric]
-    if claim.metric == "duration":  # one month, in the claim's unit
-        return DEFAULT_TOLERANCE["duration"] / DURATION_UNITS[claim.unit or "months"]
-    return DEFAULT_TOLERANCE[claim.metric]
+    return METRICS[claim.metric].default_tolerance(claim)
 
 
 def decide(estimate: float, claimed: float, comparator: str, tolerance: float | None) -> bool:
@@ -438,59 +433,98 @@ def _wilson(count: float, nobs: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _compute(claim: Claim, tables: Tables) -> tuple[float, float | None, float | None, str,
-                                                    list[Evidence], list[str], str | None]:
-    """(estimate, lower, upper, method, evidence, notes, unit) or raise NotCheckable."""
-    place = _resolve_place(claim.geo)
-    span = resolve_period(claim.period)
-    m = claim.metric
-    if m in ("count", "share", "rate", "change", "comparison", "rank"):
-        try:
-            return _from_counts(claim, tables, place, span)
-        except NotCheckable as exc:
-            if m in ("change", "comparison", "rank"):
-                raise
-            figs = matching_figures(tables, claim, place, span)
-            if figs.empty:
-                raise
-            return _from_figure(claim, figs, exc)
-    figs = matching_figures(tables, claim, place, span)
-    if figs.empty:
-        what = {"duration": "durations", "amount": "money amounts"}[m]
-        raise NotCheckable(f"no published figure reports {what} for '{claim.category}' "
-                           f"({claim.measure}) for {place.name} in {span.label}")
-    return _from_figure(claim, figs, None)
+Computed = tuple[float, float | None, float | None, str, list[Evidence], list[str], str | None]
 
 
-def _from_figure(claim: Claim, figs: pd.DataFrame, fallback: NotCheckable | None):
-    row = figs.iloc[0]
-    value = float(row["value"])
-    unit = claim.unit
-    if claim.metric == "duration":
-        factor = DURATION_UNITS[claim.unit or "months"]
-        value = value / factor
-        unit = claim.unit or "months"
-    notes = [f"published single figure {row['figure_id']}: {row['population']} "
-             f"({row['geography']}, {row['period_start']:%Y-%m-%d} to "
-             f"{row['period_end']:%Y-%m-%d})"]
-    if fallback is not None:
-        notes.append(f"the counts tables could not answer: {fallback.missing}")
-    if len(figs) > 1:
-        notes.append("other matching figures: " + ", ".join(figs["figure_id"].iloc[1:]))
-    method = f"published single figure {row['figure_id']} compared with the claim"
-    return value, None, None, method, [_figure_evidence(r) for _, r in figs.iterrows()], \
-        notes, unit
+class Metric:
+    """One kind of claim. A subclass sets :attr:`name` (the ``metric`` key of a claims file),
+    :attr:`needs` (keys the metric requires), checks its own keys in :meth:`problems`, and
+    computes the estimate in :meth:`compute`; decorating it with :func:`metric` registers it
+    (validation, checking and the JSON all read :data:`METRICS`)."""
+
+    name: ClassVar[str] = ""
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: when the counts cannot answer, a published single figure of the same scope may
+    figure_fallback: ClassVar[bool] = False
+    #: answered only by published single figures (durations, money)
+    figures_only: ClassVar[bool] = False
+    #: what the figures are, for the not-checkable message of a figures-only metric
+    what: ClassVar[str] = ""
+
+    def default_tolerance(self, claim: Claim) -> float:
+        """The tolerance of an ``about`` claim that gives none: from :data:`DEFAULT_TOLERANCE`
+        (absolute) or :data:`RELATIVE_TOLERANCE` (a fraction of the claimed value); 0 for a
+        metric in neither (the claim must be exact)."""
+        if self.name in RELATIVE_TOLERANCE:
+            return abs(claim.value) * RELATIVE_TOLERANCE[self.name]
+        return DEFAULT_TOLERANCE.get(self.name, 0.0)
+
+    def problems(self, raw: dict[str, Any], usable) -> list[tuple[str, str]]:
+        """The claim's metric-specific problems (key, text); ``usable(key)`` says whether a
+        text key is present and valid so far."""
+        return [(key, f"required for metric {self.name}") for key in self.needs
+                if raw.get(key) in (None, "", [])]
+
+    def compute(self, claim: Claim, tables: Tables, place: Place, span: Span) -> Computed:
+        raise NotCheckable(f"metric {self.name} has no computation from the counts")
 
 
-def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
-    m = claim.metric
-    cat, measure = claim.category, claim.measure
-    label = f"{cat} {measure}"
-    if m == "count":
-        a = amount(tables, cat, measure, place, span)
+#: every metric, by name (filled by :func:`metric`)
+METRICS: dict[str, Metric] = {}
+
+
+def metric(cls: type[Metric]) -> type[Metric]:
+    """Register a :class:`Metric` subclass under its name."""
+    METRICS[cls.name] = cls()
+    return cls
+
+
+def _fraction_problem(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    value = raw.get("value")
+    if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value <= 1:
+        return [("value", f"{value} is not a fraction between 0 and 1 (write 22% as 0.22)")]
+    return []
+
+
+@metric
+class Count(Metric):
+    """A sum of figures over the claim's place and period."""
+
+    name = "count"
+    figure_fallback = True
+
+    def compute(self, claim, tables, place, span):
+        label = f"{claim.category} {claim.measure}"
+        a = amount(tables, claim.category, claim.measure, place, span)
         method = f"sum of {label} for {place.name}, {span.label} ({len(a.evidence)} figures)"
         return a.value, None, None, method, a.evidence, a.notes, claim.unit
-    if m == "share":
+
+
+@metric
+class Share(Metric):
+    """The place's part of a larger place's total, with a Wilson interval."""
+
+    name = "share"
+    needs = ("whole_geo",)
+    figure_fallback = True
+
+    def problems(self, raw, usable):
+        found = super().problems(raw, usable) + _fraction_problem(raw)
+        if usable("geo") and usable("whole_geo"):
+            try:
+                same = _resolve_place(raw["geo"]).members == \
+                    _resolve_place(raw["whole_geo"]).members
+            except GeographyError:
+                same = False
+            if same:
+                found.append(("whole_geo", f"the whole ({raw['whole_geo']}) is the same place "
+                                           f"as geo ({raw['geo']}): a share of itself is 100% "
+                                           "by definition; name the larger place"))
+        return found
+
+    def compute(self, claim, tables, place, span):
+        cat, measure = claim.category, claim.measure
+        label = f"{cat} {measure}"
         whole = _resolve_place(claim.whole_geo)
         part = amount(tables, cat, measure, place, span, "numerator")
         total = amount(tables, cat, measure, whole, span, "denominator")
@@ -503,7 +537,22 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
                   "(statsmodels proportion_confint)")
         return part.value / total.value, low, high, method, part.evidence + total.evidence, \
             part.notes + total.notes, None
-    if m == "rate":
+
+
+@metric
+class Rate(Metric):
+    """A measure over a sum of measures (denials over decisions), with a Wilson interval when
+    the measure is one of the parts."""
+
+    name = "rate"
+    needs = ("over",)
+    figure_fallback = True
+
+    def problems(self, raw, usable):
+        return super().problems(raw, usable) + _fraction_problem(raw)
+
+    def compute(self, claim, tables, place, span):
+        cat, measure = claim.category, claim.measure
         over = claim.over or []
         num = amount(tables, cat, measure, place, span, "numerator")
         parts = [amount(tables, cat, o, place, span, "denominator") for o in over]
@@ -523,7 +572,29 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
         method = (f"rate = {measure} {num.value:,.0f} / ({' + '.join(over)}) {denom:,.0f}, "
                   f"{cat}, {place.name}, {span.label}{interval}")
         return num.value / denom, low, high, method, evidence, list(dict.fromkeys(notes)), None
-    if m == "change":
+
+
+@metric
+class Change(Metric):
+    """The relative change from ``period_from`` to ``period``; with ``direction``, the size of
+    the change in that direction (negative when the data move the other way)."""
+
+    name = "change"
+    needs = ("period_from",)
+
+    def problems(self, raw, usable):
+        found = super().problems(raw, usable)
+        value = raw.get("value")
+        if raw.get("direction") is None and isinstance(value, int | float) and value > 0:
+            found.append(("direction", "say whether the claim is of a rise or a fall "
+                                       "(direction: rise | fall); value is the size of the "
+                                       "change (0.5 for 'by half'), or give a negative value "
+                                       "for a fall"))
+        return found
+
+    def compute(self, claim, tables, place, span):
+        cat, measure = claim.category, claim.measure
+        label = f"{cat} {measure}"
         base_span = resolve_period(claim.period_from)
         base = amount(tables, cat, measure, place, base_span, "base period")
         now = amount(tables, cat, measure, place, span, "compared period")
@@ -552,19 +623,125 @@ def _from_counts(claim: Claim, tables: Tables, place: Place, span: Span):
                                 f"{'a ' + seen if seen != 'no change' else seen} of "
                                 f"{abs(change):.1%}")
         return estimate, None, None, method, base.evidence + now.evidence, notes, None
-    if m == "rank":
+
+
+@metric
+class Rank(Metric):
+    """The place's rank (1 = the most) among all places of its level; the runner-up (or the
+    first) is in the evidence."""
+
+    name = "rank"
+
+    def problems(self, raw, usable):
+        if usable("geo"):
+            try:
+                national = _resolve_place(raw["geo"]).is_national
+            except GeographyError:
+                national = False
+            if national:
+                return [("geo", "a rank needs the place ranked (a state, county or office), "
+                                "not the nation")]
+        return []
+
+    def compute(self, claim, tables, place, span):
         return _rank(claim, tables, place, span)
-    # comparison
-    other_place = _resolve_place(claim.compare_geo) if claim.compare_geo else place
-    other_span = resolve_period(claim.compare_period) if claim.compare_period else span
-    first = amount(tables, cat, measure, place, span, "first")
-    second = amount(tables, cat, measure, other_place, other_span, "second")
-    if second.value == 0:
-        raise NotCheckable(f"{label} is zero for {other_place.name} {other_span.label}")
-    method = (f"ratio = {place.name} {span.label} {first.value:,.0f} / {other_place.name} "
-              f"{other_span.label} {second.value:,.0f}, {label}")
-    return first.value / second.value, None, None, method, first.evidence + second.evidence, \
-        list(dict.fromkeys(first.notes + second.notes)), None
+
+
+@metric
+class Comparison(Metric):
+    """The ratio of the figure for the claim's place and period to another place's or
+    period's."""
+
+    name = "comparison"
+
+    def problems(self, raw, usable):
+        if not (raw.get("compare_geo") or raw.get("compare_period")):
+            return [("compare_geo", "metric comparison needs compare_geo or compare_period")]
+        return []
+
+    def compute(self, claim, tables, place, span):
+        cat, measure = claim.category, claim.measure
+        label = f"{cat} {measure}"
+        other_place = _resolve_place(claim.compare_geo) if claim.compare_geo else place
+        other_span = resolve_period(claim.compare_period) if claim.compare_period else span
+        first = amount(tables, cat, measure, place, span, "first")
+        second = amount(tables, cat, measure, other_place, other_span, "second")
+        if second.value == 0:
+            raise NotCheckable(f"{label} is zero for {other_place.name} {other_span.label}")
+        method = (f"ratio = {place.name} {span.label} {first.value:,.0f} / "
+                  f"{other_place.name} {other_span.label} {second.value:,.0f}, {label}")
+        return first.value / second.value, None, None, method, \
+            first.evidence + second.evidence, list(dict.fromkeys(first.notes + second.notes)), \
+            None
+
+
+@metric
+class Duration(Metric):
+    """A published duration (processing time, a program's term), in the claim's unit."""
+
+    name = "duration"
+    figures_only = True
+    what = "durations"
+
+    def default_tolerance(self, claim):  # one month, in the claim's unit
+        return DEFAULT_TOLERANCE["duration"] / DURATION_UNITS[claim.unit or "months"]
+
+    def problems(self, raw, usable):
+        if usable("unit") and raw["unit"] not in DURATION_UNITS:
+            return [("unit", f"unknown duration unit {raw['unit']!r}; expected one of "
+                             f"{', '.join(DURATION_UNITS)}")]
+        return []
+
+
+@metric
+class Money(Metric):
+    """A published amount of money."""
+
+    name = "amount"
+    figures_only = True
+    what = "money amounts"
+
+
+def _compute(claim: Claim, tables: Tables) -> Computed:
+    """(estimate, lower, upper, method, evidence, notes, unit) or raise NotCheckable."""
+    place = _resolve_place(claim.geo)
+    span = resolve_period(claim.period)
+    impl = METRICS[claim.metric]
+    if not impl.figures_only:
+        try:
+            return impl.compute(claim, tables, place, span)
+        except NotCheckable as exc:
+            if not impl.figure_fallback:
+                raise
+            figs = matching_figures(tables, claim, place, span)
+            if figs.empty:
+                raise
+            return _from_figure(claim, figs, exc)
+    figs = matching_figures(tables, claim, place, span)
+    if figs.empty:
+        raise NotCheckable(f"no published figure reports {impl.what} for '{claim.category}' "
+                           f"({claim.measure}) for {place.name} in {span.label}")
+    return _from_figure(claim, figs, None)
+
+
+def _from_figure(claim: Claim, figs: pd.DataFrame, fallback: NotCheckable | None):
+    row = figs.iloc[0]
+    value = float(row["value"])
+    unit = claim.unit
+    if claim.metric == "duration":
+        factor = DURATION_UNITS[claim.unit or "months"]
+        value = value / factor
+        unit = claim.unit or "months"
+    notes = [f"published single figure {row['figure_id']}: {row['population']} "
+             f"({row['geography']}, {row['period_start']:%Y-%m-%d} to "
+             f"{row['period_end']:%Y-%m-%d})"]
+    if fallback is not None:
+        notes.append(f"the counts tables could not answer: {fallback.missing}")
+    if len(figs) > 1:
+        notes.append("other matching figures: " + ", ".join(figs["figure_id"].iloc[1:]))
+    method = f"published single figure {row['figure_id']} compared with the claim"
+    return value, None, None, method, [_figure_evidence(r) for _, r in figs.iterrows()], \
+        notes, unit
 
 
 def _rank(claim: Claim, tables: Tables, place: Place, span: Span):

@@ -12,6 +12,7 @@ other problem makes only that claim incomplete (:class:`Incomplete`, checked as
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -26,10 +27,8 @@ from analysis.errors import ParoleError
 
 FILL_IN = "FILL_IN"
 
-Metric = Literal["count", "share", "rate", "change", "comparison", "duration", "amount", "rank"]
 Comparator = Literal["about", "more-than", "less-than", "at-least", "at-most"]
 
-METRICS: tuple[str, ...] = Metric.__args__  # type: ignore[attr-defined]
 COMPARATORS: tuple[str, ...] = Comparator.__args__  # type: ignore[attr-defined]
 
 #: Units a ``duration`` claim may state, in months.
@@ -49,7 +48,7 @@ class Claim(BaseModel):
 
     id: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     text: Text
-    metric: Metric
+    metric: Annotated[str, Field(strict=True, min_length=1)]  # a name in checker.METRICS
     value: Number
     comparator: Comparator = "about"
     tolerance: Annotated[float, Field(strict=True, ge=0)] | None = None
@@ -272,43 +271,15 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
     metric = raw.get("metric") if "metric" not in bad_keys else None
     if raw.get("out_of_scope"):
         return problems
-    needs = {"share": ["whole_geo"], "rate": ["over"], "change": ["period_from"]}
-    for key in needs.get(metric, []):
-        if raw.get(key) in (None, "", []):
-            problems.append((key, f"required for metric {metric}"))
-    if metric == "share" and usable("geo") and usable("whole_geo"):
-        try:
-            same = resolve_place(raw["geo"]).members == resolve_place(raw["whole_geo"]).members
-        except geo.GeographyError:
-            same = False
-        if same:
-            problems.append(("whole_geo", f"the whole ({raw['whole_geo']}) is the same place as "
-                                          f"geo ({raw['geo']}): a share of itself is 100% by "
-                                          "definition; name the larger place"))
-    if metric == "rank" and usable("geo"):
-        try:
-            national = resolve_place(raw["geo"]).is_national
-        except geo.GeographyError:
-            national = False
-        if national:
-            problems.append(("geo", "a rank needs the place ranked (a state, county or office), "
-                                    "not the nation"))
-    if metric == "change" and raw.get("direction") is None and \
-            isinstance(raw.get("value"), int | float) and raw["value"] > 0 and \
-            "direction" not in bad_keys:
-        problems.append(("direction", "say whether the claim is of a rise or a fall "
-                                      "(direction: rise | fall); value is the size of the change "
-                                      "(0.5 for 'by half'), or give a negative value for a fall"))
-    if metric == "comparison" and not (raw.get("compare_geo") or raw.get("compare_period")):
-        problems.append(("compare_geo", "metric comparison needs compare_geo or compare_period"))
-    if metric == "duration" and usable("unit") and raw["unit"] not in DURATION_UNITS:
-        problems.append(("unit", f"unknown duration unit {raw['unit']!r}; expected one of "
-                                 f"{', '.join(DURATION_UNITS)}"))
-    if metric in ("share", "rate") and "value" not in bad_keys:
-        value = raw.get("value")
-        if isinstance(value, int | float) and not 0 <= value <= 1:
-            problems.append(("value", f"{value} is not a fraction between 0 and 1 (write 22% "
-                                      "as 0.22)"))
+    from analysis.claims.checker import METRICS  # the metrics (imported here: it imports us)
+
+    if metric is not None and metric not in METRICS:
+        close = difflib.get_close_matches(str(metric), METRICS, n=2)
+        problems.append(("metric", f"unknown metric {metric!r}"
+                                   + (f"; did you mean {' or '.join(close)}?" if close else "")
+                                   + f" (metrics: {', '.join(METRICS)})"))
+    elif metric is not None:
+        problems += METRICS[metric].problems(raw, usable)
     return problems
 
 
