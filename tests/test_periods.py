@@ -70,3 +70,14 @@ def test_quarter_ended_by_a_date(day, label):
 def test_calendar_month_of_a_fiscal_year(fy, month, label):
     assert periods.fiscal_month(fy, month).label == label
     assert periods.fiscal_month(fy, month).fiscal_year == fy
+
+
+def test_part_year_is_one_rule_for_charts_claims_and_freshness():
+    from analysis.viz import formatting
+
+    assert formatting.part_year is periods.part_year
+    assert periods.part_year("FY2021", "partial year (published part-way through FY2021)")
+    assert periods.part_year("FY2024", "fiscal year to date through July 2024")
+    assert periods.part_year("FY2024-YTD-Q2")
+    assert periods.part_year("FY2030", as_of=date(2026, 11, 24))  # not ended yet
+    assert not periods.part_year("FY2019", "published total", as_of=date(2026, 11, 24))

@@ -45,7 +45,7 @@ from analysis.claims.model import (
     resolve_period,
 )
 from analysis.claims.model import resolve_place as _resolve_place
-from analysis.contract import series, store
+from analysis.contract import periods, series, store
 from analysis.contract.geo import GeographyError
 from analysis.stats import shares
 
@@ -58,8 +58,6 @@ DEFAULT_TOLERANCE: dict[str, float] = {"share": 0.01, "rate": 0.01, "change": 0.
 RELATIVE_TOLERANCE: dict[str, float] = {"count": 0.02, "amount": 0.02, "comparison": 0.02}
 #: Measures that are levels at a point in time: never summed over periods.
 STOCK_MEASURES = {"pending"}
-#: a figure whose note says it covers part of its period (a change against it is refused)
-PART_YEAR = re.compile(r"\bpart(?:ial)?[- ](?:year|period)\b|\bpartial\b", re.I)
 _EPS = 1e-9
 
 VerdictName = Literal["supported", "not-supported", "not-checkable", "needs-input"]
@@ -601,7 +599,7 @@ class Change(Metric):
         if base.value == 0:
             raise NotCheckable(f"{label} is zero in {base_span.label}; no relative change")
         partial = [e.period for e in base.evidence + now.evidence
-                   if e.note and PART_YEAR.search(e.note)]
+                   if e.note and periods.PART_YEAR_NOTE.search(e.note)]
         if partial:
             raise NotCheckable(
                 f"{', '.join(sorted(set(partial)))} is a part-year figure (the publisher's note "

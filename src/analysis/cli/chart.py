@@ -156,15 +156,21 @@ def _periods_of_one_kind(rows: pd.DataFrame, freq: str) -> pd.DataFrame:
     return picked.sort_values("period_start")
 
 
+def _one_measure_and_period(args, kind: str, why: str) -> tuple[pd.DataFrame, str]:
+    """The rows of ``--measure`` in ``--period`` (both required by ``kind``: ``why``)."""
+    rows, label = _counts_rows(args)
+    if not (args.measure and args.period):
+        raise ParoleError(f"{kind} needs --measure and --period ({why})")
+    rows = _pick(_pick(rows, "measure", args.measure, "--measure"), "period", args.period,
+                 "--period")
+    return rows, label
+
+
 @chart_kind("bar")
 def _chart_bar(args):
     from analysis.stats import shares
 
-    rows, label = _counts_rows(args)
-    if not (args.measure and args.period):
-        raise ParoleError("bar needs --measure and --period (shares of one total)")
-    rows = _pick(_pick(rows, "measure", args.measure, "--measure"), "period", args.period,
-                 "--period")
+    rows, label = _one_measure_and_period(args, "bar", "shares of one total")
     places = _one_per_key(_pick(rows, "geo_level", args.geo_level, "--geo-level"),
                           ["geo_code"])
     nation = _one_per_key(rows[rows["geo_level"] == "nation"], ["geo_code"])
@@ -394,11 +400,7 @@ def _chart_km(args):
 
 @chart_kind("tilemap")
 def _chart_tilemap(args):
-    rows, label = _counts_rows(args)
-    if not (args.measure and args.period):
-        raise ParoleError("tilemap needs --measure and --period")
-    rows = _pick(_pick(rows, "measure", args.measure, "--measure"), "period", args.period,
-                 "--period")
+    rows, label = _one_measure_and_period(args, "tilemap", "one figure per state")
     rows = _one_per_key(_pick(rows, "geo_level", "state", "--geo-level"), ["geo_code"])
     reasons = {str(c): str(s) for c, s in zip(rows["geo_code"], rows["status"], strict=True)
                if s in ("suppressed", "not_available", "withheld")}

@@ -202,3 +202,31 @@ def coverage(label_text: str, as_of: object) -> tuple[float, bool]:
     covered = (min(stop, end) - start).days + 1
     total = (end - start).days + 1
     return max(covered, 0) / total, covered >= total
+
+
+#: Words of a note that mean the figure covers only part of its period (a publisher's or
+#: compiler's "partial year", "part-year figure", "year to date").
+PART_YEAR_NOTE = re.compile(r"\b(partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
+                            re.IGNORECASE)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def part_year(period: str, note: object = None, *, as_of: date | None = None) -> bool:
+    """True when the figure for ``period`` covers only part of it: the note says so
+    ("partial year"), the period is year-to-date (``FY2023-YTD-Q2``), or the period has not
+    ended yet on ``as_of`` (default today: the current fiscal year)."""
+    if isinstance(note, str) and PART_YEAR_NOTE.search(note):
+        return True
+    label = str(period or "").strip()
+    if not label:
+        return False
+    if "-YTD-" in label:
+        return True
+    try:
+        parsed = parse(label)
+    except ValueError:
+        return False
+    return parsed.end > (as_of or _today())

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
+from analysis.contract import periods
 from analysis.errors import ParoleError
 
 _STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
@@ -65,8 +66,6 @@ def _rows(data_dir: Path) -> pd.DataFrame:
             ends = frame["period_end"]
             labels = frame["period"]
         else:
-            from analysis.contract import periods
-
             spans = {p: periods.parse(p) for p in frame["period"].dropna().unique()}
             ends = pd.to_datetime([spans[p].end if isinstance(p, str) and p in spans else d
                                    for p, d in zip(frame["period"], frame["as_of"],
@@ -161,7 +160,7 @@ def freshness(data_dir: Path | str | None = None, *, today: date | None = None
         # the narrowest period ending last (a quarter before its year-to-date block)
         last = last.assign(span=last["end"] - last["start"]).sort_values(["span", "label"])
         label = last["label"].iloc[0]
-        part_year = bool(last["note"].str.contains("partial year|part year", case=False).any())
+        part_year = bool(last["note"].fillna("").str.contains(periods.PART_YEAR_NOTE).any())
         if part_year:  # the next release completes the same period
             due = next_due(latest_end.date(), frequency, lag, complete=True)
         else:
@@ -200,8 +199,7 @@ def latest_periods_line(*frames: pd.DataFrame) -> str:
             label = last["period"].dropna().iloc[0] if "period" in last and \
                 last["period"].notna().any() else f"as of {ends.max():%Y-%m-%d}"
             notes = last["note"].fillna("") if "note" in last else pd.Series([], dtype=str)
-            part = " (part year)" if notes.str.contains("partial year|part year",
-                                                        case=False).any() else ""
+            part = " (part year)" if notes.str.contains(periods.PART_YEAR_NOTE).any() else ""
             info = SOURCES.get(source_id)
             if source_id not in found or ends.max() > found[source_id][0]:
                 found[source_id] = (ends.max(),

@@ -38,9 +38,6 @@ PROJECT = "parole-stats"
 MARKS = {"supported": "\u2713", "not-supported": "\u2717", "not-checkable": "?",
          "needs-input": "?", "flagged": "!", "part-year": "*"}
 
-#: Words of a note that mean the figure covers only part of its period.
-_PART_YEAR = re.compile(r"\b(partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
-                        re.IGNORECASE)
 #: Words of a note (or a status) that ask the reader to check a figure before using it.
 _FLAGGED = re.compile(r"\b(verify|flagged|suspect|anomal\w*|far (below|above)|check against|"
                       r"possible (error|typo)|questionable)\b", re.IGNORECASE)
@@ -198,26 +195,8 @@ def text(value: object) -> str:
 # ---------------------------------------------------------------- periods and marks
 
 
-def _today() -> date:
-    return date.today()
-
-
-def part_year(period: str, note: object = None, *, as_of: date | None = None) -> bool:
-    """True when the figure for ``period`` covers only part of it: the note says so
-    ("partial year"), the period is year-to-date (``FY2023-YTD-Q2``), or the period has not
-    ended yet on ``as_of`` (default today: the current fiscal year)."""
-    if isinstance(note, str) and _PART_YEAR.search(note):
-        return True
-    label = text(period)
-    if not label:
-        return False
-    if "-YTD-" in label:
-        return True
-    try:
-        parsed = periods_mod.parse(label)
-    except ValueError:
-        return False
-    return parsed.end > (as_of or _today())
+#: whether a figure covers only part of its period: one rule, in the contract
+part_year = periods_mod.part_year
 
 
 def part_year_periods(rows: pd.DataFrame, *, as_of: date | None = None) -> set[str]:
