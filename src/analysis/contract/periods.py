@@ -206,7 +206,7 @@ def coverage(label_text: str, as_of: object) -> tuple[float, bool]:
 
 #: Words of a note that mean the figure covers only part of its period (a publisher's or
 #: compiler's "partial year", "part-year figure", "year to date").
-PART_YEAR_NOTE = re.compile(r"\b(partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
+PART_YEAR_NOTE = re.compile(r"\b(?:partial year|part[- ]year|year[- ]to[- ]date|incomplete year)\b",
                             re.IGNORECASE)
 
 
