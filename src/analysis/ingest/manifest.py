@@ -163,6 +163,7 @@ def add(file: Path | str, source: str, *, data_dir: Path | str | None = None,
                 and [f for f in unregistered(data_dir) if f != rel]:
             raise ParoleError(f"{config.manifest_path(data_dir)}: no manifest, but data/raw "
                               "holds files; restore the manifest (e.g. from git) before adding")
+        _refuse_repeated(data_dir, entries)
         existing = next((e for e in entries if e.path == rel), None)
         if dest.exists() and sha256(dest) != digest:
             raise ParoleError(f"{rel}: a different file of that name is already in data/raw; "
@@ -189,6 +190,15 @@ def add(file: Path | str, source: str, *, data_dir: Path | str | None = None,
                 dest.unlink(missing_ok=True)
             raise
     return entry, True
+
+
+def _refuse_repeated(data_dir: Path | str, entries: list[Entry]) -> None:
+    again = repeated(entries)
+    if again:
+        raise ParoleError(
+            f"{config.manifest_path(data_dir)}: the row of data/raw/{again[0].path} appears more "
+            f"than once ({len(again)} repeated row(s)); delete the repeated line(s) before "
+            "adding (nothing was changed)")
 
 
 def remove(file: Path | str, *, data_dir: Path | str | None = None,
@@ -242,12 +252,35 @@ def verify(data_dir: Path | str) -> list[Entry]:
     return entries
 
 
+def repeated(entries: list[Entry]) -> list[Entry]:
+    """Rows that repeat an earlier row's path (a manifest row pasted twice): the file is
+    one file, ingested once."""
+    seen: set[str] = set()
+    found = []
+    for entry in entries:
+        if entry.path in seen:
+            found.append(entry)
+        seen.add(entry.path)
+    return found
+
+
+def unique(entries: list[Entry]) -> list[Entry]:
+    """``entries`` without :func:`repeated` rows (the first row of each path is kept)."""
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.path not in seen:
+            kept.append(entry)
+        seen.add(entry.path)
+    return kept
+
+
 def duplicates(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     """(later, first) pairs of entries whose files have the same content; the first is the
     one retrieved first (then by path)."""
     first: dict[str, Entry] = {}
     found = []
-    for entry in sorted(entries, key=lambda e: (e.retrieved, e.path)):
+    for entry in sorted(unique(entries), key=lambda e: (e.retrieved, e.path)):
         if entry.sha256 in first:
             found.append((entry, first[entry.sha256]))
         else:

@@ -74,6 +74,8 @@ def _run(data_dir: Path, *, progress: bool, allow_empty: bool) -> dict[str, Any]
 def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleaned: list[str],
            *, progress: bool, allow_empty: bool) -> dict[str, Any]:
     storage.fault_point("generation:created")
+    repeated = manifest.repeated(entries)
+    entries = manifest.unique(entries)  # a row pasted twice is still one file
     twins = manifest.duplicates(entries)
     skipped = {later.path for later, _ in twins}
     raw = config.raw_dir(data_dir)
@@ -129,6 +131,8 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
         "files": files,
         "duplicates": [{"path": later.path, "same_content_as": first.path,
                         "sha256": later.sha256} for later, first in twins],
+        "repeated_manifest_rows": [{"path": e.path, "sha256": e.sha256} for e in repeated],
+        "not_ingestion_files": storage.foreign(data_dir, _own_names()),
         "unregistered_files": manifest.unregistered(data_dir),
         "reconciliation_differences": [
             {"path": f["path"], **check} for f in files for check in f.get("reconciliation", [])
@@ -142,6 +146,11 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
     }
     _write_generation(data_dir, incoming, tables, report)
     return report
+
+
+def _own_names() -> list[str]:
+    """Names ingestion writes in ``data/processed`` (tables, their folders, the report)."""
+    return [*(f"{t}.parquet" for t in TABLES), *TABLES, REPORT_NAME]
 
 
 def _chunked_writer(source: str, path: Path):
@@ -196,7 +205,7 @@ def _write_generation(data_dir: Path, incoming: Path, tables: dict[str, pd.DataF
     storage.fault_point("generation:report")
     names = sorted({*(f"{t}.parquet" for t in TABLES), REPORT_NAME,
                     *(p.name for p in incoming.iterdir() if not p.name.startswith("."))})
-    final = storage.publish(data_dir, incoming, names)
+    final = storage.publish(data_dir, incoming, names, legacy=_own_names())
     try:  # the new generation is current; tidying up is best effort from here on
         storage.clean(data_dir)
     except OSError:
@@ -246,6 +255,11 @@ def summary(report: dict[str, Any]) -> str:
     for dup in report.get("duplicates", []):
         lines.append(f"not ingested (same content as data/raw/{dup['same_content_as']}): "
                      f"data/raw/{dup['path']}")
+    for item in report.get("repeated_manifest_rows", []):
+        lines.append(f"manifest row repeated (ingested once; delete the repeated line): "
+                     f"data/raw/{item['path']}")
+    for name in report.get("not_ingestion_files", []):
+        lines.append(f"left untouched (not written by parole ingest): data/processed/{name}")
     for item in report.get("possibly_truncated", []):
         lines.append(f"possibly truncated: data/raw/{item['path']}: {item['reason']}")
     for rel in report["unregistered_files"]:

@@ -20,6 +20,7 @@ default 600) and then refuses with a clear message.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -140,11 +141,14 @@ def new_generation(data_dir: Path | str) -> Path:
     return folder
 
 
-def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
+def publish(data_dir: Path | str, incoming: Path, names: list[str], *,
+            legacy: list[str] | tuple[str, ...] = ()) -> Path:
     """Make the complete generation in ``incoming`` the one readers see, in one atomic step.
 
     ``names`` are the files of a generation; each gets a stable link ``processed/<name>`` ->
-    ``current/<name>`` (made once).
+    ``current/<name>`` (made once). ``legacy`` names tables an older version wrote directly
+    into ``processed/`` (``cases/``); those real files and folders are moved out of readers'
+    way. Nothing else in ``processed/`` is moved.
     """
     processed = config.processed_dir(data_dir)
     final = incoming.with_name(incoming.name.removeprefix(INCOMING))
@@ -156,7 +160,7 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
         fault_point("publish:links")
         for name in names:
             _stable_link(processed, name)
-        _retire_old_layout(processed, names)
+        _retire_old_layout(processed, [n for n in legacy if n not in names])
         fault_point("publish:switch")
         pointer = processed / f".{CURRENT}.{secrets.token_hex(4)}.tmp"
         os.symlink(Path(GENERATIONS) / final.name, pointer)
@@ -171,15 +175,14 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str]) -> Path:
     return final
 
 
-def _retire_old_layout(processed: Path, names: list[str]) -> None:
-    """Move tables an older version wrote directly into ``processed/`` (real files and
-    folders, not links) out of readers' way; :func:`clean` deletes them later."""
-    keep = {CURRENT, GENERATIONS, "README.md", *names}
-    for path in processed.iterdir():
-        if path.name in keep or path.name.startswith(".") or path.is_symlink():
-            continue
-        if path.suffix in (".parquet", ".json") or path.is_dir():
-            os.rename(path, processed / GENERATIONS / f".old-{path.name}-{secrets.token_hex(3)}")
+def _retire_old_layout(processed: Path, legacy: list[str]) -> None:
+    """Move tables an older version wrote directly into ``processed/`` under ingestion's own
+    names (real files and folders, not links) out of readers' way; :func:`clean` deletes them
+    later."""
+    for name in legacy:
+        path = processed / name
+        if path.exists() and not path.is_symlink():
+            os.rename(path, processed / GENERATIONS / f".old-{name}-{secrets.token_hex(3)}")
 
 
 def _stable_link(processed: Path, name: str) -> None:
@@ -194,16 +197,84 @@ def _stable_link(processed: Path, name: str) -> None:
     os.replace(tmp, path)  # a file left by an older version is replaced in one step
 
 
+#: Names of what ingestion writes, and so may replace, move or delete (anything else in
+#: ``data/processed`` is the user's and is left where it is).
+GENERATION_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
+LEFTOVER_NAME = re.compile(rf"{re.escape(INCOMING)}{GENERATION_NAME.pattern}|"
+                           r"\.old-.+-[0-9a-f]{6}")
+TMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+
+
+def check_layout(data_dir: Path | str) -> None:
+    """Refuse, before anything is moved or removed, a ``data/processed`` holding symbolic links
+    that ingestion did not make: a ``generations`` folder that is a link (its target's files
+    would be deleted as old generations), a ``current`` that points outside ``generations/``,
+    or any other link beside the tables' own links."""
+    processed = config.processed_dir(data_dir)
+    if not processed.is_dir():
+        return
+    for path in sorted(processed.iterdir()):
+        if path.is_symlink() and not _own_link(path):
+            raise ParoleError(
+                f"{path}: a symbolic link ingestion did not make (-> {os.readlink(path)!r}); "
+                "parole ingest writes, moves and deletes only its own files in data/processed, "
+                "so it refuses to go on (nothing was changed). Move the link away, or give "
+                "--data-dir a folder of its own")
+    gens = generations_dir(data_dir)
+    if gens.is_dir():
+        for path in sorted(gens.iterdir()):
+            if path.is_symlink():
+                raise ParoleError(f"{path}: a symbolic link inside data/processed/"
+                                  f"{GENERATIONS}; refused before anything is removed "
+                                  "(nothing was changed)")
+
+
+def _own_link(path: Path) -> bool:
+    """Whether ``path`` is one of the links ingestion makes: ``current`` ->
+    ``generations/<id>``, or ``<name>`` -> ``current/<name>``."""
+    target = os.readlink(path)
+    if path.name == CURRENT:
+        parts = Path(target).parts
+        return len(parts) == 2 and parts[0] == GENERATIONS and \
+            GENERATION_NAME.fullmatch(parts[1]) is not None
+    if path.name == GENERATIONS:
+        return False
+    return target == f"{CURRENT}/{path.name}" or TMP_NAME.fullmatch(path.name) is not None
+
+
+def foreign(data_dir: Path | str, names: list[str] | tuple[str, ...]) -> list[str]:
+    """Entries of ``data/processed`` (and of its ``generations/``) that ingestion did not write
+    and so never touches: reported, left where they are."""
+    processed = config.processed_dir(data_dir)
+    found: list[str] = []
+    if not processed.is_dir():
+        return found
+    own = {CURRENT, GENERATIONS, "README.md", LOCK_NAME, LOCK_NAME + ".holder", *names}
+    for path in sorted(processed.iterdir()):
+        if path.name not in own and TMP_NAME.fullmatch(path.name) is None:
+            found.append(path.name)
+    gens = generations_dir(data_dir)
+    if gens.is_dir() and not gens.is_symlink():
+        for path in sorted(gens.iterdir()):
+            if not (GENERATION_NAME.fullmatch(path.name) or LEFTOVER_NAME.fullmatch(path.name)):
+                found.append(f"{GENERATIONS}/{path.name}")
+    return found
+
+
 def clean(data_dir: Path | str, *, keep: int = KEEP_OLD_GENERATIONS) -> list[str]:
     """Remove what killed runs left (half-written generations, temporary files) and all but
-    the ``keep`` newest previous generations. Call only while holding :func:`lock`."""
+    the ``keep`` newest previous generations. Only names ingestion writes are touched; a
+    symbolic link it did not make stops everything before anything is removed
+    (:func:`check_layout`). Call only while holding :func:`lock`."""
+    check_layout(data_dir)
     processed = config.processed_dir(data_dir)
     removed: list[str] = []
     if not processed.is_dir():
         return removed
     for tmp in processed.glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
-        removed.append(tmp.name)
+        if TMP_NAME.fullmatch(tmp.name) and (tmp.is_symlink() or tmp.is_file()):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp.name)
     gens = generations_dir(data_dir)
     if not gens.is_dir():
         return removed
@@ -211,16 +282,22 @@ def clean(data_dir: Path | str, *, keep: int = KEEP_OLD_GENERATIONS) -> list[str
     current_name = current.name if current is not None else None
     complete = []
     for folder in gens.iterdir():
-        if folder.name.startswith(".") or folder.is_symlink() or not folder.is_dir():
-            if folder.is_dir() and not folder.is_symlink():
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                folder.unlink(missing_ok=True)
+        if LEFTOVER_NAME.fullmatch(folder.name):
+            _remove(folder)
             removed.append(f"{GENERATIONS}/{folder.name}")
-        elif folder.name != current_name:
+        elif GENERATION_NAME.fullmatch(folder.name) and folder.name != current_name \
+                and folder.is_dir():
             complete.append(folder)
     complete.sort(key=lambda f: f.name, reverse=True)
     for folder in complete[keep:]:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
         removed.append(f"{GENERATIONS}/{folder.name}")
     return removed
+
+
+def _remove(path: Path) -> None:
+    """Delete one of ingestion's own leftovers (a link is unlinked, never followed)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
