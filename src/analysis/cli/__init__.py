@@ -6,14 +6,13 @@ Every user error prints one line starting with ``parole: error:`` and exits non-
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import __version__, config
-from analysis.errors import ParoleError
+from analysis.errors import ParoleError, env_flag, one_line
 
 EPILOG = """\
 examples:
@@ -281,11 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every error ends as one ``parole: error:`` line (``--debug`` adds
     the traceback) and a non-zero exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv or os.environ.get("PAROLE_DEBUG", "") not in ("", "0")
+    debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # settings, imports and option values fail in one line too
+        debug = env_flag("PAROLE_DEBUG") or debug
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.limits:
             from analysis import limits
 
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ParoleError as exc:
         _traceback(debug)
-        print(f"parole: error: {exc}", file=sys.stderr)
+        print(f"parole: error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("parole: interrupted", file=sys.stderr)
@@ -301,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _traceback(debug)
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"parole: error: {where}{exc.strerror or exc} (nothing was replaced; run with "
+        print(f"parole: error: {one_line(where)}{exc.strerror or exc} (nothing was replaced; "
+              "run with "
               "--debug for details)", file=sys.stderr)
         return 1
     except MemoryError:
@@ -311,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback with --debug
         _traceback(debug)
-        message = " ".join(str(exc).split())[:300]
+        message = one_line(" ".join(str(exc).split())[:300])
         print(f"parole: error: unexpected {type(exc).__name__}: {message} (a bug: please report "
               "it with the output of --debug)", file=sys.stderr)
         return 1

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from analysis.errors import ParoleError
+from analysis.errors import ParoleError, option_date
 
 
 def format_text(verdicts) -> str:
@@ -162,7 +162,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--author", default=None,
                    help="ClaimReview author (default: $PAROLE_STATS_REVIEW_AUTHOR or "
                         "parole-stats)")
-    p.add_argument("--published", default=None, metavar="YYYY-MM-DD",
+    p.add_argument("--published", type=option_date("--published"), default=None,
+                   metavar="YYYY-MM-DD",
                    help="the article's publication date, for ClaimReview")
     p.add_argument("-o", "--save", type=Path, default=None, metavar="CLAIMS.yml",
                    help="also write the claims (as inferred) to a claims file to correct "

@@ -55,12 +55,28 @@ def read_table(table: str, data_dir: Path | str | None = None, *,
     if not path.is_file():
         raise ParoleError(f"{table_path(data_dir, table)}: no such table; run `parole ingest` "
                           "first")
-    return pd.read_parquet(path, **kwargs)
+    return read_parquet_file(path, **kwargs)
+
+
+def read_parquet_file(path: Path | str, **kwargs) -> pd.DataFrame:
+    """``pd.read_parquet``, a damaged file refused in one line naming it."""
+    import pyarrow as pa
+
+    from analysis.errors import InputError
+
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (OSError, pa.ArrowException) as exc:
+        if isinstance(exc, ParoleError):
+            raise
+        reason = " ".join(str(exc).split())[:120]
+        raise InputError(path, f"not a readable Parquet table ({type(exc).__name__}: {reason})",
+                         expected="a table written by `parole ingest`; run it again") from None
 
 
 @functools.lru_cache(maxsize=8)
 def _read_once(path: str, mtime_ns: int) -> pd.DataFrame:
-    return pd.read_parquet(path)
+    return read_parquet_file(path)
 
 
 def read_table_once(table: str, data_dir: Path | str | None = None) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from analysis.contract import periods
-from analysis.errors import ParoleError
+from analysis.errors import ParoleError, option_number
 from analysis.ingest import manifest
 
 DEFAULT_BASE_URL = "https://www.uscis.gov"
@@ -302,12 +302,13 @@ def register_cli(subparsers) -> argparse.ArgumentParser:
                    help="fiscal quarter 1-4 (default: every quarter of --fiscal-year)")
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
                    help=f"server to download from (default {DEFAULT_BASE_URL}; for mirrors)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=option_number("--timeout"), default=30.0, metavar="SECONDS",
                    help="longest wait for the server at any moment (default 30)")
-    p.add_argument("--deadline", type=float, default=600.0, metavar="SECONDS",
+    p.add_argument("--deadline", type=option_number("--deadline"), default=600.0, metavar="SECONDS",
                    help="longest time for the whole download of one file, retries included "
                         "(default 600)")
-    p.add_argument("--retries", type=int, default=3, metavar="N",
+    p.add_argument("--retries", type=option_number("--retries", minimum=1, whole=True,
+                                                   above=False), default=3, metavar="N",
                    help="attempts per address on network errors (default 3)")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="data folder holding raw/ and processed/ (default: ./data of the "

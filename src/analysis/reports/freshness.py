@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.contract import periods
-from analysis.errors import ParoleError
+from analysis.contract import periods, store
+from analysis.errors import ParoleError, option_date
 
 _STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
@@ -59,7 +59,7 @@ def _rows(data_dir: Path) -> pd.DataFrame:
         path = folder / f"{table}.parquet"
         if not path.is_file():
             continue
-        frame = pd.read_parquet(path)
+        frame = store.read_parquet_file(path)
         if frame.empty:
             continue
         if table == "counts":
@@ -317,7 +317,8 @@ def register_cli(sub) -> None:
     p.add_argument("--html", action="store_true", help="also write reports/freshness.html")
     p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
                    help="folder for freshness.html (default: ./reports of the project)")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge staleness as of this date")
+    p.add_argument("--today", type=option_date("--today"), metavar="YYYY-MM-DD",
+                   help="judge staleness as of this date")
     p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="data folder holding raw/ and processed/ (default: ./data of the "
                         "project)")

@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from analysis import config, files
-from analysis.errors import InputError, ReportError
+from analysis.errors import InputError, ParoleError, ReportError
 from analysis.limits import load_yaml, read_yaml
 
 #: The reports ``parole report --default`` renders, with their parameters.
@@ -596,9 +597,6 @@ def render(name: str, params: dict[str, Any] | None = None, *,
         with WarmKernel(ensure_kernel()) as own:
             return render(name, params, data_dir=data_dir, reports_dir=reports_dir,
                           retries=retries, record=record, kernel=own, validate=False)
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     params = dict(params or {})
     data_dir = Path(data_dir or config.default_data_dir()).resolve()
     if validate:
@@ -612,7 +610,32 @@ def render(name: str, params: dict[str, Any] | None = None, *,
     if not target_nb.resolve().is_relative_to(reports_dir):
         raise ReportError(f"report output {target_nb} would land outside {reports_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{stem}.running.ipynb"
+    # one temporary notebook per render: two renders of the same report never share it
+    tmp = out_dir / f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.running.ipynb"
+    try:
+        _execute(name, full, kernel, tmp, out_dir, stem, retries)
+        public = {k: v for k, v in full.items() if k not in _INTERNAL}
+        title = _write_outputs(name, public, tmp, target_nb, target_html)
+    except OSError as exc:  # a full disk: name the report's files, keep none of them
+        cause = exc.__cause__ if isinstance(exc, ParoleError) else exc
+        reason = getattr(cause, "strerror", None) or cause or exc
+        raise files.WriteError(f"{out_dir / stem}.ipynb/.html: cannot write the rendered "
+                               f"report ({reason}); nothing of it was kept, the previous "
+                               "version (if any) is unchanged") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    rendered = Rendered(name, public, target_nb, target_html, title)
+    if record:
+        _record(reports_dir, rendered)
+    return rendered
+
+
+def _execute(name: str, full: dict[str, Any], kernel, tmp: Path, out_dir: Path, stem: str,
+             retries: int) -> None:
+    """Run the notebook into ``tmp``; a kernel that fails to start is tried again."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     for attempt in range(retries + 1):
         try:
             engine, engine_args = kernel.ready().engine()
@@ -622,7 +645,7 @@ def render(name: str, params: dict[str, Any] | None = None, *,
                                        kernel_name=kernel.kernel_name, engine_name=engine,
                                        progress_bar=False, log_output=False,
                                        request_save_on_cell_execute=False, **engine_args)
-            break
+            return
         except PapermillExecutionError as exc:
             failed = out_dir / f"{stem}.failed.ipynb"
             tmp.replace(failed)
@@ -635,20 +658,27 @@ def render(name: str, params: dict[str, Any] | None = None, *,
                                   f"({type(exc).__name__}: {exc}){kernel.log_tail()}") from None
             kernel.shutdown()  # the next attempt starts a fresh kernel
             time.sleep(1 + attempt)
-    public = {k: v for k, v in full.items() if k not in _INTERNAL}
-    try:
-        import nbformat
 
-        title = page_title(nbformat.read(tmp, as_version=4), name, public)
-        publish(files.write_text(to_html(tmp, title), target_html))
+
+def _write_outputs(name: str, public: dict[str, Any], tmp: Path, target_nb: Path,
+                   target_html: Path) -> str:
+    """The page and the executed notebook, both or neither: the page is written beside the
+    temporary notebook, and only when both are whole are they renamed to their final names.
+    Returns the page title."""
+    import nbformat
+
+    title = page_title(nbformat.read(tmp, as_version=4), name, public)
+    page = tmp.with_name(tmp.name.removesuffix(".ipynb") + ".html")
+    try:
+        files.write_text(to_html(tmp, title), page)
+        files.fault_point(f"write:{target_nb.name}")
         tmp.replace(target_nb)
-        publish(target_nb)
+        page.replace(target_html)
     finally:
-        tmp.unlink(missing_ok=True)
-    rendered = Rendered(name, public, target_nb, target_html, title)
-    if record:
-        _record(reports_dir, rendered)
-    return rendered
+        page.unlink(missing_ok=True)
+    publish(target_html)
+    publish(target_nb)
+    return title
 
 
 @dataclass
@@ -801,28 +831,53 @@ def _registry_path(reports_dir: Path) -> Path:
     return reports_dir / "index.json"
 
 
+REGISTRY_KEYS = ("name", "parameters", "html", "notebook", "rendered_at")
+
+
 def _load_registry(reports_dir: Path) -> list[dict[str, Any]]:
+    """The rendered reports listed in ``reports/index.json``; a damaged file is refused in one
+    line naming it and the place (never silently emptied: the index would lose every report)."""
     path = _registry_path(reports_dir)
     if not path.is_file():
         return []
+    expected = ("the list of rendered reports that `parole report` writes (delete the file "
+                "and render again to start a new one)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return []
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text", expected=expected) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON ({exc.msg})",
+                         locator=f"line {exc.lineno}, column {exc.colno}",
+                         expected=expected) from None
+    if not isinstance(entries, list):
+        raise InputError(path, f"a JSON {type(entries).__name__}", expected=expected)
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not all(k in entry for k in REGISTRY_KEYS) or \
+                not all(isinstance(entry[k], str) for k in REGISTRY_KEYS if k != "parameters") \
+                or not isinstance(entry["parameters"], dict):
+            raise InputError(path, "a malformed entry", locator=f"entry {number}",
+                             expected="an object with text " + ", ".join(
+                                 k for k in REGISTRY_KEYS if k != "parameters")
+                             + " and an object parameters")
+    return entries
 
 
 def _record(reports_dir: Path, rendered: Rendered) -> None:
-    entries = [e for e in _load_registry(reports_dir)
-               if e["html"] != rendered.html.relative_to(reports_dir).as_posix()]
-    entries.append({
-        "name": rendered.name, "parameters": rendered.parameters,
-        "title": rendered.title,
-        "html": rendered.html.relative_to(reports_dir).as_posix(),
-        "notebook": rendered.notebook.relative_to(reports_dir).as_posix(),
-        "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
-    publish(files.write_json(entries, _registry_path(reports_dir)))
-    write_index(reports_dir)
+    from filelock import FileLock
+
+    with FileLock(str(reports_dir / ".index.lock")):  # renders at once: no entry lost
+        entries = [e for e in _load_registry(reports_dir)
+                   if e["html"] != rendered.html.relative_to(reports_dir).as_posix()]
+        entries.append({
+            "name": rendered.name, "parameters": rendered.parameters,
+            "title": rendered.title,
+            "html": rendered.html.relative_to(reports_dir).as_posix(),
+            "notebook": rendered.notebook.relative_to(reports_dir).as_posix(),
+            "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+        publish(files.write_json(entries, _registry_path(reports_dir)))
+        write_index(reports_dir)
 
 
 #: Pages another part of the project writes into ``reports/``; the index links them when present.
