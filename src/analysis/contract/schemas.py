@@ -25,6 +25,11 @@ from analysis.errors import InputError
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
+#: the largest count a table holds (larger numbers are misreads: dates, codes or overflow)
+MAX_COUNT = 1e10
+#: the longest processing time a table holds, in months (50 years; more is a misread)
+MAX_MONTHS = 600.0
+
 #: geo_level -> what geo_code holds
 GEO_LEVEL_MEANINGS: dict[str, str] = {
     "nation": "the United States; geo_code `US`",
@@ -151,10 +156,11 @@ COUNTS = pa.DataFrameSchema(
                             checks=pa.Check.in_range(1990, 2100), unit="fiscal year",
                             allowed="1990 to 2100"),
         "value": _col(float, "the published number; empty when the publisher gave none (see "
-                             "status)", nullable=True, checks=pa.Check.ge(0),
+                             "status)", nullable=True,
+                      checks=pa.Check.in_range(0, MAX_COUNT),
                       unit="count of what the category and measure name (applications, "
                            "petitions, children, persons); a few USCIS counts are fractional "
-                           "as published", allowed="0 or more"),
+                           "as published", allowed=f"0 to {MAX_COUNT:,.0f}"),
         "status": _status(),
         **_provenance(),
         "note": _opt_text("the publisher's or compiler's caveat for this number (part year, "
@@ -200,8 +206,8 @@ PROCESSING_TIMES = pa.DataFrameSchema(
                            "percentiles of the 2018 ranges, `second-value` (undocumented), ...",
                            allowed=SLUG_TEXT),
         "months": _col(float, "the time; empty when the publisher gave none (see status)",
-                       nullable=True, checks=pa.Check.ge(0), unit="months",
-                       allowed="0 or more"),
+                       nullable=True, checks=pa.Check.in_range(0, MAX_MONTHS),
+                       unit="months", allowed=f"0 to {MAX_MONTHS:g}"),
         "status": _status(),
         **_provenance(),
         "note": _opt_text("the publisher's or compiler's caveat for this figure"),
@@ -266,7 +272,10 @@ PUBLISHED_FIGURES = pa.DataFrameSchema(
         "figure_id": _col(str, "stable identifier of the figure",
                           checks=pa.Check.str_matches(SLUG), unique=True, allowed=SLUG_TEXT),
         "measure": _text("what the figure measures (`adjudicated`, `granted_share`, ...)"),
-        "value": _col(float, "the figure as published", unit="given in the unit column"),
+        "value": _col(float, "the figure as published", unit="given in the unit column",
+                      checks=pa.Check(lambda v: v.abs() < float("inf"),
+                                      error="a finite number"),
+                      allowed="a finite number"),
         "unit": _text("the figure's unit (`requests`, `share of adjudicated`, `years`, ...)"),
         "period_start": _col("datetime64[ns]", "first day of the period covered", unit="date"),
         "period_end": _col("datetime64[ns]", "last day of the period covered", unit="date"),

@@ -81,10 +81,27 @@ MARKERS: dict[str, str] = {
     "": "not_available",
 }
 
-#: the largest count accepted (larger numbers are misreads: dates, codes or overflow)
-MAX_COUNT = 1e10
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+MAX_COUNT = schemas.MAX_COUNT  # the largest count accepted (the contract's bound)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
+
+
+def check_number_text(text: str) -> None:
+    """Refuse, naming the character, a number written with digits outside ASCII (fullwidth
+    ``１２３``, Arabic-Indic ``١٢٣``) or with an invisible character inside it (a zero-width
+    space or joiner, a soft hyphen, a direction mark): Python would read the first silently and
+    the second could hide a digit. Raises ``ValueError``."""
+    import unicodedata
+
+    for char in text:
+        if char.isdigit() and not char.isascii():
+            raise ValueError(f"{ascii(text)} has the digit {char!r} (U+{ord(char):04X}, "
+                             f"{unicodedata.name(char, 'unnamed')}) outside ASCII; expected the "
+                             "digits 0-9")
+        if unicodedata.category(char) in ("Cf", "Cc", "Zl", "Zp"):
+            raise ValueError(f"{ascii(text)} has an invisible character U+{ord(char):04X} "
+                             f"({unicodedata.name(char, 'control')}) inside it; expected a "
+                             "number of digits 0-9 alone")
 
 
 def parse_cell(raw: object, markers: dict[str, str] | None = None) -> tuple[float | None, str]:
@@ -111,6 +128,7 @@ def parse_cell(raw: object, markers: dict[str, str] | None = None) -> tuple[floa
     if not isinstance(raw, str):
         raise ValueError(f"{raw!r} ({type(raw).__name__}) is not a count")
     text = raw.replace("\u00a0", " ").strip().strip('"').strip()
+    check_number_text(text)
     marker = text.upper()
     if marker in markers:
         status = markers[marker]

@@ -4,7 +4,7 @@ ORR monthly program statistics.
 Layouts (recognised by the header, not the file name)
 ------------------------------------------------------
 ``state-table``    The HHS page's table for one fiscal year: two columns, state and count, with
-                   a ``TOTAL`` row. CSV (or HTML when ``lxml`` is installed). The fiscal year is
+                   a ``TOTAL`` row. CSV or a saved HTML page (spans laid out). The fiscal year is
                    read from the count column's header ("FY 2019", "2019") or else from the file
                    name (``..._fy2019.csv``).
 ``state-wide``     Compiled wide form: ``state, fy15, fy16, ..., fy21_so_far`` with a ``TOTAL``
@@ -156,25 +156,14 @@ def _find_table(grid: reading.Grid) -> _Table | None:
 
 
 def _read_html(path: Path) -> _Table:
-    try:
-        tables = pd.read_html(path, flavor="lxml")
-    except ImportError as exc:
-        raise InputError(path, "reading HTML tables needs the lxml package, which is not "
-                         "installed", expected="the table saved as CSV, or lxml installed") from exc
-    except ValueError as exc:
-        raise InputError(path, f"no HTML table found ({exc})") from exc
-    frame = tables[0].astype(str)
-    header = [str(c).strip() for c in frame.columns]
-    layout = _layout(header)
-    if layout is None:
-        raise _no_layout(path, header, "table 1, header")
-    rows = []
-    for i, r in enumerate(frame.itertuples(index=False)):
-        row = _Row(f"table 1, row {i + 1}", dict(zip(header, r, strict=True)))
-        for c, name in enumerate(header):
-            row.cells[("column", name)] = reading.column_letter(c)
-        rows.append(row)
-    return _Table(header, rows, layout, "table 1, header", {h: h for h in header})
+    """The first table of a saved HTML page, read by :func:`reading.read_html` (spans laid
+    out, every limit applied) and found like a CSV's table."""
+    grid = reading.read_html(path)
+    table = _find_table(grid)
+    if table is None:
+        first = next((r for r in range(len(grid.rows)) if not grid.is_blank(r)), 0)
+        raise _no_layout(path, grid.texts(first), grid.where(first))
+    return table
 
 
 def _no_layout(path: Path, header: list, where: str) -> InputError:

@@ -22,7 +22,6 @@ Layouts
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from analysis.ingest.sources.base import (
     AdapterResult,
     Reconciliation,
     Rejection,
+    check_number_text,
     counts_frame,
     reconcile_totals,
     table_frame,
@@ -70,23 +70,29 @@ I131_MEASURES = ("received", "approved", "denied", "pending")
 
 
 def _read_rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, dict[str, str]]]]:
+    """The header and the non-blank rows (with their line numbers), read through
+    :func:`reading.read_csv`: the file size, ``max_rows``, ``max_cols`` and ``max_cell_chars``
+    apply here as everywhere. Compiled files are UTF-8."""
+    from analysis.ingest.sources import reading
+
+    reading.check_size(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = tuple(h.strip() for h in next(reader, []))
-            rows = []
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                line = reader.line_num
-                if len(row) != len(header):
-                    raise InputError(path, f"{len(row)} cells where the header has {len(header)}",
-                                     locator=f"line {line}")
-                rows.append((line, dict(zip(header, row, strict=True))))
+        path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, "not UTF-8 text", expected="a UTF-8 CSV file") from exc
-    except csv.Error as exc:
-        raise InputError(path, f"not a readable CSV file ({exc})") from exc
+    grid = reading.read_csv(path)
+    if not grid.rows:
+        return (), []
+    header = tuple(h.strip() for h in grid.rows[0])
+    rows = []
+    for index, row in enumerate(grid.rows[1:], start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        line = grid.lines[index]
+        if len(row) != len(header):
+            raise InputError(path, f"{len(row)} cells where the header has {len(header)}",
+                             locator=f"line {line}")
+        rows.append((line, dict(zip(header, row, strict=True))))
     return header, rows
 
 
@@ -121,8 +127,15 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     return PARSERS[layout](path, rows, source_file)
 
 
+_WHOLE = re.compile(r"-?\d+", re.ASCII)
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", re.ASCII)
+
+
 def _int(path: Path, line: int, row: dict[str, str], column: str) -> int:
     try:
+        check_number_text(row[column].strip())
+        if not _WHOLE.fullmatch(row[column].strip()):
+            raise ValueError(row[column])
         return int(row[column])
     except ValueError:
         raise InputError(path, f"{row[column]!r} in column {column} is not a whole number",
@@ -358,9 +371,13 @@ def _figures(path: Path, rows, source_file: str) -> AdapterResult:
     for line, row in rows:
         locator = f"line {line} ({row['figure_id']})"
         try:
+            check_number_text(row["value"].strip())
+            if not _DECIMAL.fullmatch(row["value"].strip()):
+                raise ValueError(f"{row['value']!r} is not a number")
             value = float(row["value"])
-        except ValueError:
-            result.rejected.append(Rejection(locator, "value is not a number", row["value"]))
+        except ValueError as exc:
+            result.rejected.append(Rejection(locator, f"value is not a number ({exc})",
+                                             row["value"]))
             continue
         if not math.isfinite(value):
             result.rejected.append(Rejection(locator, "value is not a finite number",

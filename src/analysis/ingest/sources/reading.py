@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import unicodedata
 import zipfile
@@ -86,11 +87,14 @@ class Grid:
     rows: list[list[Any]]
     sheet: str | None = None
     lines: list[int] | None = None  # CSV: the line each row starts on
+    table: str | None = None  # HTML: which table of the page ("table 1")
 
     def where(self, row: int, col: int | None = None, header: str | None = None) -> str:
         """Locator of 0-based ``row``/``col``: sheet/row/column for XLSX, line/column for CSV."""
         if self.sheet is not None:
             place = f"sheet {self.sheet}, row {row + 1}"
+        elif self.table is not None:
+            place = f"{self.table}, row {row + 1}"
         else:
             place = f"line {self.lines[row] if self.lines and row < len(self.lines) else row + 1}"
         if col is not None:
@@ -382,6 +386,33 @@ def loads_json(path: Path | str, content: str, *, locator: str | None = None) ->
     """JSON text read from ``path`` (``locator``: where in the file, e.g. ``line 7`` of an
     NDJSON file) within the limits: nesting ``max_json_depth``, integers of at most
     ``max_int_digits`` digits, no ``NaN``/``Infinity``."""
+    _check_depth(path, content, locator)
+
+    def _int(token: str) -> int:
+        if len(token.lstrip("-")) > limits.LIMITS.max_int_digits:
+            raise ValueError(f"an integer of {len(token.lstrip('-'))} digits, over the limit "
+                             f"max_int_digits={limits.LIMITS.max_int_digits}")
+        return int(token)
+
+    def _constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
+    try:
+        return json.loads(content, parse_int=_int, parse_float=_json_float,
+                          parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if locator:  # one line of an NDJSON file
+            where = f"{locator}, column {exc.colno}" if exc.lineno == 1 else f"{locator}, {where}"
+        raise InputError(path, f"not valid JSON ({exc.msg}); the file may be truncated",
+                         locator=where) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(path, f"not usable JSON ({exc})", locator=locator,
+                         expected="counts and months as ordinary numbers") from None
+
+
+def _check_depth(path: Path | str, content: str, locator: str | None) -> None:
+    """Refuse JSON nested deeper than ``max_json_depth`` before parsing it."""
     depth = 0
     in_string = escaped = False
     for ch in content:
@@ -403,26 +434,158 @@ def loads_json(path: Path | str, content: str, *, locator: str | None = None) ->
         elif ch in "]}":
             depth -= 1
 
-    def _int(token: str) -> int:
-        if len(token.lstrip("-")) > limits.LIMITS.max_int_digits:
-            raise ValueError(f"an integer of {len(token.lstrip('-'))} digits, over the limit "
-                             f"max_int_digits={limits.LIMITS.max_int_digits}")
-        return int(token)
 
-    def _constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number")
+def _json_float(token: str) -> float:
+    """A JSON number with a fraction or exponent: finite, and with no more digits before the
+    point than ``max_int_digits`` allows an integer (``1e999`` and ``1.2e29`` are refused)."""
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"{token} is not a finite number")
+    if abs(value) >= 10.0 ** limits.LIMITS.max_int_digits:
+        raise ValueError(f"{token} has more than {limits.LIMITS.max_int_digits} digits before "
+                         f"the point, over the limit max_int_digits="
+                         f"{limits.LIMITS.max_int_digits}")
+    return value
 
-    try:
-        return json.loads(content, parse_int=_int, parse_constant=_constant)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        if locator:  # one line of an NDJSON file
-            where = f"{locator}, column {exc.colno}" if exc.lineno == 1 else f"{locator}, {where}"
-        raise InputError(path, f"not valid JSON ({exc.msg}); the file may be truncated",
-                         locator=where) from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(path, f"not usable JSON ({exc})", locator=locator,
-                         expected="counts and months as ordinary numbers") from None
+
+# ---------------------------------------------------------------------------------------------
+# HTML tables (a publisher's page saved from the browser), within the same limits
+
+
+#: HTML's own ceilings on spans (the HTML standard clamps colspan to 1000, rowspan to 65534)
+HTML_MAX_COLSPAN = 1000
+HTML_MAX_ROWSPAN = 65534
+
+
+def read_html(path: Path) -> Grid:
+    """The first table of an HTML page as a grid, ``rowspan``/``colspan`` expanded the way a
+    browser lays them out (a spanned cell's text in every place it covers). Bounded like any
+    other reader: file size, ``max_rows``, ``max_cols`` (counted after spans) and
+    ``max_cell_chars``; a span running past the table's last row ends there, so a tiny file
+    with ``rowspan="50000000"`` costs nothing. Locators read ``table 1, row 3, column B``."""
+    path = Path(path)
+    check_size(path)
+    content = decode(path, path.read_bytes())
+    if "\x00" in content:
+        raise InputError(path, "binary content in a text file", expected="an HTML page")
+    parser = _TableParser(path)
+    parser.feed(content)
+    parser.close()
+    if not parser.rows:
+        raise InputError(path, "no HTML table found", expected="a page with a <table>")
+    return Grid(path, _expand_spans(path, parser.rows), table="table 1")
+
+
+def _span(value: str | None, ceiling: int) -> int:
+    digits = re.match(r"\s*(\d+)", value or "")
+    return min(max(int(digits.group(1)[:6]), 1), ceiling) if digits else 1
+
+
+class _TableParser:
+    """Rows of the first ``<table>`` of a page: each cell's text and spans (nested tables'
+    text stays inside the cell that holds them)."""
+
+    def __init__(self, path: Path) -> None:
+        from html.parser import HTMLParser
+
+        self.path = path
+        self.rows: list[list[tuple[str, int, int]]] = []
+        self._cell: list[str] | None = None
+        self._spans = (1, 1)
+        self._depth = 0  # <table> nesting
+        self._done = False
+        self._chars = 0
+        parser = HTMLParser(convert_charrefs=True)
+        parser.handle_starttag = self._start
+        parser.handle_endtag = self._end
+        parser.handle_data = self._data
+        self._parser = parser
+
+    def feed(self, content: str) -> None:
+        self._parser.feed(content)
+
+    def close(self) -> None:
+        self._parser.close()
+        self._close_cell()
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._done:
+            return
+        if tag == "table":
+            self._depth += 1
+        elif self._depth == 1 and tag == "tr":
+            self._close_cell()
+            self.rows.append([])
+            if len(self.rows) > limits.LIMITS.max_rows:
+                raise _limit(self.path, "the number of table rows",
+                             f"over {limits.LIMITS.max_rows:,}", "max_rows",
+                             f"{limits.LIMITS.max_rows:,}")
+        elif self._depth == 1 and tag in ("td", "th"):
+            self._close_cell()
+            if not self.rows:
+                self.rows.append([])
+            found = dict(attrs)
+            self._spans = (_span(found.get("rowspan"), HTML_MAX_ROWSPAN),
+                           _span(found.get("colspan"), HTML_MAX_COLSPAN))
+            self._cell, self._chars = [], 0
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def _end(self, tag: str) -> None:
+        if self._done or tag != "table":
+            if self._depth == 1 and tag in ("td", "th", "tr"):
+                self._close_cell()
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._close_cell()
+            self._done = bool(self.rows)  # the first table with rows is the one
+
+    def _data(self, data: str) -> None:
+        if self._cell is None or self._done:
+            return
+        self._chars += len(data)
+        if self._chars > limits.LIMITS.max_cell_chars:
+            raise InputError(self.path, f"a cell longer than {limits.LIMITS.max_cell_chars:,} "
+                                        "characters (limit max_cell_chars)",
+                             locator=f"table 1, row {len(self.rows)}")
+        self._cell.append(data)
+
+    def _close_cell(self) -> None:
+        if self._cell is not None and self.rows:
+            self.rows[-1].append((text("".join(self._cell)), *self._spans))
+        self._cell = None
+
+
+def _expand_spans(path: Path, rows: list[list[tuple[str, int, int]]]) -> list[list[Any]]:
+    """Lay out cells with spans on a grid; refuse a row wider than ``max_cols``."""
+    grid: list[list[Any]] = []
+    below: dict[int, tuple[str, int]] = {}  # column -> (text, rows still covered)
+    for number, cells in enumerate(rows, start=1):
+        out: list[Any] = []
+        queue = list(cells)
+        while queue or any(c >= len(out) for c in below):
+            col = len(out)
+            if col in below:
+                value, left = below.pop(col)
+                out.append(value)
+                if left > 1:
+                    below[col] = (value, left - 1)
+                continue
+            if not queue:
+                out.append(None)  # a gap before a cell spanned from above
+                continue
+            value, rowspan, colspan = queue.pop(0)
+            if col + colspan > limits.LIMITS.max_cols:
+                raise _limit(path, f"table 1, row {number} has over {limits.LIMITS.max_cols:,} "
+                                   "cells (spans counted); that", col + colspan, "max_cols",
+                             limits.LIMITS.max_cols)
+            for offset in range(colspan):
+                out.append(value)
+                if rowspan > 1:
+                    below[col + offset] = (value, rowspan - 1)
+        grid.append(out)
+    return grid
 
 
 # ---------------------------------------------------------------------------------------------

@@ -57,12 +57,14 @@ code with ``geo_name`` empty and a note.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.contract import schemas
 from analysis.errors import InputError
 from analysis.ingest.sources import reading
 from analysis.ingest.sources.base import AdapterResult, parse_cell, table_frame
@@ -164,47 +166,21 @@ def _office(code: str, labels: dict[str, dict[str, str]]) -> tuple[str | None, s
 
 
 def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterResult:
-    meta_path = side_file(path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json"))
-    if meta_path is not None:
-        meta = reading.read_json(meta_path)
-        columns = meta.get("columns") if isinstance(meta, dict) else None
-        if columns != CAPTURE_COLUMNS:
-            raise InputError(meta_path, f"columns {columns} match no known capture layout",
-                             expected=", ".join(CAPTURE_COLUMNS))
+    _check_capture_metadata(path)
     labels = _labels(path)
     result = AdapterResult()
     records: list[dict[str, Any]] = []
     unresolved: set[str] = set()
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        row = reading.loads_json(path, line, locator=f"line {number}")
-        if not isinstance(row, list) or len(row) != 6 or \
-                not all(isinstance(v, str | int | float) or v is None for v in row):
-            raise InputError(path, f"{line[:60]!r} is not a 6-value array",
-                             locator=f"line {number}", expected=", ".join(CAPTURE_COLUMNS))
-        form, subtype, office, reported = (str(v) if v is not None else "" for v in row[:4])
-        if not form or not office:
-            raise InputError(path, "empty form or office", locator=f"line {number}")
-        try:
-            as_of = pd.Timestamp(datetime.strptime(reported, "%Y-%m-%d"))
-        except ValueError:
-            as_of = pd.NaT
-        if pd.isna(as_of):
-            raise InputError(path, f"{reported!r} is not a date", locator=f"line {number}, "
-                             "column reported_date", expected="YYYY-MM-DD")
+        form, subtype, office, reported, as_of, row = _capture_row(path, line, number)
         geo_name, office_note = _office(office, labels)
         if geo_name is None:
             unresolved.add(office)
         for index, statistic in ((4, "p80"), (5, "second-value")):
-            raw = row[index]
             column = CAPTURE_COLUMNS[index]
-            try:
-                months, status = parse_cell("" if raw is None else raw)
-            except ValueError as exc:
-                raise InputError(path, str(exc), locator=f"line {number}, column {column}",
-                                 expected="a number of months") from None
+            months, status = _capture_months(path, row[index], f"line {number}, column {column}")
             note = office_note if statistic == "p80" else f"{office_note}; {SECOND_VALUE_NOTE}"
             subtype_name = labels.get("subforms_long", {}).get(subtype, "").strip()
             if subtype_name and subtype_name != subtype:
@@ -224,6 +200,49 @@ def _capture(path: Path, text: str, source_file: str, citation: str) -> AdapterR
                             + ", ".join(sorted(unresolved)))
     result.tables["processing_times"] = table_frame("processing_times", records)
     return result
+
+
+def _check_capture_metadata(path: Path) -> None:
+    """A registered ``<name>.metadata.json`` beside a capture must name the known columns."""
+    meta_path = side_file(path.with_name(path.name.rsplit(".", 1)[0] + ".metadata.json"))
+    if meta_path is not None:
+        meta = reading.read_json(meta_path)
+        columns = meta.get("columns") if isinstance(meta, dict) else None
+        if columns != CAPTURE_COLUMNS:
+            raise InputError(meta_path, f"columns {columns} match no known capture layout",
+                             expected=", ".join(CAPTURE_COLUMNS))
+
+
+def _capture_row(path: Path, line: str, number: int) -> tuple[str, str, str, str, Any, list]:
+    """One line of a capture: form, subtype, office, reported date (text and timestamp) and
+    the six values."""
+    row = reading.loads_json(path, line, locator=f"line {number}")
+    if not isinstance(row, list) or len(row) != 6 or \
+            not all(isinstance(v, str | int | float) or v is None for v in row):
+        raise InputError(path, f"{line[:60]!r} is not a 6-value array",
+                         locator=f"line {number}", expected=", ".join(CAPTURE_COLUMNS))
+    form, subtype, office, reported = (str(v) if v is not None else "" for v in row[:4])
+    if not form or not office:
+        raise InputError(path, "empty form or office", locator=f"line {number}")
+    try:
+        as_of = pd.Timestamp(datetime.strptime(reported, "%Y-%m-%d"))
+    except ValueError:
+        raise InputError(path, f"{reported!r} is not a date", locator=f"line {number}, "
+                         "column reported_date", expected="YYYY-MM-DD") from None
+    return form, subtype, office, reported, as_of, row
+
+
+def _capture_months(path: Path, raw: Any, locator: str) -> tuple[float | None, str]:
+    """A capture's months value: a number (or marker) within the contract's bound."""
+    try:
+        months, status = parse_cell("" if raw is None else raw)
+    except ValueError as exc:
+        raise InputError(path, str(exc), locator=locator, expected="a number of months") \
+            from None
+    if months is not None and months > schemas.MAX_MONTHS:
+        raise InputError(path, f"{raw!r} is not a plausible processing time", locator=locator,
+                         expected=f"0 to {schemas.MAX_MONTHS:g} months")
+    return months, status
 
 
 def _other_endpoint(data: Any) -> str | None:
@@ -283,8 +302,13 @@ def _months(path: Path, item: Any, loc: str) -> tuple[float | None, str, str]:
         return None, "not_available", ""
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise InputError(path, f"{value!r} is not a number of {unit}s", locator=loc)
+    months = float(value) * _UNITS[unit]
+    if not math.isfinite(months) or months > schemas.MAX_MONTHS:
+        raise InputError(path, f"{value!r} {unit}s is not a plausible processing time",
+                         locator=loc, expected=f"a finite time of 0 to {schemas.MAX_MONTHS:g} "
+                                               "months")
     note = "" if unit in ("month", "year") else f"converted from {value} {unit}s"
-    return float(value) * _UNITS[unit], "reported", note
+    return months, "reported", note
 
 
 def _subtype(path: Path, sub: Any, loc: str, form: str, office: str, geo_name: str | None,
