@@ -67,8 +67,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         reviews = claim_reviews(verdicts, article=claims.article,
                                 published=args.published or claims.published,
                                 author=args.author)
-        json.dump(reviews, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        from analysis.viz.markup import json_for_html
+
+        print(json_for_html(reviews))  # inert when pasted into a <script> element
     elif args.json:
         json.dump(to_json(verdicts, claims_file=str(args.claims)), sys.stdout, indent=2,
                   ensure_ascii=False)

@@ -104,9 +104,31 @@ def evidence_frame(verdict) -> pd.DataFrame:
     return csv_frame(pd.DataFrame(evidence or [shown]))
 
 
+#: A text cell a spreadsheet would run as a formula starts with one of these (OWASP's list)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?%?", re.ASCII)
+
+
+def inert_cell(value: object) -> object:
+    """A text cell made safe to open in a spreadsheet: text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading ``'`` (the spreadsheet convention for
+    "this is text"), so ``=HYPERLINK(...)`` is shown, never run. Numbers, and text that is a
+    plain number such as ``-5`` or ``+3.2%``, are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write ``frame`` as UTF-8 CSV atomically (missing values as empty cells)."""
-    return files.write_text(frame.to_csv(index=False, lineterminator="\n"), Path(path))
+    """Write ``frame`` as UTF-8 CSV atomically (missing values as empty cells; text cells
+    that a spreadsheet would run as formulas made inert with :func:`inert_cell`)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(inert_cell)
+    safe.columns = [inert_cell(str(c)) for c in safe.columns]
+    return files.write_text(safe.to_csv(index=False, lineterminator="\n"), Path(path))
 
 
 def slug(name: str) -> str:

@@ -72,3 +72,17 @@ def md_link(label: object, url: object) -> str:
     if safe is None:
         return md_text(label) + (f" ({md_text(url)})" if str(url).strip() else "")
     return f"[{md_text(label)}](<{safe.replace('>', '%3E')}>)"
+
+
+def json_for_html(value: object, *, indent: int | None = 2) -> str:
+    """``value`` as JSON that stays inert inside an HTML ``<script>`` element (JSON-LD):
+    ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 are written as JSON escapes, so
+    no text in it (a claim, an author such as ``</script><script>...``) can close the element
+    or start another. Still plain JSON: any JSON reader gets the same values back."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
