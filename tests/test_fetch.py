@@ -253,3 +253,80 @@ def test_remove_undoes_a_fetch(server, tmp_path, capsys):
     assert manifest.read(data_dir) == [] and not stored.exists()
     assert cli.main(["remove", got[0].path, "--data-dir", str(data_dir)]) == 2
     assert "not registered" in capsys.readouterr().err
+
+
+@pytest.fixture
+def header_trickle():
+    """A server that trickles its *headers*, one byte every 0.2 s, forever (a per-read timeout
+    never fires; only the overall deadline can stop it)."""
+    import socketserver
+    import time
+
+    class Slow(socketserver.BaseRequestHandler):
+        def handle(self):
+            try:
+                self.request.recv(4096)
+                self.request.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(3000):
+                    self.request.sendall(b"X")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.slow
+def test_overall_deadline_holds_while_a_server_trickles_headers(header_trickle, tmp_path,
+                                                                 capsys):
+    import time
+
+    from analysis import cli
+
+    started = time.monotonic()
+    code = cli.main(["fetch", "--fiscal-year", "2025", "--quarter", "1", "--base-url",
+                     header_trickle, "--timeout", "5", "--deadline", "2", "--retries", "2",
+                     "--data-dir", str(tmp_path), "-q"])
+    assert time.monotonic() - started < 6
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "within the deadline of 2 s" in err and "unexpected" not in err
+    assert manifest.read(tmp_path) == []
+
+
+def test_a_download_the_adapter_cannot_read_is_not_registered(server, tmp_path):
+    """A two-line CSV passes the table check but is no all-forms report: registering it would
+    break every later ingest."""
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.csv"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("a,b,c\n1,2,3\n4,5,6\n")
+    data_dir = tmp_path / "d"
+    with pytest.raises(ParoleError, match=r"does not look like the uscis-all-forms table.*"
+                                          r"nothing was registered"):
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=data_dir, base_url=base,
+                  timeout=5, retries=1, backoff=0.01, progress=False)
+    assert manifest.read(data_dir) == []
+    assert not (data_dir / "raw" / "uscis-all-forms").exists()
+
+
+def test_a_look_alike_the_adapter_refuses_is_not_registered(server, tmp_path):
+    """Detected as the all-forms report by its header, but its rows do not read."""
+    root, base = server
+    rel = "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.csv"
+    lines = (FIXTURES / "quarterly_all_forms_fy2025_q1.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    header_end = next(i for i, line in enumerate(lines) if "I-131" in line)
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("\n".join(lines[:header_end]) + "\n")
+    data_dir = tmp_path / "d"
+    with pytest.raises(ParoleError, match="nothing was registered"):
+        fetch.run([], fiscal_year=2025, quarter=1, data_dir=data_dir, base_url=base,
+                  timeout=5, retries=1, backoff=0.01, progress=False)
+    assert manifest.read(data_dir) == []

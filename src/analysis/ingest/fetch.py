@@ -15,7 +15,10 @@ its address and a citation. ``parole remove`` undoes a registration.
 from __future__ import annotations
 
 import argparse
+import http.client
+import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -127,10 +130,10 @@ class _Deadline:
         self.end = None if seconds is None else time.monotonic() + seconds
         self.seconds = seconds
 
-    def left(self, url: str) -> float | None:
-        if self.end is None:
+    def left(self, url: str, *, expired: bool = False) -> float | None:
+        if self.end is None and not expired:
             return None
-        left = self.end - time.monotonic()
+        left = 0.0 if expired else self.end - time.monotonic()
         if left <= 0:
             raise ParoleError(f"{url}: the download did not finish within the deadline of "
                               f"{self.seconds:g} s (--deadline); nothing was registered")
@@ -143,13 +146,13 @@ def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
     """Download ``url`` to ``dest``; False on 404/410 (not there), True when saved.
 
     ``timeout`` bounds each wait for the server; ``deadline`` bounds the whole download,
-    retries included, so a server trickling one byte at a time cannot hold it forever.
+    retries included, so a server trickling one byte at a time (in its headers or its body)
+    cannot hold it forever: when the deadline passes, the connection is shut from a watchdog.
     Raises :class:`OfflineError` when the server cannot be reached after ``retries`` attempts
     with exponential back-off (``backoff``, ``2*backoff``, ...), and :class:`ParoleError` for
     other HTTP errors, a file over :data:`MAX_BYTES` or a missed deadline.
     """
     clock = deadline if isinstance(deadline, _Deadline) else _Deadline(deadline)
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     last: Exception | None = None
     for attempt in range(retries):
         if attempt:
@@ -157,51 +160,136 @@ def download(url: str, dest: Path, *, timeout: float = 30.0, retries: int = 3,
             pause = backoff * 2 ** (attempt - 1)
             time.sleep(pause if left is None else min(pause, left))
         try:
-            left = clock.left(url)
-            wait = timeout if left is None else min(timeout, left)
-            with urllib.request.urlopen(request, timeout=wait) as response:
-                size = int(response.headers.get("Content-Length") or 0) or None
-                if size and size > MAX_BYTES:
-                    raise ParoleError(f"{url}: {size / 1e6:.0f} MB, over the "
-                                      f"{MAX_BYTES / 1e6:.0f} MB limit")
-                written = 0
-                with open(dest, "wb") as out, tqdm(total=size, unit="B", unit_scale=True,
-                                                   desc=url.rsplit("/", 1)[-1],
-                                                   disable=not progress, leave=False) as bar:
-                    while True:
-                        left = clock.left(url)
-                        _set_read_timeout(response, timeout if left is None
-                                          else min(timeout, left))
-                        block = response.read1(1 << 16)  # returns what has arrived
-                        if not block:
-                            break
-                        written += len(block)
-                        if written > MAX_BYTES:
-                            raise ParoleError(f"{url}: over the {MAX_BYTES / 1e6:.0f} MB "
-                                              "limit; download stopped")
-                        out.write(block)
-                        bar.update(len(block))
-                if size is not None and written != size:
-                    raise ConnectionError(f"got {written} of {size} bytes")
-                return True
+            _attempt(url, dest, clock, timeout=timeout, progress=progress)
+            return True
         except urllib.error.HTTPError as exc:
             if exc.code in (404, 410):
                 return False
             if exc.code < 500 and exc.code != 429:
                 raise ParoleError(f"{url}: HTTP {exc.code} {exc.reason}") from None
             last = exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             if isinstance(exc, ParoleError):
                 raise
             clock.left(url)  # a read cut short by the deadline is reported as such
             last = exc
-    reason = getattr(last, "reason", last)
+    raise _gave_up(url, retries, last)
+
+
+def _gave_up(url: str, retries: int, last: Exception | None) -> ParoleError:
     if isinstance(last, urllib.error.HTTPError):
-        raise ParoleError(f"{url}: server error HTTP {last.code} after {retries} attempts")
+        return ParoleError(f"{url}: server error HTTP {last.code} after {retries} attempts")
+    reason = getattr(last, "reason", last)
     host = urllib.request.urlparse(url).netloc
-    raise OfflineError(f"cannot reach {host} ({reason}) after {retries} attempts: are you "
-                       "offline? Download the file in a browser and register it with "
-                       "`parole add`")
+    return OfflineError(f"cannot reach {host} ({reason}) after {retries} attempts: are you "
+                        "offline? Download the file in a browser and register it with "
+                        "`parole add`")
+
+
+def _attempt(url: str, dest: Path, clock: _Deadline, *, timeout: float,
+             progress: bool) -> None:
+    """One request of ``url`` into ``dest``, shut down by a watchdog at the deadline."""
+    watch = _Watchdog()
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    left = clock.left(url)
+    timer = None
+    if left is not None:
+        timer = threading.Timer(left, watch.fire)
+        timer.daemon = True
+        timer.start()
+    try:
+        wait = timeout if left is None else min(timeout, left)
+        with watch.opener().open(request, timeout=wait) as response:
+            _save(url, response, dest, clock, timeout=timeout, progress=progress)
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        if watch.fired:
+            clock.left(url, expired=True)
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+        watch.close()
+
+
+def _save(url: str, response, dest: Path, clock: _Deadline, *, timeout: float,
+          progress: bool) -> None:
+    size = int(response.headers.get("Content-Length") or 0) or None
+    if size and size > MAX_BYTES:
+        raise ParoleError(f"{url}: {size / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit")
+    written = 0
+    with open(dest, "wb") as out, tqdm(total=size, unit="B", unit_scale=True,
+                                       desc=url.rsplit("/", 1)[-1], disable=not progress,
+                                       leave=False) as bar:
+        while True:
+            left = clock.left(url)
+            _set_read_timeout(response, timeout if left is None else min(timeout, left))
+            block = response.read1(1 << 16)  # returns what has arrived
+            if not block:
+                break
+            written += len(block)
+            if written > MAX_BYTES:
+                raise ParoleError(f"{url}: over the {MAX_BYTES / 1e6:.0f} MB limit; download "
+                                  "stopped")
+            out.write(block)
+            bar.update(len(block))
+    if size is not None and written != size:
+        raise ConnectionError(f"got {written} of {size} bytes")
+
+
+class _Watchdog:
+    """The sockets of one request, shut down at once when the overall deadline passes (a
+    per-read timeout never fires against a server that trickles its headers)."""
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self.sockets:
+                _shut(sock)
+
+    def close(self) -> None:
+        with self._lock:
+            self.sockets.clear()
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        watch = self
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch.add(self.sock)
+
+        class SecureConnection(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch.add(self.sock)
+
+        class Handler(urllib.request.HTTPHandler):
+            def http_open(self, req):  # noqa: ANN001 - urllib's signature
+                return self.do_open(Connection, req)
+
+        class SecureHandler(urllib.request.HTTPSHandler):
+            def https_open(self, req):  # noqa: ANN001 - urllib's signature
+                return self.do_open(SecureConnection, req, context=self._context)
+
+        return urllib.request.build_opener(Handler, SecureHandler)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _set_read_timeout(response, seconds: float) -> None:
@@ -212,6 +300,31 @@ def _set_read_timeout(response, seconds: float) -> None:
             sock.settimeout(max(0.01, seconds))
         except OSError:
             pass
+
+
+def check_adapter_reads(path: Path, url: str, source: str, citation: str) -> None:
+    """Refuse a download that the content detection does not take for ``source``, or that
+    ``source``'s adapter cannot read into rows: registering it would break every later
+    ``parole ingest``."""
+    from analysis.ingest import sources
+
+    name = url.rsplit("/", 1)[-1]
+    try:
+        detected = sources.detect(path)
+    except ParoleError:
+        detected = None
+    if detected != source:
+        raise ParoleError(f"{url}: {name} does not look like the {source} table (its content "
+                          f"reads as {detected or 'no known source'}); nothing was registered")
+    try:
+        result = sources.load(path, source, source_file=name, citation=citation)
+    except ParoleError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParoleError(f"{url}: the {source} adapter cannot read {name} ({problem}); "
+                          "nothing was registered") from None
+    if not any(len(frame) for frame in result.tables.values()):
+        raise ParoleError(f"{url}: the {source} adapter finds no rows in {name}; nothing was "
+                          "registered")
 
 
 def fetch_all_forms(fy: int, q: int, *, data_dir: Path | str | None = None,
@@ -232,6 +345,7 @@ def fetch_all_forms(fy: int, q: int, *, data_dir: Path | str | None = None,
                 continue  # an HTML error page served with status 200
             check_content(part, url)
             citation = f"{ALL_FORMS_TITLE}, FY{fy} Q{q}. {url}"
+            check_adapter_reads(part, url, "uscis-all-forms", citation)
             entry, changed = manifest.add(part, "uscis-all-forms", data_dir=data_dir, url=url,
                                           citation=citation, name=name)
             return Fetched("uscis-all-forms", url, entry.path, changed)
