@@ -166,3 +166,30 @@ def test_a_render_uses_its_own_temporary_notebook_and_keeps_nothing_partial(tmp_
         reports.render("national_overview", {}, reports_dir=out2, kernel=Kernel(),
                        validate=False, record=False)
     assert [p.name for p in (out2 / "national_overview").iterdir()] == []
+
+
+def test_a_claims_key_with_ansi_escapes_is_one_escaped_line(tmp_path, capsys):
+    claims = tmp_path / "c.yml"
+    claims.write_text('title: t\nclaims:\n  - text: x\n'
+                      '    "\\e[31mmetric\\nparole: error: forged": 1\n')
+    assert cli.main(["check", str(claims)]) == 2
+    err = one_line_error(capsys)
+    assert "\x1b" not in err and "\\x1b[31mmetric\\nparole: error: forged" in err
+
+
+def test_a_sheet_name_with_a_newline_is_one_escaped_line(tmp_path, capsys):
+    import openpyxl
+
+    from analysis.ingest import manifest
+
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet\nparole - forged"
+    book.active.append(["nothing", "here"])
+    path = tmp_path / "odd.xlsx"
+    book.save(path)
+    data = tmp_path / "data"
+    data.mkdir()
+    manifest.add(path, "uscis-all-forms", data_dir=data)
+    assert cli.main(["ingest", "--data-dir", str(data), "-q"]) == 2
+    err = one_line_error(capsys)
+    assert "Sheet\\nparole - forged" in err
