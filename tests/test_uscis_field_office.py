@@ -739,3 +739,123 @@ def test_a_heading_with_stray_figures_stays_a_heading(tmp_path):
     assert [(r.reason, r.value) for r in result.rejected] == [
         ("heading or section rows with figures: the figures not read (they name no office)",
          "1")]
+
+
+# --- odd rows and cells are read, decided by evidence and counted (issue 20) ------------------
+
+TRAPS = FO / "traps"
+
+
+def _where(counts: pd.DataFrame, code: str) -> set[str]:
+    return set(counts.loc[counts["geo_code"] == code, "geo_name"])
+
+
+def test_blank_and_odd_cells_keep_the_figures_the_row_has():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # Phoenix: received 10, approved blank, denied 5, pending "om"
+    assert cell(counts, "PHO", "naturalization", "received") == (10.0, "reported")
+    assert cell(counts, "PHO", "naturalization", "approved") == (None, "not_available")
+    assert cell(counts, "PHO", "naturalization", "denied") == (5.0, "reported")
+    assert cell(counts, "PHO", "naturalization", "pending") == (None, "not_available")
+    pending = counts[(counts["geo_code"] == "PHO") & (counts["measure"] == "pending")
+                     & (counts["category"] == "naturalization")].iloc[0]
+    assert "'om' is not a number" in pending["note"]
+    assert pending["source_locator"] == "line 9, column G (Phoenix, AZ, Naturalization / Pending5)"
+    # the state sum is not invented from the known part
+    az = counts[(counts["geo_level"] == "state") & (counts["geo_code"] == "AZ")
+                & (counts["category"] == "naturalization") & (counts["measure"] == "approved")]
+    assert az["value"].isna().all() and set(az["status"]) == {"not_available"}
+    notes = "\n".join(result.notes)
+    assert "1 cells neither a number nor a marker read as not_available" in notes
+    assert "blank cells on office or total rows read as not_available" in notes
+
+
+def test_blank_office_rows_are_offices_not_headings():
+    counts = load(TRAPS / "n400_odd_rows.csv").tables["counts"]
+    # Tucson and Hagatna (codes, every cell blank) and Beijing and Moscow (no code, every cell
+    # blank) are offices: each cell not_available; Moscow is in Russia, not in "Beijing"
+    for code in ("TUC", "AGA"):
+        rows = counts[counts["geo_code"] == code]
+        assert len(rows) == 8 and set(rows["status"]) == {"not_available"}
+    assert _where(counts, "AGA") == {"Hagatna, GU"}
+    beijing = counts[counts["geo_name"] == "Beijing, China"]
+    moscow = counts[counts["geo_name"] == "Moscow, Russia"]
+    assert len(beijing) == 8 and len(moscow) == 8
+    assert set(beijing["status"]) == {"not_available"}
+    assert cell(counts, counts.loc[counts["geo_name"] == "Mexico City, Mexico", "geo_code"].iloc[0],
+                "total", "pending") == (3.0, "reported")
+
+
+def test_headings_and_sections_with_figures_stay_headings():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # "California" carries 7, 7, 7 and the international section 5, 5: neither is an office,
+    # and Chula Vista stays in California
+    assert _where(counts, "CVC") == {"Chula Vista, CA"}
+    offices = counts[counts["geo_level"] == "office"]
+    assert not offices["geo_name"].str.contains("California|International Field").any()
+    rejected = {(r.locator, r.value) for r in result.rejected}
+    assert rejected == {("line 11, column D (California)", "7"),
+                        ("line 16, column D (International Field Office by Country)", "5")}
+
+
+def test_office_rows_after_the_apparent_end_of_the_table_are_read():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # a footnote-like line ("1 Represents ...") before Texas and Houston
+    assert cell(counts, "HOU", "total", "received") == (20.0, "reported")
+    assert _where(counts, "HOU") == {"Houston, TX"}
+    assert any(n.startswith("1 office rows after a line taken as the table's end read")
+               for n in result.notes)
+
+
+def test_no_code_column_blank_office_and_an_international_total():
+    result = load(TRAPS / "FY 2013, 4th Q, July 1- Sept. 30, 2013.csv")
+    counts = result.tables["counts"]
+    # ",Tucson,,,," is an office (its name in column B), placed by the office table
+    assert cell(counts, "TUC", "total", "received") == (None, "not_available")
+    assert cell(counts, "US", "total", "received") == (32.0, "reported")
+    # the second Total, under the international section, is the international offices' total
+    assert cell(counts, "international", "total", "pending") == (3.0, "reported")
+    checks = {c.check: c for c in result.reconciliation if c.check.startswith("international")}
+    assert checks["international offices sum to Grand Total, total pending"].difference == 0
+
+
+def test_multiyear_n400_quoted_title_and_doubled_line_ends():
+    result = load(TRAPS / "FYs 2012-2013, multi-year N-400.csv")
+    counts = result.tables["counts"]
+    assert set(counts["form"]) == {"N-400"}
+    assert set(counts["period"]) == {"FY2012", "FY2013-YTD-2012-11"}
+    assert cell(counts, "ABQ", "naturalization", "received", "FY2012") == (1000.0, "reported")
+    assert cell(counts, "ABQ", "naturalization-military", "denied", "FY2012") == (0.0, "zero")
+    assert cell(counts, "US", "total", "completed", "FY2013-YTD-2012-11") == (143.0, "reported")
+    assert cell(counts, "TUC", "naturalization", "pending", "FY2013-YTD-2012-11") == (
+        203.0, "reported")
+    assert fo.office_states(counts)["TUC"] == "AZ"
+    # the Grand Total spans two fiscal years: not read, and said so
+    assert not ((counts["geo_code"] == "US") & (counts["value"] == 1650)).any()
+    # (line 13: the quoted title spans lines 1 to 3)
+    assert [r.locator for r in result.rejected] == ["line 13, column D (Grand Total)"]
+    assert all(c.difference == 0 for c in result.reconciliation)
+
+
+def test_multiyear_n400_category_inside_the_status_header():
+    result = load(TRAPS / "FYs 2010-2012, N-400 natz.csv")
+    counts = result.tables["counts"]
+    assert set(counts["period"]) == {"FY2012"}
+    assert cell(counts, "ABQ", "naturalization", "received") == (1759.0, "reported")
+    assert cell(counts, "PHO", "naturalization-military", "pending") == (9.0, "reported")
+    assert any("data cover through FY2012-Q4 (Sep 2012)" in n for n in result.notes)
+
+
+def test_multiyear_i130_superscript_marks_and_a_status_printed_twice():
+    result = load(TRAPS / "I130_performancedata_fy2013_qtr1_variant.csv")
+    counts = result.tables["counts"]
+    assert cell(counts, "ABQ", "immediate-relative", "completed", "FY2012") == (36.0, "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "received", "FY2012-Q1") == (10.0,
+                                                                                   "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "pending", "FY2013-Q1") == (21.0,
+                                                                                  "reported")
+    twice = [c for c in result.reconciliation if "printed twice" in c.check]
+    assert twice and all(c.difference == 0 for c in twice)

@@ -177,6 +177,7 @@ _SECTIONS = [(re.compile(p, re.IGNORECASE), kind_) for p, kind_ in _L["rows"]["s
 _CODE_HEADERS = set(_L["rows"]["code_headers"])
 _CODE = re.compile(_L["rows"]["code"])
 _END = re.compile(_L["rows"]["end"], re.IGNORECASE)
+_ALSO_COUNTRIES = set(_L["rows"]["state_names_also_countries"])
 _MY = _L["multiyear"]
 _QUARTER_WORDS: dict[str, int] = dict(_MY["quarter_words"])
 _MONTHS = "|".join(_L["months"])
@@ -241,6 +242,7 @@ _UNRESOLVED = "state headings not recognised: offices under them placed by their
 _ORPHAN = "rows with figures but no office name or code: the figures not read"
 _NO_HEADING = "offices before any state heading placed by their code"
 _AFTER_END = "figures for quarters after the end of the data not read"
+_SUBTOTAL = "further total rows in one table not read (what they sum is not printed)"
 _SPAN = "total rows over several fiscal years not read (no single period)"
 
 
@@ -428,7 +430,7 @@ def _table_rows(grid: Grid, table: Table, stop: int, decisions: Decisions) -> bo
         if ended:
             if _office_evidence(grid, r, table):
                 decisions.add(_RESUMED, grid.where(r))
-                table.rows.extend(h for h in held if _heading_after_end(grid, h))
+                table.rows.extend(_resumed_headings(grid, held))
                 table.rows.append(r)
                 held, ended = [], False
             else:
@@ -443,10 +445,21 @@ def _table_rows(grid: Grid, table: Table, stop: int, decisions: Decisions) -> bo
     return ended or bool(held)
 
 
-def _heading_after_end(grid: Grid, r: int) -> bool:
+def _lone_label(grid: Grid, r: int) -> str:
     label = grid.text(r, 0)
-    return bool(label) and not any(grid.texts(r)[1:]) and (
-        _state_code(label) is not None or _section(label) is not None)
+    return label if label and not any(grid.texts(r)[1:]) else ""
+
+
+def _resumed_headings(grid: Grid, held: list[int]) -> list[int]:
+    """The rows between a table's apparent end and the office rows after it that are headings:
+    sections and state names anywhere, and the lone label right above the offices."""
+    keep = [h for h in held if (label := _lone_label(grid, h)) and (
+        _state_code(label) is not None or _section(label) is not None)]
+    last = next((h for h in reversed(held) if not grid.is_blank(h)), None)
+    if last is not None and last not in keep and (label := _lone_label(grid, last)) and \
+            not _END.match(label):
+        keep.append(last)
+    return sorted(keep)
 
 
 def _split(grid: Grid, decisions: Decisions) -> list[Table]:
@@ -701,6 +714,8 @@ class _Walk:
 
     section: str = "state"
     group: tuple[str, str | None] | None = None
+    segment: int = 0  # each total row starts a segment: the offices it is checked against
+    totals: set[str] = field(default_factory=set)
 
 
 def _row(grid: Grid, table: Table, r: int) -> _Row:
@@ -738,18 +753,32 @@ def _shared_column_kind(row: _Row, walk: _Walk) -> str:
     return "office" if row.figures else "heading"
 
 
-def _total_place(table: Table) -> _Place:
-    if table.kind == "international":
-        return _Place("region", "international", "International field offices (published total)",
-                      None)
-    return _Place("nation", "US", "United States (published total)", None)
+def _total_place(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: Decisions
+                 ) -> _Place | None:
+    """The published total of the table (or, after the international section's heading, of
+    the international offices); a further total of the same place is not read (counted)."""
+    if table.kind == "international" or walk.section == "country":
+        place = _Place("region", "international",
+                       "International field offices (published total)", None)
+    else:
+        place = _Place("nation", "US", "United States (published total)", None)
+    if place.code in walk.totals:
+        _reject_figures(grid, row.r, _SUBTOTAL, row.first, decisions)
+        return None
+    walk.totals.add(place.code)
+    walk.segment += 1
+    return place
 
 
 def _heading(grid: Grid, row: _Row, walk: _Walk, decisions: Decisions) -> None:
     col, label = row.labels[0]
     if row.figures:
         _reject_figures(grid, row.r, _HEADING_FIGURES, label, decisions)
-    if walk.section == "country":
+    if walk.section == "country" and (state := _state_code(label)) and \
+            key(label) not in _ALSO_COUNTRIES:  # a state after the international section
+        walk.section = "state"
+        walk.group = (label, state)
+    elif walk.section == "country":
         walk.group = (label, label)
     elif walk.section == "state":
         state = _state_code(label)
@@ -856,7 +885,8 @@ def _row_records(grid: Grid, r: int, table: Table, place: _Place, fixed: dict[st
 
 def _records(grid: Grid, table: Table, fixed: dict[str, Any], places: dict[str, _Place],
              decisions: Decisions) -> list[dict[str, Any]]:
-    """The records of one table, row by row."""
+    """The records of one table, row by row; ``_table`` names the table and the segment
+    after each total row (what the total is checked against)."""
     records: list[dict[str, Any]] = []
     walk = _Walk()
     for r in table.rows:
@@ -864,9 +894,15 @@ def _records(grid: Grid, table: Table, fixed: dict[str, Any], places: dict[str, 
         place = _read_row(grid, row, table, walk, decisions)
         if place is None:
             continue
-        records.extend(_row_records(grid, r, table, place, fixed, decisions))
+        part = _row_records(grid, r, table, place, fixed, decisions)
+        for rec in part:
+            rec["_table"] = (fixed["_table"], walk.segment)
+        records.extend(part)
         if place.level == "office":
             places[place.code] = place
+    if len(walk.totals) <= 1:  # one total covers the whole table, wherever it is printed
+        for rec in records:
+            rec["_table"] = (fixed["_table"], 0)
     return records
 
 
@@ -876,7 +912,7 @@ def _read_row(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: Decis
     taken, their stray figures reported)."""
     what = _kind(row, table, walk)
     if what == "total":
-        return _total_place(table)
+        return _total_place(grid, row, table, walk, decisions)
     if what == "office":
         return _office_place(grid, row, table, walk, decisions)
     if what == "section":
@@ -907,11 +943,8 @@ def _parse_quarterly(grids: list[Grid], result: AdapterResult, base: dict[str, A
                 f"{f} {p}" for f, p in sorted(found)), locator=grid.where(0),
                 expected="one report (one form, one quarter) per file")
         for n, table in enumerate(tables):
-            fixed = {**base, "form": form, "period": period}
-            part = _records(grid, table, fixed, places, decisions)
-            for rec in part:
-                rec["_table"] = (grid.sheet, n)
-            records.extend(part)
+            fixed = {**base, "form": form, "period": period, "_table": (grid.sheet, n)}
+            records.extend(_records(grid, table, fixed, places, decisions))
     return records, places
 
 
