@@ -859,3 +859,11 @@ def test_multiyear_i130_superscript_marks_and_a_status_printed_twice():
                                                                                   "reported")
     twice = [c for c in result.reconciliation if "printed twice" in c.check]
     assert twice and all(c.difference == 0 for c in twice)
+
+
+def test_multiyear_district_table_rows_are_districts_not_offices():
+    result = load(TRAPS / "N-400 by district FY2012.csv")
+    counts = result.tables["counts"]
+    assert cell(counts, "district-d01", "total", "received", "FY2012") == (2000.0, "reported")
+    assert cell(counts, "US", "total", "pending", "FY2012") == (1600.0, "reported")
+    assert set(counts["geo_level"]) == {"region", "nation"}  # never summed into states

@@ -748,8 +748,17 @@ def _kind(row: _Row, table: Table, walk: _Walk) -> str:
 
 
 def _shared_column_kind(row: _Row, walk: _Walk) -> str:
+    """Names and headings in one column (the XLSX editions): a state that resolves is a
+    heading; in the international section an office or country of the office table decides,
+    else figures make an office."""
     if walk.section == "state":
         return "heading" if _state_code(row.first) else "office"
+    name = _norm(row.first)
+    international = [o for o in field_offices() if o.kind == "international"]
+    if any(name in {_norm(o.name), *map(_norm, o.aliases)} for o in international):
+        return "office"
+    if any(name == _norm(o.country) for o in international):
+        return "heading"
     return "office" if row.figures else "heading"
 
 
@@ -962,6 +971,7 @@ class YearTable:
     office_col: int | None
     desc_col: int | None
     data_start: int
+    district: bool = False  # rows are USCIS districts (groups of offices), not offices
     #: col -> (category, quarter or None for the year block, measure, header shown)
     columns: dict[int, tuple[str, int | None, str, str]] = field(default_factory=dict)
 
@@ -997,7 +1007,7 @@ def _multiyear_header(grid: Grid) -> YearTable | None:
                     and _split_measure(grid.text(r, c))]
         if len(measured) >= 2:
             return YearTable(r, ids["year"], ids["office"], ids.get("description"),
-                             measured[0])
+                             measured[0], key(grid.text(r, ids["office"])).startswith("district"))
     return None
 
 
@@ -1032,6 +1042,8 @@ def _year_columns(grid: Grid, t: YearTable) -> None:
             category = _category(block)
         elif not block and prefix:
             category = _category(prefix)
+        if not category and not any(blocks):  # one block, no category row: the total
+            category = "total"
         if not category:
             raise InputError(grid.path, "a column with no category above it",
                              locator=grid.where(t.h, c))
@@ -1110,6 +1122,9 @@ def _year_place(grid: Grid, r: int, t: YearTable, total: bool) -> _Place | None:
     if not _CODE.fullmatch(code):
         return None
     description = grid.text(r, t.desc_col) if t.desc_col is not None else ""
+    if t.district:
+        return _Place("region", f"district-{slug(code)}", f"{description or code} district",
+                      "USCIS district (a group of field offices): not summed into a state")
     known = known_office(code)
     state = known.state if known and known.kind == "field-office" else \
         _state_of_description(description)
@@ -1449,7 +1464,8 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
         records, places = _parse_multiyear(grids[0], header, result, base, decisions)
     else:
         records, places = _parse_quarterly(grids, result, base, decisions)
-    if not any(r["geo_level"] == "office" for r in records):
+    if not any(r["geo_level"] == "office" or r["geo_code"].startswith("district-")
+               for r in records):
         raise InputError(path, "no office rows found", expected="office rows below the header")
     _check_unique(path, records)
     _reconcile_all(records, result, header is not None)
