@@ -867,3 +867,20 @@ def test_multiyear_district_table_rows_are_districts_not_offices():
     assert cell(counts, "district-d01", "total", "received", "FY2012") == (2000.0, "reported")
     assert cell(counts, "US", "total", "pending", "FY2012") == (1600.0, "reported")
     assert set(counts["geo_level"]) == {"region", "nation"}  # never summed into states
+
+
+def test_decisions_are_counted_in_inspect_and_the_ingest_summary():
+    from analysis.ingest.inspection import format_text, inspect_file
+    from analysis.ingest.pipeline import summary
+
+    found = inspect_file(TRAPS / "n400_odd_rows.csv")
+    decisions = found["decisions"]
+    # blank cells: Phoenix 1, Tucson 8, Hagatna 8, Beijing 8, Moscow 8
+    assert decisions["blank cells on office or total rows read as not_available"] == 33
+    assert decisions["heading or section rows with figures: the figures not read (they name no "
+                     "office)"] == 2
+    assert "odd rows and cells decided: 37" in format_text(found)
+    report = {"tables": {}, "files": [{"path": "x.csv", "rejected": [], "decisions": decisions}],
+              "rows_rejected": 0, "reconciliation_differences": [], "unregistered_files": [],
+              "cell_decisions": sum(decisions.values())}
+    assert "odd rows and cells decided: 37" in summary(report)

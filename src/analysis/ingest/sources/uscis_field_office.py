@@ -1432,7 +1432,8 @@ def _reconcile_all(records: list[Record], result: AdapterResult, multiyear: bool
     if unchecked:
         result.notes.append(
             f"{len(unchecked)} published total(s) could not be checked against their offices "
-            "because some offices are suppressed (D) and the others sum to less than the total: "
+            "because some offices are suppressed (D) or not available and the others sum to less "
+            "than the total: "
             + "; ".join(unchecked[:6]) + ("; ..." if len(unchecked) > 6 else ""))
     if multiyear:
         result.reconciliation.extend(_reconcile_years(records))
@@ -1472,6 +1473,7 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     states = _state_rows(records, places)
     _state_notes(states, places, result.notes)
     result.notes.extend(decisions.notes())
+    result.decisions.update(decisions.counts)
     result.rejected.extend(decisions.rejected)
     result.tables["counts"] = counts_frame([{k: v for k, v in r.items() if not k.startswith("_")}
                                             for r in [*records, *states]])
