@@ -152,17 +152,24 @@ def test_unknown_state_heading_places_offices_by_code(tmp_path):
     assert cell(counts, "TUC", "total", "received") == (584.0, "reported")
     assert any(n.startswith("1 state headings not recognised") and "line 15, column A" in n
                for n in result.notes)
-    assert any(n.startswith("2 offices before any state heading placed by their code")
-               for n in result.notes)
+    assert any(n.startswith("2 offices without a state heading (none, or one not recognised) "
+                            "placed by the office table") for n in result.notes)
 
 
-def test_office_without_code_under_an_unknown_state_is_refused(tmp_path):
+def test_office_without_code_under_an_unknown_state_is_read_with_state_not_known(tmp_path):
     raw = OLD.read_bytes().decode("cp1252").replace("Oregon", "Oregone")
     path = tmp_path / "n400_fy2016_q1.csv"
     path.write_bytes(raw.encode("cp1252"))
-    with pytest.raises(InputError, match="office 'Portland' under 'Oregone', not a state or "
-                                         "territory, and its code does not place it"):
-        load(path)
+    result = load(path)
+    counts = result.tables["counts"]
+    # two offices named Portland in the office table (ME, OR): the name cannot place it
+    assert cell(counts, "portland-oregone", "total", "received") == (205.0, "reported")
+    note = counts.loc[counts["geo_code"] == "portland-oregone", "note"].iloc[0]
+    assert note.startswith("state not known (under 'Oregone')")
+    assert "OR" not in set(counts.loc[counts["geo_level"] == "state", "geo_code"])
+    assert cell(counts, "POM", "total", "received") == (100.0, "reported")  # Maine's Portland
+    assert any(n.startswith("1 offices without a state heading that the office table cannot "
+                            "place") for n in result.notes)
 
 
 def test_truncated_file(tmp_path):

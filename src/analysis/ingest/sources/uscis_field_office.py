@@ -240,7 +240,10 @@ _SHIFTED = ("rows with a figure in a column without a header: cells may be shift
 _RESUMED = "office rows after a line taken as the table's end read (the table resumes)"
 _UNRESOLVED = "state headings not recognised: offices under them placed by their code"
 _ORPHAN = "rows with figures but no office name or code: the figures not read"
-_NO_HEADING = "offices before any state heading placed by their code"
+_NO_HEADING = ("offices without a state heading (none, or one not recognised) placed by the "
+               "office table")
+_UNPLACED = ("offices without a state heading that the office table cannot place: state not "
+             "known, not summed into a state")
 _AFTER_END = "figures for quarters after the end of the data not read"
 _SUBTOTAL = "further total rows in one table not read (what they sum is not printed)"
 _SPAN = "total rows over several fiscal years not read (no single period)"
@@ -294,10 +297,19 @@ def find_office(kind: str, place: str, name: str) -> FieldOffice | None:
 
 
 def _state_code(label: str) -> str | None:
-    try:
-        return geo.state_code(label)
-    except geo.GeographyError:
-        return None
+    """The USPS code of a state or territory heading, also when printed "Virgin Islands, U.S."
+    or with a parenthesis ("Guam (U.S. Territory)"); None when it is none."""
+    plain = re.sub(r"\s*\(.*?\)\s*", " ", text(label)).strip()
+    tries = [label, plain]
+    if "," in plain:
+        before, after = plain.rsplit(",", 1)
+        tries.append(f"{after.strip()} {before.strip()}")
+    for name in tries:
+        try:
+            return geo.state_code(name)
+        except geo.GeographyError:
+            continue
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -835,31 +847,53 @@ def _service_center(name: str, code: str) -> _Place:
 def _field_office(grid: Grid, row: _Row, name_col: int, name: str, code: str, walk: _Walk,
                   decisions: Decisions) -> _Place:
     kind_ = "international" if walk.section == "country" else "field-office"
-    group = walk.group
-    known = known_office(code) if code else None
-    if group is None or (kind_ == "field-office" and group[1] is None):
-        if not (known and known.kind == kind_):
-            what = "before any state or country row" if group is None else \
-                f"under {group[0]!r}, not a state or territory"
-            raise InputError(grid.path, f"office {name!r} {what}, and its code does not place "
-                             "it", locator=grid.where(row.r, name_col),
-                             expected="a state or country heading above the offices")
-        decisions.add(_NO_HEADING, grid.where(row.r, name_col))
-        group = (known.country if kind_ == "international" else geo.state_name(known.state),
-                 known.country if kind_ == "international" else known.state)
+    group = _office_group(grid.where(row.r, name_col), name, code, kind_, walk, decisions)
     place = group[1]
     note_code = None
-    if not code and (found := find_office(kind_, place, name)):
+    if not code and place and (found := find_office(kind_, place, name)):
         code, note_code = found.code, "code from the office table (the file prints none)"
-    geo_code = code or slug(f"{name} {place}")
+    geo_code = code or slug(f"{name} {place or group[0]}")
     missing = None if code else ("no office code in the file or the office table: geo_code is "
                                  "the slug of office and place")
     if kind_ == "international":
         note = "; ".join(filter(None, [f"international office in {group[0]}", note_code,
                                        missing]))
         return _Place("office", geo_code, f"{name}, {group[0]}", note, None, "international")
+    if place is None:
+        note = "; ".join(filter(None, [f"state not known (under {group[0]!r}): not summed into "
+                                       "a state", missing]))
+        return _Place("office", geo_code, f"{name}, {group[0]}", note, None)
     note = "; ".join(filter(None, [f"state {place}", note_code, missing]))
     return _Place("office", geo_code, f"{name}, {place}", note, place)
+
+
+def _by_name(kind_: str, name: str) -> FieldOffice | None:
+    """The one office of ``kind_`` with this name in the office table (None when none or
+    several, e.g. Portland in Maine and in Oregon)."""
+    wanted = _norm(name)
+    found = [o for o in field_offices() if o.kind == kind_
+             and wanted in {_norm(o.name), *map(_norm, o.aliases)}]
+    return found[0] if len(found) == 1 else None
+
+
+def _office_group(where: str, name: str, code: str, kind_: str, walk: _Walk,
+                  decisions: Decisions) -> tuple[str, str | None]:
+    """The heading an office is under; without a usable one (none yet, or a state name that
+    does not resolve), the office table by code, then by a name only one office has; else
+    the state is not known."""
+    group = walk.group
+    if group is not None and (kind_ == "international" or group[1] is not None):
+        return group
+    known = known_office(code) if code else None
+    if not (known and known.kind == kind_):
+        known = _by_name(kind_, name)
+    if known is None:
+        decisions.add(_UNPLACED, where)
+        return group or ("no heading", None)
+    decisions.add(_NO_HEADING, where)
+    if kind_ == "international":
+        return known.country, known.country
+    return geo.state_name(known.state), known.state
 
 
 def _shifted(grid: Grid, r: int, table: Table) -> int | None:
