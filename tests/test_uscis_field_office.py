@@ -891,3 +891,28 @@ def test_decisions_are_counted_in_inspect_and_the_ingest_summary():
               "rows_rejected": 0, "reconciliation_differences": [], "unregistered_files": [],
               "cell_decisions": sum(decisions.values())}
     assert "odd rows and cells decided: 37" in summary(report)
+
+
+def test_a_code_cell_that_is_no_code_is_ignored_and_a_repeated_row_read_once(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if "Tucson" in line)
+    lines[row] = lines[row].replace(" TUC ", " tuc? ")
+    lines.insert(row + 1, lines[row - 1])  # Phoenix printed twice, same figures
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    # Tucson placed by its name in Arizona, as in files without codes
+    assert cell(counts, "TUC", "total", "received") == (584.0, "reported")
+    assert cell(counts, "PHO", "total", "received") == (2525.0, "reported")
+    assert result.decisions["office code cells that are not codes ignored (the office placed by "
+                            "its name, as in files without codes)"] == 1
+    assert any(what.startswith("cells repeating the same figure") and n == 12
+               for what, n in result.decisions.items())
+
+
+def test_the_same_office_twice_with_different_figures_is_refused(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if "Phoenix" in line)
+    lines.insert(row + 1, lines[row].replace(" 150 ", " 151 "))
+    with pytest.raises(InputError, match=r"the same office appears twice with different "
+                                         r"figures \(Phoenix, AZ\)"):
+        load(_write(tmp_path, lines))

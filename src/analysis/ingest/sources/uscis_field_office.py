@@ -245,6 +245,10 @@ _NO_HEADING = ("offices without a state heading (none, or one not recognised) pl
 _UNPLACED = ("offices without a state heading that the office table cannot place: state not "
              "known, not summed into a state")
 _AFTER_END = "figures for quarters after the end of the data not read"
+_NOT_CODE = ("office code cells that are not codes ignored (the office placed by its name, as "
+             "in files without codes)")
+_REPEATED = ("cells repeating the same figure for an office or total already read (a repeated "
+             "row, a copied sheet), read once")
 _SUBTOTAL = "further total rows in one table not read (what they sum is not printed)"
 _SPAN = "total rows over several fiscal years not read (no single period)"
 
@@ -826,8 +830,8 @@ def _office_place(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: D
     name_col, name = row.labels[-1] if row.labels else (table.code_col or 0, row.code)
     code = row.code
     if code and not _CODE.fullmatch(code):
-        raise InputError(grid.path, f"{code!r} is not an office code",
-                         locator=grid.where(row.r, table.code_col), expected="a code such as MGA")
+        decisions.add(_NOT_CODE, grid.where(row.r, table.code_col))
+        code = ""
     if walk.section == "service-center":
         return _service_center(name, code)
     return _field_office(grid, row, name_col, name, code, walk, decisions)
@@ -1449,15 +1453,23 @@ def _grids(path: Path, result: AdapterResult) -> list[Grid]:
     return grids
 
 
-def _check_unique(path: Path, records: list[Record]) -> None:
-    seen: set[tuple[str, ...]] = set()
+def _unique(path: Path, records: list[Record], decisions: Decisions) -> list[Record]:
+    """The records, each office, category, measure and period once: a row repeated with the
+    same figures (a sheet copied in the workbook) is read once; different figures for the
+    same office stop the file (which is right cannot be told)."""
+    seen: dict[tuple[str, ...], Record] = {}
     for rec in records:
         record_key = (rec["form"], rec["category"], rec["measure"], rec["geo_level"],
                       rec["geo_code"], rec["period"])
-        if record_key in seen:
-            raise InputError(path, f"the same office appears twice ({rec['geo_name']})",
-                             locator=rec["source_locator"])
-        seen.add(record_key)
+        kept = seen.get(record_key)
+        if kept is None:
+            seen[record_key] = rec
+        elif (kept["value"], kept["status"]) == (rec["value"], rec["status"]):
+            decisions.add(_REPEATED, rec["_row"])
+        else:
+            raise InputError(path, f"the same office appears twice with different figures "
+                             f"({rec['geo_name']})", locator=rec["source_locator"])
+    return list(seen.values())
 
 
 def _reconcile_all(records: list[Record], result: AdapterResult, multiyear: bool) -> None:
@@ -1502,7 +1514,7 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     if not any(r["geo_level"] == "office" or r["geo_code"].startswith("district-")
                for r in records):
         raise InputError(path, "no office rows found", expected="office rows below the header")
-    _check_unique(path, records)
+    records = _unique(path, records, decisions)
     _reconcile_all(records, result, header is not None)
     states = _state_rows(records, places)
     _state_notes(states, places, result.notes)
