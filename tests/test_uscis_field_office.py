@@ -916,3 +916,33 @@ def test_the_same_office_twice_with_different_figures_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"the same office appears twice with different "
                                          r"figures \(Phoenix, AZ\)"):
         load(_write(tmp_path, lines))
+
+
+@pytest.mark.parametrize(("line", "period"), [
+    ('" Apr. 1 - June 30, 2024 ",', "FY2024-Q3"),
+    ('" April 1, 2024 through June 30, 2024 ",', "FY2024-Q3"),
+    ('" October 1, 2023 - September 30, 2024 ",', "FY2024"),
+    ('" October 1, 2023 - March 31, 2024 ",', "FY2024-YTD-Q2"),
+])
+def test_date_line_spellings_and_spans(tmp_path, line, period):
+    lines = _lines()
+    lines[3] = line
+    result = load(_write(tmp_path, lines))
+    assert set(result.tables["counts"]["period"]) == {period}
+
+
+def test_date_line_that_is_no_fiscal_span_is_refused(tmp_path):
+    lines = _lines()
+    lines[3] = '" April 1 - May 31, 2024 ",'
+    with pytest.raises(InputError, match="'April 1 - May 31, 2024' is not a fiscal quarter"):
+        load(_write(tmp_path, lines))
+
+
+def test_multiyear_year_rows_spelled_otherwise(tmp_path):
+    raw = (TRAPS / "FYs 2012-2013, multi-year N-400.csv").read_bytes().decode("cp1252")
+    raw = raw.replace("2012 Total,", "FY 2012 Total,").replace("2013 YTD Total,", "Total 2013,")
+    path = tmp_path / "FYs 2012-2013.csv"
+    path.write_bytes(raw.encode("cp1252"))
+    counts = load(path).tables["counts"]
+    assert cell(counts, "US", "total", "received", "FY2012") == (1515.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2013-YTD-2012-11") == (151.0, "reported")

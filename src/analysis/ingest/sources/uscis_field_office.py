@@ -188,8 +188,9 @@ _FILE_PERIODS = [re.compile(p, re.IGNORECASE) for p in _L["file_periods"]]
 _FORM_TITLE = re.compile(r"\b(?:Form\s+)?(?P<form>[NI]-\d{3}[A-Z]?)\b", re.IGNORECASE)
 _FORM_NAME = re.compile(r"(?<![a-z0-9])(?P<letter>[ni])[-_ ]?(?P<num>\d{3})(?!\d)", re.IGNORECASE)
 _FY_Q = re.compile(r"Fiscal\s+Year\s+(?P<fy>\d{4}),?\s+Quarter\s+(?P<q>[1-4])", re.IGNORECASE)
-_RANGE = re.compile(rf"(?P<m1>{_MONTHS})\s+(?P<d1>\d{{1,2}}),?\s*(?P<y1>\d{{4}})?\s*[-\u2013]\s*"
-                    rf"(?P<m2>{_MONTHS})\s+(?P<d2>\d{{1,2}}),?\s*(?P<y2>\d{{4}})", re.IGNORECASE)
+_RANGE = re.compile(rf"\b(?P<m1>{_MONTH_ABBR})\.?\s*(?P<d1>\d{{1,2}}),?\s*(?P<y1>\d{{4}})?\s*"
+                    rf"(?:[-\u2013]|through|to)\s*(?P<m2>{_MONTH_ABBR})\.?\s*(?P<d2>\d{{1,2}}),?\s*"
+                    r"(?P<y2>\d{4})", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b|\b(?P<mm>0?[1-9]|1[0-2])/"
                          r"(?P<yy>\d{4})\b", re.IGNORECASE)
 _SUPERSCRIPTS = str.maketrans("", "", "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078"
@@ -504,12 +505,13 @@ def _split(grid: Grid, decisions: Decisions) -> list[Table]:
 
 def _code_column(grid: Grid, table: Table) -> int | None:
     """A label column whose cells on office rows are office codes (files without a header for
-    it): at least three codes and every other non-empty cell of the column a code too."""
+    it): at least three codes, and nine in ten of its non-empty cells codes (a stray cell is
+    ignored as a code, counted)."""
     for c in range(1, table.data_start):
         values = [grid.text(r, c) for r in table.rows if _has_figures(grid, r, table)
                   and grid.text(r, c)]
         codes = [v for v in values if re.fullmatch(r"[A-Z]{3}", v)]
-        if len(codes) >= 3 and len(codes) == len(values) and any(
+        if len(codes) >= 3 and len(codes) >= 0.9 * len(values) and any(
                 grid.text(r, b) for r in table.rows for b in range(c)):
             return c
     return None
@@ -591,17 +593,30 @@ def _date_line(grid: Grid, upto: int) -> tuple[periods.Period, int, str] | None:
             if m := _FY_Q.search(t):
                 return periods.fiscal_quarter(int(m["fy"]), int(m["q"])), r, m.group(0)
             if m := _RANGE.search(t):
-                end = pd.Timestamp(f"{m['m2']} {m['d2']} {m['y2']}")
-                label = periods.fiscal_quarter_of(end)
-                start = pd.Timestamp(f"{m['m1']} {m['d1']} {m['y1'] or m['y2']}")
-                if m["y1"] is None and start > end:
-                    start = start - pd.DateOffset(years=1)
-                if pd.Timestamp(label.end) != end or pd.Timestamp(label.start) != start:
-                    raise InputError(grid.path, f"{m.group(0)!r} is not a fiscal quarter",
-                                     locator=grid.where(r),
-                                     expected="a date line spanning one fiscal quarter")
-                return label, r, m.group(0)
+                return _range_period(grid, r, m), r, m.group(0)
     return None
+
+
+def _range_period(grid: Grid, r: int, m: re.Match[str]) -> periods.Period:
+    """The period a date line spans: a fiscal quarter, a fiscal year, or a fiscal year to the
+    end of a quarter."""
+    try:
+        end = pd.Timestamp(year=int(m["y2"]), month=_month_number(m["m2"]), day=int(m["d2"]))
+        start = pd.Timestamp(year=int(m["y1"] or m["y2"]), month=_month_number(m["m1"]),
+                             day=int(m["d1"]))
+    except ValueError:
+        start = end = None
+    if start is not None and m["y1"] is None and start > end:
+        start = start - pd.DateOffset(years=1)
+    if end is not None:
+        quarter = periods.fiscal_quarter_of(end)
+        fy = quarter.fiscal_year
+        candidates = [quarter, periods.fiscal_year(fy), periods.fiscal_ytd(fy, quarter.quarter)]
+        for span in candidates:
+            if (pd.Timestamp(span.start), pd.Timestamp(span.end)) == (start, end):
+                return span
+    raise InputError(grid.path, f"{m.group(0)!r} is not a fiscal quarter",
+                     locator=grid.where(r), expected="a date line spanning one fiscal quarter")
 
 
 def _file_name_quarter(path: Path) -> periods.Period | None:
@@ -1192,15 +1207,26 @@ def _year_row(grid: Grid, r: int, t: YearTable, decisions: Decisions
         if figures:
             _reject_figures(grid, r, _ORPHAN, "", decisions)
         return None
-    m = re.match(_MY["year_total"], first, re.IGNORECASE)
-    if m is None:
+    found = _year_label(first)
+    if found is None:
         return "span" if key(first) in _MY["span_totals"] and figures else "end"
+    fy, total = found
     office = key(grid.text(r, t.office_col)) if t.office_col is not None else ""
-    place = _year_place(grid, r, t, bool(m["total"]) or office in _TOTALS)
+    place = _year_place(grid, r, t, total or office in _TOTALS)
     if place is None:
         _reject_figures(grid, r, _ORPHAN, first, decisions)
         return None
-    return int(m["fy"]), place
+    return fy, place
+
+
+def _year_label(first: str) -> tuple[int, bool] | None:
+    """``"2012"`` -> (2012, False); ``"2011 Totals"``, ``"2013 YTD Total"``, ``"FY 2012
+    Total"``, ``"Total 2012"`` -> (year, True); None for anything else."""
+    words = re.sub(_MY["year_words"], " ", first, flags=re.IGNORECASE)
+    m = re.fullmatch(r"\s*(?:fy\s*)?(\d{4})\s*", words, re.IGNORECASE)
+    if m is None:
+        return None
+    return int(m[1]), bool(re.search(r"total", first, re.IGNORECASE))
 
 
 def _year_cell(grid: Grid, r: int, c: int, fy: int, place: _Place, last: tuple[int, int],
