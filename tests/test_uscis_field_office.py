@@ -946,3 +946,20 @@ def test_multiyear_year_rows_spelled_otherwise(tmp_path):
     counts = load(path).tables["counts"]
     assert cell(counts, "US", "total", "received", "FY2012") == (1515.0, "reported")
     assert cell(counts, "US", "total", "received", "FY2013-YTD-2012-11") == (151.0, "reported")
+
+
+def test_a_state_name_in_the_office_column_is_a_heading_unless_an_office_has_that_name(
+        tmp_path):
+    # the FY2015 I-130 file prints ",Delaware,,,," above ",Dover, -, ..." (a heading one column
+    # right); DC's office is named "Washington": blank, it stays DC's office
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if line.startswith(" Idaho "))
+    blank = ",,,,,,,,,,,,"
+    lines[row:row] = [f", Delaware ,{blank}", ", Dover , DVD ," + " -   ," * 11 + " -   ",
+                      f" District of Columbia ,,{blank}", f", Washington ,{blank}"]
+    counts = load(_write(tmp_path, lines)).tables["counts"]
+    assert _where(counts, "DVD") == {"Dover, DE"}
+    assert cell(counts, "DVD", "total", "pending") == (0.0, "zero")
+    assert _where(counts, "WAS") == {"Washington, DC"}
+    assert cell(counts, "WAS", "total", "received") == (None, "not_available")
+    assert not counts["geo_name"].str.startswith("Delaware,").any()

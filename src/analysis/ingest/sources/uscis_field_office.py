@@ -772,10 +772,20 @@ def _kind(row: _Row, table: Table, walk: _Walk) -> str:
         return "office"
     col, label = row.labels[0]
     if col == table.name_col and col > 0:
-        return "office"
+        return "heading" if _heading_in_name_column(row, walk) else "office"
     if col == 0 and table.name_col == 0:  # names share column A with the headings
         return _shared_column_kind(row, walk)
     return "heading"
+
+
+def _heading_in_name_column(row: _Row, walk: _Walk) -> bool:
+    """A state name printed one column right, where office names go ("Delaware" above
+    "Dover"): no figures, it resolves to a state, and no office of the current state has that
+    name (DC's office "Washington" stays an office)."""
+    if row.figures or walk.section != "state" or _state_code(row.first) is None:
+        return False
+    here = walk.group[1] if walk.group else None
+    return not (here and find_office("field-office", here, row.first))
 
 
 def _shared_column_kind(row: _Row, walk: _Walk) -> str:
