@@ -963,3 +963,12 @@ def test_a_state_name_in_the_office_column_is_a_heading_unless_an_office_has_tha
     assert _where(counts, "WAS") == {"Washington, DC"}
     assert cell(counts, "WAS", "total", "received") == (None, "not_available")
     assert not counts["geo_name"].str.startswith("Delaware,").any()
+
+
+def test_a_country_name_in_the_office_column_is_a_heading(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("United Kingdom,"))
+    lines[row] = ", United Kingdom ,,,,,,,,,,,,,"
+    counts = load(_write(tmp_path, lines)).tables["counts"]
+    assert set(counts.loc[counts["geo_name"].str.startswith("London"), "geo_name"]) == {
+        "London, United Kingdom"}

@@ -782,10 +782,20 @@ def _heading_in_name_column(row: _Row, walk: _Walk) -> bool:
     """A state name printed one column right, where office names go ("Delaware" above
     "Dover"): no figures, it resolves to a state, and no office of the current state has that
     name (DC's office "Washington" stays an office)."""
-    if row.figures or walk.section != "state" or _state_code(row.first) is None:
+    if row.figures:
+        return False
+    if walk.section == "country":
+        return _known_country(row.first) and _by_name("international", row.first) is None
+    if walk.section != "state" or _state_code(row.first) is None:
         return False
     here = walk.group[1] if walk.group else None
     return not (here and find_office("field-office", here, row.first))
+
+
+def _known_country(name: str) -> bool:
+    """A country of the office table's international offices."""
+    return any(_norm(name) == _norm(o.country) for o in field_offices()
+               if o.kind == "international")
 
 
 def _shared_column_kind(row: _Row, walk: _Walk) -> str:
@@ -794,11 +804,9 @@ def _shared_column_kind(row: _Row, walk: _Walk) -> str:
     else figures make an office."""
     if walk.section == "state":
         return "heading" if _state_code(row.first) else "office"
-    name = _norm(row.first)
-    international = [o for o in field_offices() if o.kind == "international"]
-    if any(name in {_norm(o.name), *map(_norm, o.aliases)} for o in international):
+    if _by_name("international", row.first) is not None:
         return "office"
-    if any(name == _norm(o.country) for o in international):
+    if _known_country(row.first):
         return "heading"
     return "office" if row.figures else "heading"
 
