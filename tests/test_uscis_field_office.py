@@ -972,3 +972,16 @@ def test_a_country_name_in_the_office_column_is_a_heading(tmp_path):
     counts = load(_write(tmp_path, lines)).tables["counts"]
     assert set(counts.loc[counts["geo_name"].str.startswith("London"), "geo_name"]) == {
         "London, United Kingdom"}
+
+
+@pytest.mark.parametrize("name", ["FYs 2012-2013, multi-year N-400.csv",
+                                  "FYs 2010-2012, N-400 natz.csv",
+                                  "I130_performancedata_fy2013_qtr1_variant.csv"])
+def test_multiyear_editions_are_detected_without_their_title(tmp_path, name):
+    from analysis.ingest.sources import detect
+
+    raw = (TRAPS / name).read_bytes()
+    title_end = raw.index(b'",') + 2  # the quoted title cell and its row
+    path = tmp_path / "untitled.csv"
+    path.write_bytes(raw[raw.index(b"\n", title_end) + 1:])
+    assert detect(path) == "uscis-field-office"
