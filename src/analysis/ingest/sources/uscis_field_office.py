@@ -505,13 +505,13 @@ def _split(grid: Grid, decisions: Decisions) -> list[Table]:
 
 def _code_column(grid: Grid, table: Table) -> int | None:
     """A label column whose cells on office rows are office codes (files without a header for
-    it): at least three codes, and nine in ten of its non-empty cells codes (a stray cell is
-    ignored as a code, counted)."""
+    it): at least three codes, and at most one in ten (or one) of its non-empty cells not a
+    code (a stray cell is ignored as a code, counted)."""
     for c in range(1, table.data_start):
         values = [grid.text(r, c) for r in table.rows if _has_figures(grid, r, table)
                   and grid.text(r, c)]
         codes = [v for v in values if re.fullmatch(r"[A-Z]{3}", v)]
-        if len(codes) >= 3 and len(codes) >= 0.9 * len(values) and any(
+        if len(codes) >= 3 and len(values) - len(codes) <= max(1, len(values) // 10) and any(
                 grid.text(r, b) for r in table.rows for b in range(c)):
             return c
     return None
