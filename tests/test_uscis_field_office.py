@@ -119,12 +119,21 @@ def _write(tmp_path: Path, lines: list[str], name="mutated.csv") -> Path:
     return path
 
 
-def test_non_numeric_count_names_line_and_column(tmp_path):
+def test_non_numeric_count_is_not_available_with_its_locator(tmp_path):
+    # a stray "l0" (the real files had "om") costs that cell only, never the file
     lines = _lines()
     lines[14] = lines[14].replace(" 10 ,", " l0 ,", 1)
-    with pytest.raises(InputError, match=r"mutated.csv, line 16, column I \(Phoenix, AZ, "
-                                         r"Naturalization \(Military\) / Approved3\)"):
-        load(_write(tmp_path, lines))
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    assert cell(counts, "PHO", "naturalization-military", "approved") == (None, "not_available")
+    row = counts[(counts["geo_code"] == "PHO") & (counts["category"] == "naturalization-military")
+                 & (counts["measure"] == "approved")].iloc[0]
+    assert "'l0' is not a number" in row["note"]
+    assert row["source_locator"] == "line 16, column I (Phoenix, AZ, Naturalization (Military) / " \
+                                    "Approved3)"
+    assert cell(counts, "PHO", "naturalization-military", "denied") == (5.0, "reported")
+    assert any(n.startswith("1 cells neither a number nor a marker") and "line 16, column I" in n
+               for n in result.notes)
 
 
 def test_unknown_status_header(tmp_path):
@@ -134,11 +143,33 @@ def test_unknown_status_header(tmp_path):
         load(_write(tmp_path, lines))
 
 
-def test_unknown_state_row(tmp_path):
+def test_unknown_state_heading_places_offices_by_code(tmp_path):
     lines = _lines()
     lines[13] = lines[13].replace("Arizona", "Arizonia")
-    with pytest.raises(InputError, match="line 15, column A: 'Arizonia'"):
-        load(_write(tmp_path, lines))
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    assert fo.office_states(counts)["PHO"] == "AZ"
+    assert cell(counts, "TUC", "total", "received") == (584.0, "reported")
+    assert any(n.startswith("1 state headings not recognised") and "line 15, column A" in n
+               for n in result.notes)
+    assert any(n.startswith("2 offices without a state heading (none, or one not recognised) "
+                            "placed by the office table") for n in result.notes)
+
+
+def test_office_without_code_under_an_unknown_state_is_read_with_state_not_known(tmp_path):
+    raw = OLD.read_bytes().decode("cp1252").replace("Oregon", "Oregone")
+    path = tmp_path / "n400_fy2016_q1.csv"
+    path.write_bytes(raw.encode("cp1252"))
+    result = load(path)
+    counts = result.tables["counts"]
+    # two offices named Portland in the office table (ME, OR): the name cannot place it
+    assert cell(counts, "portland-oregone", "total", "received") == (205.0, "reported")
+    note = counts.loc[counts["geo_code"] == "portland-oregone", "note"].iloc[0]
+    assert note.startswith("state not known (under 'Oregone')")
+    assert "OR" not in set(counts.loc[counts["geo_level"] == "state", "geo_code"])
+    assert cell(counts, "POM", "total", "received") == (100.0, "reported")  # Maine's Portland
+    assert any(n.startswith("1 offices without a state heading that the office table cannot "
+                            "place") for n in result.notes)
 
 
 def test_truncated_file(tmp_path):
@@ -150,8 +181,13 @@ def test_truncated_file(tmp_path):
 def test_figure_in_column_without_header(tmp_path):
     lines = _lines()
     lines[12] = lines[12] + ", 77 "
-    with pytest.raises(InputError, match="column without a header"):
-        load(_write(tmp_path, lines))
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    mga = counts[counts["geo_code"] == "MGA"]
+    assert len(mga) == 12 and set(mga["status"]) == {"not_available"}
+    assert mga["note"].str.contains("'77' in column P, which has no header").all()
+    assert [r.locator for r in result.rejected] == ["line 14, column P"]
+    assert cell(counts, "TUC", "total", "received") == (584.0, "reported")
 
 
 _CACHE: dict[str, pd.DataFrame] = {}
@@ -359,12 +395,16 @@ def test_period_from_source_line_when_the_name_says_nothing(tmp_path):
     assert "from the Source line's month (January 2015)" in note and "check the period" in note
 
 
-def test_file_name_contradicted_by_source_month_is_refused(tmp_path):
+def test_file_name_contradicted_by_source_month_is_decided_by_the_content(tmp_path):
     path = tmp_path / "I130_performancedata_fy2015_qtr3.csv"  # Q3 ends June 2015
     path.write_bytes((FO / "I130_performancedata_fy2015_qtr1.csv").read_bytes())
-    with pytest.raises(InputError, match=r"file name gives FY2015-Q3 but the Source line's "
-                                         r"month \(January 2015\) is before"):
-        load(path)
+    result = load(path)
+    assert set(result.tables["counts"]["period"]) == {"FY2015-Q1"}
+    assert any(n.startswith("the file name 'I130_performancedata_fy2015_qtr3.csv' gives "
+                            "FY2015-Q3 but the Source line's month (January 2015) is before")
+               for n in result.notes)
+    assert any(n.startswith("period FY2015-Q1 inferred from the Source line") for n in
+               result.notes)
 
 
 def test_no_period_anywhere_is_refused(tmp_path):
@@ -462,8 +502,8 @@ def test_multiyear_quarters_years_and_year_to_date():
     assert cell(counts, "US", "total", "received", "FY2013-YTD-Q2") == (34.0, "reported")
     assert cell(counts, "US", "immediate-relative", "received", "FY2012-Q3") == (19.0, "reported")
     assert cell(counts, "CHA", "all-other-relative", "received", "FY2013-Q1") == (0.0, "zero")
-    assert any("data cover through FY2013-Q2, from the line 'Date(s): October 2011 - March "
-               "2013'" in n for n in result.notes)
+    assert any("data cover through FY2013-Q2 (March 2013), from the line 'Date(s): October "
+               "2011 - March 2013'" in n for n in result.notes)
 
 
 def test_multiyear_quarters_after_the_data_are_not_zeros():
@@ -473,16 +513,17 @@ def test_multiyear_quarters_after_the_data_are_not_zeros():
     assert any(n.startswith("48 cells for quarters after FY2013-Q2") for n in result.notes)
 
 
-def test_multiyear_figure_after_the_data_end_is_refused(tmp_path):
+def test_multiyear_figure_after_the_data_end_is_not_read(tmp_path):
     raw = MULTI.read_bytes().decode("cp1252")
     line = next(x for x in raw.split("\r\n") if x.startswith("2013,ABQ"))
     cells = line.split(",")
     cells[9] = "7"  # immediate relative, third quarter receipts
     path = tmp_path / "I130_performancedata_fy2013_qtr2.csv"
     path.write_bytes(raw.replace(line, ",".join(cells)).encode("cp1252"))
-    with pytest.raises(InputError, match=r"a figure '7' for a quarter after the end of the data "
-                                         r"\(FY2013-Q2\)"):
-        load(path)
+    result = load(path)
+    assert not result.tables["counts"]["period"].isin(["FY2013-Q3"]).any()
+    assert [(r.reason, r.value) for r in result.rejected] == [
+        ("figures for quarters after the end of the data not read", "7")]
 
 
 def test_multiyear_offices_states_and_reconciliation():
@@ -689,12 +730,258 @@ def test_xlsx_offices_on_two_sheets_are_both_read(tmp_path):
     assert cell(counts, "US", "total", "received") == (519.0, "reported")
 
 
-def test_a_heading_with_stray_figures_is_refused_not_read_as_an_office(tmp_path):
+def test_a_heading_with_stray_figures_stays_a_heading(tmp_path):
     # found by the mutation property test: "United Kingdom" (a country heading) given three
-    # figures read as an office, and London, below it, was filed under the previous country
+    # figures read as an office, and London, below it, was filed under the previous country.
+    # The name in column A (offices are in column B) makes it a heading: its figures are not
+    # read (listed as rejected) and London stays in the United Kingdom
     lines = _lines()
     row = next(i for i, line in enumerate(lines) if line.startswith("United Kingdom,"))
     lines[row] = "United Kingdom,,,1,2,3" + lines[row][len("United Kingdom,,,"):]
-    with pytest.raises(InputError, match=r"'United Kingdom' has figures in some columns and an "
-                                         r"empty cell in column G"):
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    london = counts[counts["geo_name"].str.startswith("London")]
+    assert set(london["geo_name"]) == {"London, United Kingdom"}
+    assert not counts["geo_name"].str.startswith("United Kingdom").any()
+    assert [(r.reason, r.value) for r in result.rejected] == [
+        ("heading or section rows with figures: the figures not read (they name no office)",
+         "1")]
+
+
+# --- odd rows and cells are read, decided by evidence and counted (issue 20) ------------------
+
+TRAPS = FO / "traps"
+
+
+def _where(counts: pd.DataFrame, code: str) -> set[str]:
+    return set(counts.loc[counts["geo_code"] == code, "geo_name"])
+
+
+def test_blank_and_odd_cells_keep_the_figures_the_row_has():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # Phoenix: received 10, approved blank, denied 5, pending "om"
+    assert cell(counts, "PHO", "naturalization", "received") == (10.0, "reported")
+    assert cell(counts, "PHO", "naturalization", "approved") == (None, "not_available")
+    assert cell(counts, "PHO", "naturalization", "denied") == (5.0, "reported")
+    assert cell(counts, "PHO", "naturalization", "pending") == (None, "not_available")
+    pending = counts[(counts["geo_code"] == "PHO") & (counts["measure"] == "pending")
+                     & (counts["category"] == "naturalization")].iloc[0]
+    assert "'om' is not a number" in pending["note"]
+    assert pending["source_locator"] == "line 9, column G (Phoenix, AZ, Naturalization / Pending5)"
+    # the state sum is not invented from the known part
+    az = counts[(counts["geo_level"] == "state") & (counts["geo_code"] == "AZ")
+                & (counts["category"] == "naturalization") & (counts["measure"] == "approved")]
+    assert az["value"].isna().all() and set(az["status"]) == {"not_available"}
+    notes = "\n".join(result.notes)
+    assert "1 cells neither a number nor a marker read as not_available" in notes
+    assert "blank cells on office or total rows read as not_available" in notes
+
+
+def test_blank_office_rows_are_offices_not_headings():
+    counts = load(TRAPS / "n400_odd_rows.csv").tables["counts"]
+    # Tucson and Hagatna (codes, every cell blank) and Beijing and Moscow (no code, every cell
+    # blank) are offices: each cell not_available; Moscow is in Russia, not in "Beijing"
+    for code in ("TUC", "AGA"):
+        rows = counts[counts["geo_code"] == code]
+        assert len(rows) == 8 and set(rows["status"]) == {"not_available"}
+    assert _where(counts, "AGA") == {"Hagatna, GU"}
+    beijing = counts[counts["geo_name"] == "Beijing, China"]
+    moscow = counts[counts["geo_name"] == "Moscow, Russia"]
+    assert len(beijing) == 8 and len(moscow) == 8
+    assert set(beijing["status"]) == {"not_available"}
+    assert cell(counts, counts.loc[counts["geo_name"] == "Mexico City, Mexico", "geo_code"].iloc[0],
+                "total", "pending") == (3.0, "reported")
+
+
+def test_headings_and_sections_with_figures_stay_headings():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # "California" carries 7, 7, 7 and the international section 5, 5: neither is an office,
+    # and Chula Vista stays in California
+    assert _where(counts, "CVC") == {"Chula Vista, CA"}
+    offices = counts[counts["geo_level"] == "office"]
+    assert not offices["geo_name"].str.contains("California|International Field").any()
+    rejected = {(r.locator, r.value) for r in result.rejected}
+    assert rejected == {("line 11, column D (California)", "7"),
+                        ("line 16, column D (International Field Office by Country)", "5")}
+
+
+def test_office_rows_after_the_apparent_end_of_the_table_are_read():
+    result = load(TRAPS / "n400_odd_rows.csv")
+    counts = result.tables["counts"]
+    # a footnote-like line ("1 Represents ...") before Texas and Houston
+    assert cell(counts, "HOU", "total", "received") == (20.0, "reported")
+    assert _where(counts, "HOU") == {"Houston, TX"}
+    assert any(n.startswith("1 office rows after a line taken as the table's end read")
+               for n in result.notes)
+
+
+def test_no_code_column_blank_office_and_an_international_total():
+    result = load(TRAPS / "FY 2013, 4th Q, July 1- Sept. 30, 2013.csv")
+    counts = result.tables["counts"]
+    # ",Tucson,,,," is an office (its name in column B), placed by the office table
+    assert cell(counts, "TUC", "total", "received") == (None, "not_available")
+    assert cell(counts, "US", "total", "received") == (32.0, "reported")
+    # the second Total, under the international section, is the international offices' total
+    assert cell(counts, "international", "total", "pending") == (3.0, "reported")
+    checks = {c.check: c for c in result.reconciliation if c.check.startswith("international")}
+    assert checks["international offices sum to Grand Total, total pending"].difference == 0
+
+
+def test_multiyear_n400_quoted_title_and_doubled_line_ends():
+    result = load(TRAPS / "FYs 2012-2013, multi-year N-400.csv")
+    counts = result.tables["counts"]
+    assert set(counts["form"]) == {"N-400"}
+    assert set(counts["period"]) == {"FY2012", "FY2013-YTD-2012-11"}
+    assert cell(counts, "ABQ", "naturalization", "received", "FY2012") == (1000.0, "reported")
+    assert cell(counts, "ABQ", "naturalization-military", "denied", "FY2012") == (0.0, "zero")
+    assert cell(counts, "US", "total", "completed", "FY2013-YTD-2012-11") == (143.0, "reported")
+    assert cell(counts, "TUC", "naturalization", "pending", "FY2013-YTD-2012-11") == (
+        203.0, "reported")
+    assert fo.office_states(counts)["TUC"] == "AZ"
+    # the Grand Total spans two fiscal years: not read, and said so
+    assert not ((counts["geo_code"] == "US") & (counts["value"] == 1650)).any()
+    # (line 13: the quoted title spans lines 1 to 3)
+    assert [r.locator for r in result.rejected] == ["line 13, column D (Grand Total)"]
+    assert all(c.difference == 0 for c in result.reconciliation)
+
+
+def test_multiyear_n400_category_inside_the_status_header():
+    result = load(TRAPS / "FYs 2010-2012, N-400 natz.csv")
+    counts = result.tables["counts"]
+    assert set(counts["period"]) == {"FY2012"}
+    assert cell(counts, "ABQ", "naturalization", "received") == (1759.0, "reported")
+    assert cell(counts, "PHO", "naturalization-military", "pending") == (9.0, "reported")
+    assert any("data cover through FY2012-Q4 (Sep 2012)" in n for n in result.notes)
+
+
+def test_multiyear_i130_superscript_marks_and_a_status_printed_twice():
+    result = load(TRAPS / "I130_performancedata_fy2013_qtr1_variant.csv")
+    counts = result.tables["counts"]
+    assert cell(counts, "ABQ", "immediate-relative", "completed", "FY2012") == (36.0, "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "received", "FY2012-Q1") == (10.0,
+                                                                                   "reported")
+    assert cell(counts, "ABQ", "immediate-relative", "pending", "FY2013-Q1") == (21.0,
+                                                                                  "reported")
+    twice = [c for c in result.reconciliation if "printed twice" in c.check]
+    assert twice and all(c.difference == 0 for c in twice)
+
+
+def test_multiyear_district_table_rows_are_districts_not_offices():
+    result = load(TRAPS / "N-400 by district FY2012.csv")
+    counts = result.tables["counts"]
+    assert cell(counts, "district-d01", "total", "received", "FY2012") == (2000.0, "reported")
+    assert cell(counts, "US", "total", "pending", "FY2012") == (1600.0, "reported")
+    assert set(counts["geo_level"]) == {"region", "nation"}  # never summed into states
+
+
+def test_decisions_are_counted_in_inspect_and_the_ingest_summary():
+    from analysis.ingest.inspection import format_text, inspect_file
+    from analysis.ingest.pipeline import summary
+
+    found = inspect_file(TRAPS / "n400_odd_rows.csv")
+    decisions = found["decisions"]
+    # blank cells: Phoenix 1, Tucson 8, Hagatna 8, Beijing 8, Moscow 8
+    assert decisions["blank cells on office or total rows read as not_available"] == 33
+    assert decisions["heading or section rows with figures: the figures not read (they name no "
+                     "office)"] == 2
+    assert "odd rows and cells decided: 37" in format_text(found)
+    report = {"tables": {}, "files": [{"path": "x.csv", "rejected": [], "decisions": decisions}],
+              "rows_rejected": 0, "reconciliation_differences": [], "unregistered_files": [],
+              "cell_decisions": sum(decisions.values())}
+    assert "odd rows and cells decided: 37" in summary(report)
+
+
+def test_a_code_cell_that_is_no_code_is_ignored_and_a_repeated_row_read_once(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if "Tucson" in line)
+    lines[row] = lines[row].replace(" TUC ", " tuc? ")
+    lines.insert(row + 1, lines[row - 1])  # Phoenix printed twice, same figures
+    result = load(_write(tmp_path, lines))
+    counts = result.tables["counts"]
+    # Tucson placed by its name in Arizona, as in files without codes
+    assert cell(counts, "TUC", "total", "received") == (584.0, "reported")
+    assert cell(counts, "PHO", "total", "received") == (2525.0, "reported")
+    assert result.decisions["office code cells that are not codes ignored (the office placed by "
+                            "its name, as in files without codes)"] == 1
+    assert any(what.startswith("cells repeating the same figure") and n == 12
+               for what, n in result.decisions.items())
+
+
+def test_the_same_office_twice_with_different_figures_is_refused(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if "Phoenix" in line)
+    lines.insert(row + 1, lines[row].replace(" 150 ", " 151 "))
+    with pytest.raises(InputError, match=r"the same office appears twice with different "
+                                         r"figures \(Phoenix, AZ\)"):
         load(_write(tmp_path, lines))
+
+
+@pytest.mark.parametrize(("line", "period"), [
+    ('" Apr. 1 - June 30, 2024 ",', "FY2024-Q3"),
+    ('" April 1, 2024 through June 30, 2024 ",', "FY2024-Q3"),
+    ('" October 1, 2023 - September 30, 2024 ",', "FY2024"),
+    ('" October 1, 2023 - March 31, 2024 ",', "FY2024-YTD-Q2"),
+])
+def test_date_line_spellings_and_spans(tmp_path, line, period):
+    lines = _lines()
+    lines[3] = line
+    result = load(_write(tmp_path, lines))
+    assert set(result.tables["counts"]["period"]) == {period}
+
+
+def test_date_line_that_is_no_fiscal_span_is_refused(tmp_path):
+    lines = _lines()
+    lines[3] = '" April 1 - May 31, 2024 ",'
+    with pytest.raises(InputError, match="'April 1 - May 31, 2024' is not a fiscal quarter"):
+        load(_write(tmp_path, lines))
+
+
+def test_multiyear_year_rows_spelled_otherwise(tmp_path):
+    raw = (TRAPS / "FYs 2012-2013, multi-year N-400.csv").read_bytes().decode("cp1252")
+    raw = raw.replace("2012 Total,", "FY 2012 Total,").replace("2013 YTD Total,", "Total 2013,")
+    path = tmp_path / "FYs 2012-2013.csv"
+    path.write_bytes(raw.encode("cp1252"))
+    counts = load(path).tables["counts"]
+    assert cell(counts, "US", "total", "received", "FY2012") == (1515.0, "reported")
+    assert cell(counts, "US", "total", "received", "FY2013-YTD-2012-11") == (151.0, "reported")
+
+
+def test_a_state_name_in_the_office_column_is_a_heading_unless_an_office_has_that_name(
+        tmp_path):
+    # the FY2015 I-130 file prints ",Delaware,,,," above ",Dover, -, ..." (a heading one column
+    # right); DC's office is named "Washington": blank, it stays DC's office
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if line.startswith(" Idaho "))
+    blank = ",,,,,,,,,,,,"
+    lines[row:row] = [f", Delaware ,{blank}", ", Dover , DVD ," + " -   ," * 11 + " -   ",
+                      f" District of Columbia ,,{blank}", f", Washington ,{blank}"]
+    counts = load(_write(tmp_path, lines)).tables["counts"]
+    assert _where(counts, "DVD") == {"Dover, DE"}
+    assert cell(counts, "DVD", "total", "pending") == (0.0, "zero")
+    assert _where(counts, "WAS") == {"Washington, DC"}
+    assert cell(counts, "WAS", "total", "received") == (None, "not_available")
+    assert not counts["geo_name"].str.startswith("Delaware,").any()
+
+
+def test_a_country_name_in_the_office_column_is_a_heading(tmp_path):
+    lines = _lines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("United Kingdom,"))
+    lines[row] = ", United Kingdom ,,,,,,,,,,,,,"
+    counts = load(_write(tmp_path, lines)).tables["counts"]
+    assert set(counts.loc[counts["geo_name"].str.startswith("London"), "geo_name"]) == {
+        "London, United Kingdom"}
+
+
+@pytest.mark.parametrize("name", ["FYs 2012-2013, multi-year N-400.csv",
+                                  "FYs 2010-2012, N-400 natz.csv",
+                                  "I130_performancedata_fy2013_qtr1_variant.csv"])
+def test_multiyear_editions_are_detected_without_their_title(tmp_path, name):
+    from analysis.ingest.sources import detect
+
+    raw = (TRAPS / name).read_bytes()
+    title_end = raw.index(b'",') + 2  # the quoted title cell and its row
+    path = tmp_path / "untitled.csv"
+    path.write_bytes(raw[raw.index(b"\n", title_end) + 1:])
+    assert detect(path) == "uscis-field-office"

@@ -68,6 +68,7 @@ def inspect_file(path: Path | str, source: str | None = None) -> dict[str, Any]:
         "rejected": [r.as_dict() for r in result.rejected],
         "reconciliation": [c.as_dict() for c in result.reconciliation],
         "notes": list(result.notes),
+        "decisions": dict(result.decisions),
     }
 
 
@@ -116,6 +117,10 @@ def format_text(summary: dict[str, Any], *, limit: int = 20) -> str:
                      f"(difference {_signed(c['difference'])}) at {c['locator']}")
     if len(differing) > limit:
         lines.append(f"  ... and {len(differing) - limit} more (use --json for all)")
+    decisions = summary.get("decisions") or {}
+    if decisions:
+        lines.append(f"odd rows and cells decided: {sum(decisions.values())}")
+        lines.extend(f"  {n} {what}" for what, n in decisions.items())
     if summary["notes"]:
         lines.append("notes:")
         lines.extend(f"  {note}" for note in summary["notes"])

@@ -107,6 +107,7 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
                 "rejected": [r.as_dict() for r in result.rejected],
                 "reconciliation": [r.as_dict() for r in result.reconciliation],
                 "notes": notes,
+                **({"decisions": dict(result.decisions)} if result.decisions else {}),
                 "release": revisions.release_of(result, entry.retrieved),
                 **({"possibly_truncated": truncated} if truncated else {}),
             })
@@ -140,6 +141,7 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
         "possibly_truncated": [{"path": f["path"], "reason": f["possibly_truncated"]}
                                for f in files if "possibly_truncated" in f],
         "rows_rejected": sum(f.get("rejected_total", len(f["rejected"])) for f in files),
+        "cell_decisions": sum(sum(f.get("decisions", {}).values()) for f in files),
         "revisions": [r.as_dict() for r in revised],
         "transcriptions_superseded": transcriptions,
         "cleaned_leftovers": cleaned,
@@ -247,7 +249,9 @@ def possibly_truncated(path: Path) -> str | None:
 def summary(report: dict[str, Any]) -> str:
     """A few plain lines for the terminal."""
     lines = [f"{t}: {info['rows']} rows -> {info['path']}" for t, info in report["tables"].items()]
-    lines.append(f"files: {len(report['files'])}; rows rejected: {report['rows_rejected']}")
+    lines.append(f"files: {len(report['files'])}; rows rejected: {report['rows_rejected']}"
+                 + (f"; odd rows and cells decided: {report['cell_decisions']} (per file in the "
+                    "report's decisions)" if report.get("cell_decisions") else ""))
     for diff in report["reconciliation_differences"]:
         lines.append(f"reconciliation: {diff['path']} {diff['period']}: {diff['check']}: parts "
                      f"{diff['parts_sum']:,.0f} vs published {diff['published_total']:,.0f} "

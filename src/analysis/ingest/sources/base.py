@@ -54,6 +54,9 @@ class AdapterResult:
     rejected: list[Rejection] = field(default_factory=list)
     reconciliation: list[Reconciliation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: decisions taken on odd rows and cells (a blank office cell read as not_available, figures
+    #: on a heading not read, ...): what -> how many; the notes give examples with locators
+    decisions: dict[str, int] = field(default_factory=dict)
     #: the release the file belongs to when the file says (ISO date or ``YYYY-MM``, e.g. OHSS
     #: "(July 2024)" -> ``2024-07``); ingestion uses it to keep the latest of two releases
     release: str | None = None

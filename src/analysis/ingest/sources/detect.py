@@ -107,8 +107,15 @@ def _uscis_field_office(grid: reading.Grid) -> bool:
     if re.search(r"\bfield offices?\b", head) and re.search(
             r"(received|receipts|approv|pending|completions)", head):
         return True
-    keys = _keys(_first_header(grid))
-    return {"fiscal_year", "office", "description", "receipts"} <= keys
+    # the multi-year editions (FY2010 to FY2013): a header row of Fiscal Year, Office (or
+    # District) and statuses, the category sometimes inside them ("N-400 Natz Receipts"),
+    # under block rows
+    for r in range(min(HEAD_ROWS, len(grid.rows))):
+        keys = _keys(grid.texts(r))
+        if "fiscal_year" in keys and keys & {"office", "district"} and any(
+                re.search(r"(^|_)(receipts|approvals|pending)\d*$", k) for k in keys):
+            return True
+    return False
 
 
 def _hhs_orr_uc(grid: reading.Grid) -> bool:

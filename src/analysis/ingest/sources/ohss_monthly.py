@@ -270,7 +270,51 @@ def _block_start(text: str) -> tuple[int, bool, bool] | None:
     return (int(m["y"]), bool(m["ytd"]), bool(m["total"])) if m else None
 
 
+def _scan_cells(sheet: _Sheet, r: int) -> dict[str, _Cell]:
+    grid = sheet.grid
+    return {cat: _Cell(grid.cell(r, c), r, c, head)
+            for cat, (c, head) in {**sheet.columns,
+                                   **{f"check:{k}": v for k, v in
+                                      sheet.check_columns.items()}}.items()}
+
+
+def _scan_text(sheet: _Sheet, r: int, fy_text: str, result: AdapterResult) -> None:
+    """A row with neither a fiscal year nor a month: a grand total (noted, not read) or text."""
+    grid = sheet.grid
+    has_values = any(grid.text(r, c) for c, _ in sheet.columns.values())
+    if fy_text and re.fullmatch(r"(grand\s+)?totals?", fy_text, re.I) and has_values:
+        result.notes.append(f"sheet {grid.sheet}: grand Total row ({grid.where(r)}) "
+                            "spans several fiscal years; no period label fits, so it "
+                            "is not in counts")
+    else:
+        sheet.texts.append((r, grid.line_text(r)))
+
+
+def _scan_month(sheet: _Sheet, r: int, month_text: str, block: _Block,
+                seen: dict[tuple[int, int], int], month_col: int,
+                result: AdapterResult) -> None:
+    """A month row (or the block's Total row) of ``block``."""
+    grid = sheet.grid
+    cells = _scan_cells(sheet, r)
+    if month_text.lower() in ("total", "totals"):
+        block.total, block.total_row = cells, r
+        return
+    month = MONTHS.get(month_text.lower().rstrip("."))
+    if month is None:
+        result.rejected.append(_rejection(grid.where(r, month_col),
+                                          "not a month name or Total", month_text))
+        return
+    if (block.fiscal_year, month) in seen:
+        result.rejected.append(_rejection(
+            grid.where(r), f"duplicate row: FY{block.fiscal_year} {month_text} already "
+            f"given on row {seen[block.fiscal_year, month] + 1}", month_text))
+        return
+    seen[block.fiscal_year, month] = r
+    block.months.append((month, cells))
+
+
 def _scan(path: Path, sheet: _Sheet, result: AdapterResult) -> list[_Block]:
+    """The sheet's rows as fiscal-year blocks of month rows and a Total row."""
     grid = sheet.grid
     keys = [reading.header_key(t) for t in grid.texts(sheet.header_row)]
     fy_col, month_col = keys.index("fiscal year"), keys.index("month")
@@ -280,22 +324,9 @@ def _scan(path: Path, sheet: _Sheet, result: AdapterResult) -> list[_Block]:
         if grid.is_blank(r):
             continue
         fy_text, month_text = grid.text(r, fy_col), grid.text(r, month_col)
-        cells = {cat: _Cell(grid.cell(r, c), r, c, head)
-                 for cat, (c, head) in {**sheet.columns,
-                                        **{f"check:{k}": v for k, v in
-                                           sheet.check_columns.items()}}.items()}
         start = _block_start(fy_text) if fy_text else None
-        has_values = any(grid.text(r, c) for c, _ in sheet.columns.values())
-        if fy_text and start is None and not month_text:
-            if re.fullmatch(r"(grand\s+)?totals?", fy_text, re.I) and has_values:
-                result.notes.append(f"sheet {grid.sheet}: grand Total row ({grid.where(r)}) "
-                                    "spans several fiscal years; no period label fits, so it "
-                                    "is not in counts")
-            else:
-                sheet.texts.append((r, grid.line_text(r)))
-            continue
         if start is None and not month_text:
-            sheet.texts.append((r, grid.line_text(r)))
+            _scan_text(sheet, r, fy_text, result)
             continue
         if start is not None:
             year, ytd, closing = start
@@ -307,22 +338,7 @@ def _scan(path: Path, sheet: _Sheet, result: AdapterResult) -> list[_Block]:
             raise InputError(path, f"sheet {grid.sheet}: a data row before any fiscal year",
                              locator=grid.where(r, fy_col),
                              expected="the fiscal year on the first row of each block")
-        block = blocks[-1]
-        if month_text.lower() in ("total", "totals"):
-            block.total, block.total_row = cells, r
-            continue
-        month = MONTHS.get(month_text.lower().rstrip("."))
-        if month is None:
-            result.rejected.append(_rejection(grid.where(r, month_col),
-                                              "not a month name or Total", month_text))
-            continue
-        if (block.fiscal_year, month) in seen:
-            result.rejected.append(_rejection(
-                grid.where(r), f"duplicate row: FY{block.fiscal_year} {month_text} already "
-                f"given on row {seen[block.fiscal_year, month] + 1}", month_text))
-            continue
-        seen[block.fiscal_year, month] = r
-        block.months.append((month, cells))
+        _scan_month(sheet, r, month_text, blocks[-1], seen, month_col, result)
     return blocks
 
 
@@ -543,54 +559,72 @@ def _reconcile_groups(result: AdapterResult, grid: reading.Grid, parsed: dict, c
 # --------------------------------------------------------------------------- flat CSV
 
 
-def _flat_csv(path: Path, source_file: str, citation: str) -> AdapterResult:
-    grid = reading.read_csv(path)
+def _flat_header(path: Path, grid: reading.Grid) -> tuple[list[str], int, int]:
+    """The header of the flat table and its Fiscal Year and Month columns."""
     head = grid.texts(0) if grid.rows else []
     keys = [reading.header_key(t) for t in head]
     if not {"fiscal year", "month"} <= set(keys) or not any(":" in t for t in head):
         raise InputError(path, f"header {head[:5]!r} is not the OHSS flat monthly table",
                          locator=grid.where(0), expected="Calendar Year, Fiscal Year, Month "
                          "and Table:Measure columns (ielp-table-YYYYMM.csv)")
-    fy_col, month_col = keys.index("fiscal year"), keys.index("month")
-    result = AdapterResult()
-    columns: dict[str, tuple[int, str]] = {}
-    checks: dict[str, tuple[int, str]] = {}
-    unread: list[str] = []
-    for c, title in enumerate(head):
-        if ":" not in title:
-            if c not in (fy_col, month_col) and reading.header_key(title) != "calendar year":
-                unread.append(title)
-            continue
-        table_name, measure = (p.strip() for p in title.split(":", 1))
-        table = _table_of(table_name)
-        if table is None:
-            unread.append(title)
-            continue
-        if table.column is not None:
-            if reading.header_key(measure) != table.column:
-                unread.append(title)
-            elif table_name.lower().rstrip().endswith("/" + (table.group or "")):
-                columns[table.category] = (c, title)
-            else:
-                checks[table_name.rsplit("/", 1)[-1].lower()] = (c, title)
-            continue
-        key = reading.header_key(measure)
+    return head, keys.index("fiscal year"), keys.index("month")
+
+
+@dataclass
+class _FlatColumns:
+    """The ``Table:Measure`` columns of the flat table: read, checked, or not read."""
+
+    columns: dict[str, tuple[int, str]] = field(default_factory=dict)
+    checks: dict[str, tuple[int, str]] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
+
+
+def _flat_column(found: _FlatColumns, c: int, title: str) -> None:
+    table_name, measure = (p.strip() for p in title.split(":", 1))
+    table = _table_of(table_name)
+    if table is None:
+        found.unread.append(title)
+        return
+    key = reading.header_key(measure)
+    if table.column is None:
         category = table.category if key == "total" else f"{table.category}-{reading.slug(key)}"
-        columns[category] = (c, title)
-    if not columns:
+        found.columns[category] = (c, title)
+    elif key != table.column:
+        found.unread.append(title)
+    elif table_name.lower().rstrip().endswith("/" + (table.group or "")):
+        found.columns[table.category] = (c, title)
+    else:
+        found.checks[table_name.rsplit("/", 1)[-1].lower()] = (c, title)
+
+
+def _flat_columns(path: Path, head: list[str], fy_col: int, month_col: int) -> _FlatColumns:
+    found = _FlatColumns()
+    for c, title in enumerate(head):
+        if ":" in title:
+            _flat_column(found, c, title)
+        elif c not in (fy_col, month_col) and reading.header_key(title) != "calendar year":
+            found.unread.append(title)
+    if not found.columns:
         raise InputError(path, "no parole column in the flat table (columns: "
                                f"{', '.join(head[:8])}, ...)",
                          expected="a column such as 'Southwest Border Book-outs/OFO:OFO Paroles'")
-    body = [r for r in range(1, len(grid.rows)) if not grid.is_blank(r)]
-    values = [grid.text(r, c) for r in body for c, _ in columns.values()]
+    return found
+
+
+def _flat_key(grid: reading.Grid, body: list[int], found: _FlatColumns) -> _Key:
+    values = [grid.text(r, c) for r in body for c, _ in found.columns.values()]
     numbers = [v.replace(",", "") for v in values if re.fullmatch(r"[\d,]+", v)]
     rounded = bool(numbers) and all(int(v) % 10 == 0 for v in numbers)
-    key = _Key({"X": "not_applicable", "-": "zero", "": "not_available"},
-               "X: the CSV has no key; the OHSS workbook's key says 'X Not applicable'",
-               rounded, "every figure in the CSV is a multiple of ten, as OHSS rounds its "
-                        "tables to the nearest ten; the CSV itself carries no notes")
-    notes = ["from the OHSS flat monthly CSV" + (f"; {key.rounding_note}" if rounded else "")]
-    emitter = _Emitter(result, key, source_file, f"{citation}, flat monthly table", notes)
+    return _Key({"X": "not_applicable", "-": "zero", "": "not_available"},
+                "X: the CSV has no key; the OHSS workbook's key says 'X Not applicable'",
+                rounded, "every figure in the CSV is a multiple of ten, as OHSS rounds its "
+                         "tables to the nearest ten; the CSV itself carries no notes")
+
+
+def _flat_blocks(grid: reading.Grid, body: list[int], head: list[str], fy_col: int,
+                 month_col: int, found: _FlatColumns, result: AdapterResult
+                 ) -> dict[int, _Block]:
+    """One block per fiscal year: its month rows and its month-0 total row."""
     blocks: dict[int, _Block] = {}
     for r in body:
         fy_text, month_text = grid.text(r, fy_col), grid.text(r, month_col)
@@ -603,42 +637,63 @@ def _flat_csv(path: Path, source_file: str, citation: str) -> AdapterResult:
         year, month = int(fy_text), int(month_text)
         block = blocks.setdefault(year, _Block(year, False, r))
         cells = {cat: _Cell(grid.cell(r, c), r, c, head[c])
-                 for cat, (c, _) in {**columns, **{f"check:{k}": v for k, v in
-                                                   checks.items()}}.items()}
+                 for cat, (c, _) in {**found.columns, **{f"check:{k}": v for k, v in
+                                                         found.checks.items()}}.items()}
         if month == 0:
             block.total, block.total_row = cells, r
         else:
             block.months.append((month, cells))
-    for block in blocks.values():
-        month_values: dict[str, list] = {c: [] for c in columns}
-        for month, cells in block.months:
-            span = _calendar_month(block.fiscal_year, month)
-            parsed = emitter.emit(grid, cells, span, columns)
-            for category in columns:
-                month_values[category].append(parsed.get(category))
-            _reconcile_groups(result, grid, parsed, cells, span, emitter)
-        if block.total is None:
-            continue
-        label, why = _block_period(block, f"month 0 row of fiscal year {block.fiscal_year}")
-        if label is None:
-            result.notes.append(f"FY{block.fiscal_year} total ({grid.where(block.total_row)}) "
-                                f"{why}; used only for reconciliation")
-            continue
-        span = periods.parse(label)
-        parsed = emitter.emit(grid, block.total, span, columns, extra=why)
-        _reconcile_groups(result, grid, parsed, block.total, span, emitter)
-        for category, vals in month_values.items():
-            check = _check(f"months sum to FY{block.fiscal_year} total ({category})", vals,
-                           parsed.get(category), span.label,
-                           grid.where(block.total_row, columns[category][0]))
-            if check:
-                result.reconciliation.append(check)
+    return blocks
+
+
+def _flat_block(grid: reading.Grid, block: _Block, columns: dict[str, tuple[int, str]],
+                emitter: _Emitter, result: AdapterResult) -> None:
+    """Emit a fiscal year's months, then its total (when a period fits) checked against them."""
+    month_values: dict[str, list] = {c: [] for c in columns}
+    for month, cells in block.months:
+        span = _calendar_month(block.fiscal_year, month)
+        parsed = emitter.emit(grid, cells, span, columns)
+        for category in columns:
+            month_values[category].append(parsed.get(category))
+        _reconcile_groups(result, grid, parsed, cells, span, emitter)
+    if block.total is None:
+        return
+    label, why = _block_period(block, f"month 0 row of fiscal year {block.fiscal_year}")
+    if label is None:
+        result.notes.append(f"FY{block.fiscal_year} total ({grid.where(block.total_row)}) "
+                            f"{why}; used only for reconciliation")
+        return
+    span = periods.parse(label)
+    parsed = emitter.emit(grid, block.total, span, columns, extra=why)
+    _reconcile_groups(result, grid, parsed, block.total, span, emitter)
+    for category, vals in month_values.items():
+        check = _check(f"months sum to FY{block.fiscal_year} total ({category})", vals,
+                       parsed.get(category), span.label,
+                       grid.where(block.total_row, columns[category][0]))
+        if check:
+            result.reconciliation.append(check)
+
+
+def _flat_csv(path: Path, source_file: str, citation: str) -> AdapterResult:
+    """The flat monthly CSV OHSS builds from the workbook: header, columns, rows by fiscal
+    year, then each year's months and total."""
+    grid = reading.read_csv(path)
+    head, fy_col, month_col = _flat_header(path, grid)
+    found = _flat_columns(path, head, fy_col, month_col)
+    result = AdapterResult()
+    body = [r for r in range(1, len(grid.rows)) if not grid.is_blank(r)]
+    key = _flat_key(grid, body, found)
+    notes = ["from the OHSS flat monthly CSV" + (f"; {key.rounding_note}" if key.rounded
+                                                 else "")]
+    emitter = _Emitter(result, key, source_file, f"{citation}, flat monthly table", notes)
+    for block in _flat_blocks(grid, body, head, fy_col, month_col, found, result).values():
+        _flat_block(grid, block, found.columns, emitter, result)
     result.release = _release(path.name) or _latest_month(emitter.records)
     result.notes.insert(0, "ohss-monthly flat CSV: read " + ", ".join(
-        title for _, title in columns.values()))
-    if unread:
-        result.notes.append(f"{len(unread)} columns are not parole tables and were not read: "
-                            + ", ".join(unread))
+        title for _, title in found.columns.values()))
+    if found.unread:
+        result.notes.append(f"{len(found.unread)} columns are not parole tables and were not "
+                            "read: " + ", ".join(found.unread))
     result.tables["counts"] = counts_frame(emitter.records)
     return result
 

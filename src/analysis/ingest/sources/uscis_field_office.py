@@ -26,6 +26,13 @@ Editions read
   service center, Humanitarian-based, Others, Total) whose Total label sits one row higher than
   the others; the Total row first; office name in column A and office code in column B under
   state headings; a Service Center section at the end.
+* **Multi-year N-400 tables, FY2012 and early FY2013** ("Fiscal Years: 2010 through 2013
+  (November 2012)"): title lines inside one quoted cell, lines ended ``\\r\\r\\n``, one row per
+  office (and description) per fiscal year, blocks N-400 Non-Military | N-400 Military | Total
+  Naturalization Applications (or the category in each header, ``N-400 Natz Receipts``,
+  ``N-400 Mil Svc Approvals``), rows "2010 Total", "2013 YTD Total" and a "Grand Total" over
+  every year (no single period: not read, reported). A year still in progress at the data's
+  end is the year to date through that month (``FY2013-YTD-2012-11``).
 * **FY2013 multi-year I-130 tables** ("Fiscal Year 2011 - Fiscal Year 2013 (December 2012)"):
   one row per office (code and an upper-case "NAME ST" description) per fiscal year, columns
   quarter x (Receipts, Approvals, Denials) per category, then per category a year block
@@ -47,8 +54,11 @@ Form and period
   files (``I130_performancedata_fy2015_qtr1.csv``, ``FY 2013, 4th Q, July 1- Sept. 30,
   2013.csv``), else from the month of the file's "Source: ... PAS, January 2015" line (the
   latest fiscal quarter ended by the end of that month: data are extracted after the quarter
-  closes). ``AdapterResult.notes`` (shown in the ingest report) says which was used, and a
-  Source month earlier than the end of the quarter named by the file name stops the file.
+  closes). ``AdapterResult.notes`` (shown in the ingest report) says which was used. When the
+  Source line's month is before the end of the quarter the file name names, the name is wrong
+  (the content decides): the period comes from the Source line, and a note says so.
+* Layout vocabularies (status and category synonyms, markers, sections, title and file-name
+  patterns, multi-year shapes) are data in ``uscis_field_office.yml`` beside this module.
 
 Output (``counts``)
 -------------------
@@ -85,9 +95,26 @@ quarters against the year block and approvals plus denials against completions. 
 every figure known is always reported (matching or not); with suppressed parts it is reported
 only if the known parts already exceed the total.
 
-Anything not recognised (an unknown status header, a state name that does not resolve, figures
-where none belong or after the table's end, the same office twice) stops the file with an
-InputError naming the line or cell; nothing from the file is returned.
+Odd rows and cells
+------------------
+A file is refused (InputError naming the line or cell) only when its structure cannot be
+identified: no header of statuses, a status header or block that matches no layout, no office
+rows, the same office twice, an office without a code under a state name that does not resolve.
+Everything else is read, and every decision is counted in ``notes`` (the ingest report and
+``parole inspect`` show them) with the locators of the first cases:
+
+* a blank cell on an office or total row is ``not_available``; a cell that is neither a number
+  nor a marker (a stray ``om``) is ``not_available`` with a note naming what was printed;
+* a row is a heading or an office by evidence: the column its name is in (offices one column
+  right of the state and country headings, or beside a code), an office code, a state name that
+  resolves. Figures printed on a heading or a section row are not read (listed in ``rejected``):
+  they belong to no office, and the offices below stay under that heading;
+* a row whose figures run into a column without a header may be shifted: none of its cells is
+  read (each ``not_available``, listed in ``rejected``);
+* office rows after the line taken as the table's end (a footnote-like line inside the table)
+  are read: the table resumes;
+* a file name whose quarter the content contradicts (a Source line's month before that quarter
+  ended) is decided by the content, and the note says so.
 """
 
 from __future__ import annotations
@@ -96,6 +123,7 @@ import csv
 import functools
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -106,7 +134,13 @@ import pandas as pd
 from analysis.contract import geo, periods
 from analysis.contract.schemas import VALUED_STATUSES
 from analysis.errors import InputError
-from analysis.ingest.sources.base import AdapterResult, Reconciliation, counts_frame, parse_cell
+from analysis.ingest.sources.base import (
+    AdapterResult,
+    Reconciliation,
+    Rejection,
+    counts_frame,
+    parse_cell,
+)
 from analysis.ingest.sources.reading import (
     Grid,
     column_letter,
@@ -117,66 +151,107 @@ from analysis.ingest.sources.reading import (
     slug,
     text,
 )
+from analysis.limits import load_yaml
 
 SOURCE = "uscis-field-office"
+LAYOUT_FILE = "ingest/sources/uscis_field_office.yml"
 
-#: the table key of these reports: "D Data withheld", "- Represents zero", "N/A Not applicable";
-#: a blank cell is not available. Nothing else (DHS's "X" included) is accepted.
-FIELD_OFFICE_MARKERS = {"D": "suppressed", "-": "zero", "N/A": "not_applicable",
-                        "": "not_available"}
+
+@functools.cache
+def layout() -> dict[str, Any]:
+    """The layout families of these reports (``uscis_field_office.yml`` beside this module)."""
+    raw = resources.files("analysis").joinpath(LAYOUT_FILE).read_text("utf-8")
+    return load_yaml(raw, f"analysis/{LAYOUT_FILE}")
+
+
+_L = layout()
+#: the table key of these reports; a blank cell is not available
+FIELD_OFFICE_MARKERS: dict[str, str] = {str(k): v for k, v in _L["markers"].items()}
 VALUED = VALUED_STATUSES  # statuses that carry a number (one list, in schemas)
-
-STATUSES = {
-    "applications received": "received", "received": "received", "forms received": "received",
-    "petitions received": "received", "receipts": "received",
-    "approved": "approved", "approvals": "approved",
-    "denied": "denied", "denials": "denied",
-    "pending": "pending",
-    "completions": "completed", "completed": "completed",
-}
-
-_CATEGORIES = [
-    (re.compile(r"^(i-130\s+)?immediate relatives?$"), "immediate-relative"),
-    (re.compile(r"^(i-130\s+)?(all\s+)?other relatives?$"), "all-other-relative"),
-    (re.compile(r"^total (alien relative )?petitions$"), "total"),
-    (re.compile(r"^family[- ]based\b"), "family-based"),
-    (re.compile(r"^employment[- ]based\b"), "employment-based"),
-    (re.compile(r"^humanitarian\b"), "humanitarian"),
-    (re.compile(r"^others?$"), "other"),
-    (re.compile(r"^totals?$"), "total"),
-]
-_FORM_OF_CATEGORY = {
-    "naturalization": "N-400", "naturalization-military": "N-400",
-    "immediate-relative": "I-130", "all-other-relative": "I-130",
-    "family-based": "I-485", "employment-based": "I-485", "humanitarian": "I-485",
-}
-#: header cells above the blocks that name no block
-_GENERIC = re.compile(r"by category|case status|location|field office", re.IGNORECASE)
+STATUSES: dict[str, str] = dict(_L["statuses"])
+_CATEGORIES = [(re.compile(p), name) for p, name in _L["categories"]]
+_FORM_OF_CATEGORY: dict[str, str] = dict(_L["form_of_category"])
+_GENERIC = re.compile(_L["generic_header"], re.IGNORECASE)
+_TOTALS = set(_L["rows"]["totals"])
+_SECTIONS = [(re.compile(p, re.IGNORECASE), kind_) for p, kind_ in _L["rows"]["sections"]]
+_CODE_HEADERS = set(_L["rows"]["code_headers"])
+_CODE = re.compile(_L["rows"]["code"])
+_END = re.compile(_L["rows"]["end"], re.IGNORECASE)
+_ALSO_COUNTRIES = set(_L["rows"]["state_names_also_countries"])
+_MY = _L["multiyear"]
+_QUARTER_WORDS: dict[str, int] = dict(_MY["quarter_words"])
+_MONTHS = "|".join(_L["months"])
+_MONTH_ABBR = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_COVERAGE = [re.compile(p.format(months=_MONTH_ABBR), re.IGNORECASE) for p in _MY["coverage"]]
+_FILE_PERIODS = [re.compile(p, re.IGNORECASE) for p in _L["file_periods"]]
 
 _FORM_TITLE = re.compile(r"\b(?:Form\s+)?(?P<form>[NI]-\d{3}[A-Z]?)\b", re.IGNORECASE)
 _FORM_NAME = re.compile(r"(?<![a-z0-9])(?P<letter>[ni])[-_ ]?(?P<num>\d{3})(?!\d)", re.IGNORECASE)
 _FY_Q = re.compile(r"Fiscal\s+Year\s+(?P<fy>\d{4}),?\s+Quarter\s+(?P<q>[1-4])", re.IGNORECASE)
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december")
-_RANGE = re.compile(rf"(?P<m1>{_MONTHS})\s+(?P<d1>\d{{1,2}}),?\s*(?P<y1>\d{{4}})?\s*[-\u2013]\s*"
-                    rf"(?P<m2>{_MONTHS})\s+(?P<d2>\d{{1,2}}),?\s*(?P<y2>\d{{4}})", re.IGNORECASE)
+_RANGE = re.compile(rf"\b(?P<m1>{_MONTH_ABBR})\.?\s*(?P<d1>\d{{1,2}}),?\s*(?P<y1>\d{{4}})?\s*"
+                    rf"(?:[-\u2013]|through|to)\s*(?P<m2>{_MONTH_ABBR})\.?\s*(?P<d2>\d{{1,2}}),?\s*"
+                    r"(?P<y2>\d{4})", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b|\b(?P<mm>0?[1-9]|1[0-2])/"
                          r"(?P<yy>\d{4})\b", re.IGNORECASE)
-_FILE_PERIODS = [
-    re.compile(r"fy[\s_-]*(?P<fy>\d{4}|\d{2})[\s_,-]*(?:qtr|quarter|q)[\s_-]*(?P<q>[1-4])(?!\d)",
-               re.IGNORECASE),
-    re.compile(r"fy[\s_-]*(?P<fy>\d{4}),?[\s_-]*(?P<q>[1-4])(?:st|nd|rd|th)[\s_-]*(?:q|qtr|"
-               r"quarter)\b", re.IGNORECASE),
-    re.compile(r"(?:qtr|quarter|q)[\s_-]*(?P<q>[1-4])[\s_,-]*fy[\s_-]*(?P<fy>\d{4}|\d{2})(?!\d)",
-               re.IGNORECASE),
-    re.compile(r"(?P<q>[1-4])(?:st|nd|rd|th)[\s_-]*(?:q|qtr|quarter)\w*[\s_,-]*(?:of[\s_-]+)?fy"
-               r"[\s_-]*(?P<fy>\d{4})", re.IGNORECASE),
-]
-_END = re.compile(r"^(table key|notes?\b|note\(s\)|sources?\b|source\(s\)|references?|"
-                  r"footnotes?|please note|data:)|^(D|-|'-'|N/A)\s+\S|^\d+\)?\s+\S",
-                  re.IGNORECASE)
-_QUARTER_WORDS = {"first quarter": 1, "second quarter": 2, "third quarter": 3,
-                  "fourth quarter": 4}
+_SUPERSCRIPTS = str.maketrans("", "", "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078"
+                                      "\u2079")
+
+
+def key(cell: Any) -> str:
+    """A header or label cell as compared with the layout: lower case, single spaces, footnote
+    marks removed whether glued (``Approved3``), after a space or superscript
+    (``Completions¹``)."""
+    return re.sub(r"\s+", " ", header_key(text(cell).translate(_SUPERSCRIPTS)))
+
+
+# --------------------------------------------------------------------------------------------
+# what was decided about odd rows and cells
+
+
+@dataclass
+class Decisions:
+    """Every decision taken on a row or cell that is not plain, counted, with the first
+    locators of each kind; figures not read are also :class:`Rejection` entries."""
+
+    counts: Counter = field(default_factory=Counter)
+    where: dict[str, list[str]] = field(default_factory=dict)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def add(self, what: str, locator: str, n: int = 1) -> None:
+        self.counts[what] += n
+        self.where.setdefault(what, [])
+        if len(self.where[what]) < 3:
+            self.where[what].append(locator)
+
+    def reject(self, what: str, locator: str, value: str) -> None:
+        self.add(what, locator)
+        self.rejected.append(Rejection(locator, what, value))
+
+    def notes(self) -> list[str]:
+        return [f"{n} {what} (e.g. {'; '.join(self.where[what])})"
+                for what, n in self.counts.items()]
+
+
+_BLANK = "blank cells on office or total rows read as not_available"
+_ODD = "cells neither a number nor a marker read as not_available (what was printed is in the note)"
+_HEADING_FIGURES = ("heading or section rows with figures: the figures not read (they name no "
+                    "office)")
+_SHIFTED = ("rows with a figure in a column without a header: cells may be shifted, none read "
+            "(each not_available)")
+_RESUMED = "office rows after a line taken as the table's end read (the table resumes)"
+_UNRESOLVED = "state headings not recognised: offices under them placed by their code"
+_ORPHAN = "rows with figures but no office name or code: the figures not read"
+_NO_HEADING = ("offices without a state heading (none, or one not recognised) placed by the "
+               "office table")
+_UNPLACED = ("offices without a state heading that the office table cannot place: state not "
+             "known, not summed into a state")
+_AFTER_END = "figures for quarters after the end of the data not read"
+_NOT_CODE = ("office code cells that are not codes ignored (the office placed by its name, as "
+             "in files without codes)")
+_REPEATED = ("cells repeating the same figure for an office or total already read (a repeated "
+             "row, a copied sheet), read once")
+_SUBTOTAL = "further total rows in one table not read (what they sum is not printed)"
+_SPAN = "total rows over several fiscal years not read (no single period)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,18 +291,34 @@ def known_office(code: str) -> FieldOffice | None:
 def find_office(kind: str, place: str, name: str) -> FieldOffice | None:
     """The office of ``kind`` named ``name`` (or an alias) in ``place`` (state code or
     country), or None."""
-    key = _norm(name)
+    wanted = _norm(name)
     for o in field_offices():
         if o.kind != kind or (kind != "service-center" and place not in (o.state, o.country)):
             continue
         names = {_norm(o.name), *(_norm(a) for a in o.aliases)}
-        if key in names or (kind == "service-center" and f"{key} service center" in names):
+        if wanted in names or (kind == "service-center" and f"{wanted} service center" in names):
             return o
     return None
 
 
+def _state_code(label: str) -> str | None:
+    """The USPS code of a state or territory heading, also when printed "Virgin Islands, U.S."
+    or with a parenthesis ("Guam (U.S. Territory)"); None when it is none."""
+    plain = re.sub(r"\s*\(.*?\)\s*", " ", text(label)).strip()
+    tries = [label, plain]
+    if "," in plain:
+        before, after = plain.rsplit(",", 1)
+        tries.append(f"{after.strip()} {before.strip()}")
+    for name in tries:
+        try:
+            return geo.state_code(name)
+        except geo.GeographyError:
+            continue
+    return None
+
+
 # --------------------------------------------------------------------------------------------
-# layout
+# step 1: locate each table and assemble its header
 
 
 @dataclass
@@ -240,10 +331,11 @@ class Table:
     code_col: int | None = None
     kind: str = "domestic"
     rows: list[int] = field(default_factory=list)
+    name_col: int = 1  # the column of office names (state and country headings are in A)
 
 
 def _measure(cell: Any) -> str | None:
-    return STATUSES.get(header_key(cell))
+    return STATUSES.get(key(cell))
 
 
 def _is_status_row(grid: Grid, r: int) -> bool:
@@ -252,11 +344,11 @@ def _is_status_row(grid: Grid, r: int) -> bool:
 
 
 def _category(label: str) -> str:
-    key = header_key(label)
+    label_key = key(label)
     for pattern, name in _CATEGORIES:
-        if pattern.search(key):
+        if pattern.search(label_key):
             return name
-    return slug(key)
+    return slug(label_key)
 
 
 def _block_label(grid: Grid, r: int, cols: range) -> str:
@@ -272,56 +364,124 @@ def _block_label(grid: Grid, r: int, cols: range) -> str:
     return ""
 
 
-def _table_at(grid: Grid, r: int) -> Table:
-    cells = grid.texts(r)
-    status_cols = [c for c, cell in enumerate(cells) if _measure(cell)]
-    first = status_cols[0]
-    # a new block starts where a measure repeats within the current block
+def _status_blocks(cells: list[str]) -> list[list[int]]:
+    """Status columns grouped into blocks: a new block starts where a measure repeats."""
     blocks: list[list[int]] = []
-    for c in status_cols:
-        if not blocks or _measure(cells[c]) in {_measure(cells[x]) for x in blocks[-1]}:
+    for c, cell in enumerate(cells):
+        if not _measure(cell):
+            continue
+        if not blocks or _measure(cell) in {_measure(cells[x]) for x in blocks[-1]}:
             blocks.append([c])
         else:
             blocks[-1].append(c)
+    return blocks
+
+
+def _block_columns(grid: Grid, r: int, blocks: list[list[int]]) -> dict[int, tuple[str, str, str]]:
+    cells = grid.texts(r)
     columns: dict[int, tuple[str, str, str]] = {}
     for b, block in enumerate(blocks):
         end = blocks[b + 1][0] if b + 1 < len(blocks) else block[-1] + 1
         label = _block_label(grid, r, range(block[0], end))
-        if not label:
-            if len(blocks) > 1:
-                raise InputError(grid.path, "header matches no known layout: a block of "
-                                 "statuses with no category above it",
-                                 locator=grid.where(r, block[0]),
-                                 expected="a category row (e.g. Naturalization1, Total) over "
-                                          "the status row")
-            label = "Total"
+        if not label and len(blocks) > 1:
+            raise InputError(grid.path, "header matches no known layout: a block of statuses "
+                             "with no category above it", locator=grid.where(r, block[0]),
+                             expected="a category row (e.g. Naturalization1, Total) over the "
+                                      "status row")
+        label = label or "Total"
         shown = re.sub(r"\d+$", "", label).strip()
         for c in block:
             columns[c] = (_category(label), _measure(cells[c]), f"{shown} / {cells[c]}")
-    for c in range(first, len(cells)):
-        if c not in columns and cells[c]:
-            raise InputError(grid.path, f"header matches no known layout: {cells[c]!r}",
+    return columns
+
+
+def _check_header(grid: Grid, r: int, first: int, columns: dict[int, tuple[str, str, str]]
+                  ) -> None:
+    for c, cell in enumerate(grid.texts(r)):
+        if c >= first and c not in columns and cell:
+            raise InputError(grid.path, f"header matches no known layout: {cell!r}",
                              locator=grid.where(r, c),
-                             expected="Applications Received, Approved, Denied, Pending under a "
-                                      "category row")
+                             expected="Applications Received, Approved, Denied, Pending under "
+                                      "a category row")
     seen = [(cat, m) for cat, m, _ in columns.values()]
     if len(set(seen)) != len(seen):
         raise InputError(grid.path, "header matches no known layout: a status twice in one "
                          "category", locator=grid.where(r))
+
+
+def _table_at(grid: Grid, r: int) -> Table:
+    blocks = _status_blocks(grid.texts(r))
+    columns = _block_columns(grid, r, blocks)
+    first = blocks[0][0]
+    _check_header(grid, r, first, columns)
     table = Table(status_row=r, data_start=first, columns=columns)
-    for c in range(first):
-        if header_key(cells[c]) in ("field office code", "office code", "code"):
-            table.code_col = c
+    table.code_col = _code_header(grid, r, first)
     return table
+
+
+def _code_header(grid: Grid, r: int, upto: int) -> int | None:
+    return next((c for c in range(upto) if key(grid.text(r, c)) in _CODE_HEADERS), None)
 
 
 def _has_figures(grid: Grid, r: int, table: Table) -> bool:
     return any(grid.texts(r)[table.data_start:])
 
 
-def _split(grid: Grid, start: int = 0) -> list[Table]:
+def _office_evidence(grid: Grid, r: int, table: Table) -> bool:
+    """A row that reads as an office: a name right of column A or a code, and figures."""
+    cells = grid.texts(r)
+    named = any(cells[1:table.data_start]) and not _END.match(cells[0] if cells else "")
+    numeric = [c for c in cells[table.data_start:] if c and re.fullmatch(
+        r"[\d,. ]+|D|-|N/A", c.strip())]
+    return named and len(numeric) >= max(1, len(table.columns) // 2)
+
+
+def _table_rows(grid: Grid, table: Table, stop: int, decisions: Decisions) -> bool:
+    """Assign the rows below ``table``'s header to it, up to ``stop``; True when a footnote
+    line ended it. Office rows after that line resume the table (counted)."""
+    ended = False
+    held: list[int] = []  # rows after the end: headings of resumed offices
+    for r in range(table.status_row + 1, max(stop, table.status_row + 1)):
+        cells = grid.texts(r)
+        label = cells[0] if cells else ""
+        if ended:
+            if _office_evidence(grid, r, table):
+                decisions.add(_RESUMED, grid.where(r))
+                table.rows.extend(_resumed_headings(grid, held))
+                table.rows.append(r)
+                held, ended = [], False
+            else:
+                held.append(r)
+            continue
+        if _END.match(label) and not _has_figures(grid, r, table):
+            ended = True
+            continue
+        if table.code_col is None:
+            table.code_col = _code_header(grid, r, table.data_start)
+        table.rows.append(r)
+    return ended or bool(held)
+
+
+def _lone_label(grid: Grid, r: int) -> str:
+    label = grid.text(r, 0)
+    return label if label and not any(grid.texts(r)[1:]) else ""
+
+
+def _resumed_headings(grid: Grid, held: list[int]) -> list[int]:
+    """The rows between a table's apparent end and the office rows after it that are headings:
+    sections and state names anywhere, and the lone label right above the offices."""
+    keep = [h for h in held if (label := _lone_label(grid, h)) and (
+        _state_code(label) is not None or _section(label) is not None)]
+    last = next((h for h in reversed(held) if not grid.is_blank(h)), None)
+    if last is not None and last not in keep and (label := _lone_label(grid, last)) and \
+            not _END.match(label):
+        keep.append(last)
+    return sorted(keep)
+
+
+def _split(grid: Grid, decisions: Decisions) -> list[Table]:
     """Find each table's header, assign the rows below it, find its code column and kind."""
-    tables = [_table_at(grid, r) for r in range(start, len(grid.rows)) if _is_status_row(grid, r)]
+    tables = [_table_at(grid, r) for r in range(len(grid.rows)) if _is_status_row(grid, r)]
     if not tables:
         raise InputError(grid.path, "header matches no known layout: no status row",
                          expected="a header row Applications Received | Approved | Denied | "
@@ -329,50 +489,48 @@ def _split(grid: Grid, start: int = 0) -> list[Table]:
     footnotes_seen = False
     for n, table in enumerate(tables):
         stop = tables[n + 1].status_row - 2 if n + 1 < len(tables) else len(grid.rows)
-        ended, ended_label = False, ""
-        for r in range(table.status_row + 1, max(stop, table.status_row + 1)):
-            cells = grid.texts(r)
-            label = cells[0] if cells else ""
-            if ended:
-                names = [c for c in cells[1:table.data_start] if c]
-                if names and _has_figures(grid, r, table) and any(
-                        re.search(r"\d", c) for c in cells[table.data_start:]):
-                    raise InputError(
-                        grid.path, "an office row with figures after the line taken as the "
-                        "table's end", locator=grid.where(r),
-                        expected=f"no figures after {ended_label!r} (is that line a state name "
-                                 "with a stray marker?)")
-                continue  # footnotes and the next table's title lines
-            if _END.match(label) and not _has_figures(grid, r, table):
-                ended, ended_label, footnotes_seen = True, label, True
-                continue
-            for c, cell in enumerate(cells[:table.data_start]):
-                if header_key(cell) in ("field office code", "office code"):
-                    table.code_col = c
-            table.rows.append(r)
-        if table.rows and not ended and n + 1 == len(tables) and not footnotes_seen:
+        footnotes_seen = _table_rows(grid, table, stop, decisions) or footnotes_seen
+        if table.rows and n + 1 == len(tables) and not footnotes_seen:
             raise InputError(grid.path, "the last table has no Table Key or footnotes after it; "
                              "the file may be truncated", locator=grid.where(table.rows[-1]))
         if table.code_col is None:
             table.code_col = _code_column(grid, table)
-        sections = [grid.text(r, 0).lower() for r in table.rows
-                    if re.search(r"field office by|service center", grid.text(r, 0), re.I)]
-        if sections and all(s.startswith("international") for s in sections):
+        table.name_col = _name_column(grid, table)
+        sections = [_section(grid.text(r, 0)) for r in table.rows]
+        sections = [s for s in sections if s]
+        if sections and all(s == "country" for s in sections):
             table.kind = "international"
     return tables
 
 
 def _code_column(grid: Grid, table: Table) -> int | None:
     """A label column whose cells on office rows are office codes (files without a header for
-    it): at least three codes and every other non-empty cell of the column a code too."""
+    it): at least three codes, and at most one in ten (or one) of its non-empty cells not a
+    code (a stray cell is ignored as a code, counted)."""
     for c in range(1, table.data_start):
         values = [grid.text(r, c) for r in table.rows if _has_figures(grid, r, table)
                   and grid.text(r, c)]
         codes = [v for v in values if re.fullmatch(r"[A-Z]{3}", v)]
-        if len(codes) >= 3 and len(codes) == len(values) and any(
+        if len(codes) >= 3 and len(values) - len(codes) <= max(1, len(values) // 10) and any(
                 grid.text(r, b) for r in table.rows for b in range(c)):
             return c
     return None
+
+
+def _name_column(grid: Grid, table: Table) -> int:
+    """The column most rows with figures (totals aside) have their last label in."""
+    found: Counter = Counter()
+    for r in table.rows:
+        labels = [c for c in range(table.data_start) if grid.text(r, c) and c != table.code_col]
+        if labels and _has_figures(grid, r, table) and key(grid.text(r, labels[0])) not in \
+                _TOTALS:
+            found[labels[-1]] += 1
+    return found.most_common(1)[0][0] if found else 1
+
+
+def _section(label: str) -> str | None:
+    label_key = key(label)
+    return next((kind_ for pattern, kind_ in _SECTIONS if pattern.search(label_key)), None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,9 +577,13 @@ def _quarter_ending_by(year: int, month_number: int) -> periods.Period:
     return periods.quarter_ended_by(periods.month(year, month_number).end)
 
 
+def _month_number(name: str) -> int:
+    return [m[:3] for m in _L["months"]].index(name[:3].lower()) + 1
+
+
 def _month_of(match: re.Match[str]) -> tuple[int, int]:
     if match["m"]:
-        return int(match["y"]), pd.Timestamp(f"{match['m']} 1 2000").month
+        return int(match["y"]), _month_number(match["m"])
     return int(match["yy"]), int(match["mm"])
 
 
@@ -431,17 +593,30 @@ def _date_line(grid: Grid, upto: int) -> tuple[periods.Period, int, str] | None:
             if m := _FY_Q.search(t):
                 return periods.fiscal_quarter(int(m["fy"]), int(m["q"])), r, m.group(0)
             if m := _RANGE.search(t):
-                end = pd.Timestamp(f"{m['m2']} {m['d2']} {m['y2']}")
-                label = periods.fiscal_quarter_of(end)
-                start = pd.Timestamp(f"{m['m1']} {m['d1']} {m['y1'] or m['y2']}")
-                if m["y1"] is None and start > end:
-                    start = start - pd.DateOffset(years=1)
-                if pd.Timestamp(label.end) != end or pd.Timestamp(label.start) != start:
-                    raise InputError(grid.path, f"{m.group(0)!r} is not a fiscal quarter",
-                                     locator=grid.where(r),
-                                     expected="a date line spanning one fiscal quarter")
-                return label, r, m.group(0)
+                return _range_period(grid, r, m), r, m.group(0)
     return None
+
+
+def _range_period(grid: Grid, r: int, m: re.Match[str]) -> periods.Period:
+    """The period a date line spans: a fiscal quarter, a fiscal year, or a fiscal year to the
+    end of a quarter."""
+    try:
+        end = pd.Timestamp(year=int(m["y2"]), month=_month_number(m["m2"]), day=int(m["d2"]))
+        start = pd.Timestamp(year=int(m["y1"] or m["y2"]), month=_month_number(m["m1"]),
+                             day=int(m["d1"]))
+    except ValueError:
+        start = end = None
+    if start is not None and m["y1"] is None and start > end:
+        start = start - pd.DateOffset(years=1)
+    if end is not None:
+        quarter = periods.fiscal_quarter_of(end)
+        fy = quarter.fiscal_year
+        candidates = [quarter, periods.fiscal_year(fy), periods.fiscal_ytd(fy, quarter.quarter)]
+        for span in candidates:
+            if (pd.Timestamp(span.start), pd.Timestamp(span.end)) == (start, end):
+                return span
+    raise InputError(grid.path, f"{m.group(0)!r} is not a fiscal quarter",
+                     locator=grid.where(r), expected="a date line spanning one fiscal quarter")
 
 
 def _file_name_quarter(path: Path) -> periods.Period | None:
@@ -464,57 +639,82 @@ def _source_month(grid: Grid, start: int) -> tuple[int, int, str] | None:
     return None
 
 
-def _period(grid: Grid, first_header: int, notes: list[str]) -> str:
+def _from_date_line(grid: Grid, first_header: int, named: periods.Period | None,
+                    notes: list[str]) -> str | None:
+    if not (found := _date_line(grid, first_header)):
+        return None
+    period, r, shown = found
+    notes.append(f"period {period.label} from the date line {shown!r} ({grid.where(r)})")
+    if named and named.label != period.label:
+        notes.append(f"the file name {grid.path.name!r} suggests {named.label}; the date line "
+                     "in the file was used (the content decides)")
+    return period.label
+
+
+def _from_file_name(grid: Grid, named: periods.Period, source: tuple[int, int, str] | None,
+                    notes: list[str]) -> str | None:
+    """The file name's quarter, unless the Source line's month is before that quarter ended
+    (then the name is wrong: None, and the Source line decides)."""
     path = grid.path
-    named = _file_name_quarter(path)
+    if source:
+        month_end = pd.Timestamp(year=source[0], month=source[1], day=1) + pd.offsets.MonthEnd(0)
+        if month_end < pd.Timestamp(named.end):
+            notes.append(f"the file name {path.name!r} gives {named.label} but the Source "
+                         f"line's month ({source[2]}) is before that quarter ended: the content "
+                         "decides")
+            return None
+    agree = ""
+    if source:
+        from_source = _quarter_ending_by(source[0], source[1])
+        agree = (f"; the Source line's month ({source[2]}) agrees" if from_source.label ==
+                 named.label else f"; the Source line's month ({source[2]}) is later")
+    notes.append(f"period {named.label} from the file name {path.name!r} (the file has no "
+                 f"date line){agree}")
+    return named.label
+
+
+def _period(grid: Grid, first_header: int, notes: list[str]) -> str:
+    named = _file_name_quarter(grid.path)
+    if label := _from_date_line(grid, first_header, named, notes):
+        return label
     source = _source_month(grid, first_header)
-    from_source = _quarter_ending_by(source[0], source[1]) if source else None
-    if found := _date_line(grid, first_header):
-        period, r, shown = found
-        notes.append(f"period {period.label} from the date line {shown!r} ({grid.where(r)})")
-        if named and named.label != period.label:
-            notes.append(f"the file name {path.name!r} suggests {named.label}; the date line in "
-                         "the file was used")
-        return period.label
-    if named:
-        if source and pd.Timestamp(year=source[0], month=source[1], day=1) + \
-                pd.offsets.MonthEnd(0) < pd.Timestamp(named.end):
-            raise InputError(path, f"the file name gives {named.label} but the Source line's "
-                             f"month ({source[2]}) is before that quarter ended",
-                             expected="a file name naming the quarter the data cover")
-        agree = ""
-        if source:
-            agree = (f"; the Source line's month ({source[2]}) agrees" if from_source.label ==
-                     named.label else f"; the Source line's month ({source[2]}) is later")
-        notes.append(f"period {named.label} from the file name {path.name!r} (the file has no "
-                     f"date line){agree}")
-        return named.label
-    if from_source:
+    if named and (label := _from_file_name(grid, named, source, notes)):
+        return label
+    if source:
+        from_source = _quarter_ending_by(source[0], source[1])
         notes.append(f"period {from_source.label} inferred from the Source line's month "
                      f"({source[2]}): the latest fiscal quarter ended by then. The file has no "
-                     "date line and its name names no quarter; check the period")
+                     "date line" + (" and its name names no quarter" if not named else "")
+                     + "; check the period")
         return from_source.label
-    raise InputError(path, "no period: no date line, no quarter in the file name and no month "
-                     "in a Source line", expected='a date line such as "January 1 - March 31, '
-                                                  '2019" or a file name such as '
-                                                  '"I130_performancedata_fy2015_qtr1.csv"')
+    raise InputError(grid.path, "no period: no date line, no quarter in the file name and no "
+                     "month in a Source line", expected='a date line such as "January 1 - March '
+                                                       '31, 2019" or a file name such as '
+                                                       '"I130_performancedata_fy2015_qtr1.csv"')
 
 
 # --------------------------------------------------------------------------------------------
 # cells
 
 
-def _value(grid: Grid, r: int, c: int, header: str) -> tuple[float | None, str]:
+def _value(grid: Grid, r: int, c: int, header: str, decisions: Decisions
+           ) -> tuple[float | None, str, str | None]:
+    """``(value, status, note)`` of one figure cell: a number, a marker, blank
+    (not_available) or anything else (not_available, with a note saying what was printed)."""
     raw = grid.cell(r, c)
     try:
-        return parse_cell(raw.strip() if isinstance(raw, str) else raw, FIELD_OFFICE_MARKERS)
+        value, status = parse_cell(raw.strip() if isinstance(raw, str) else raw,
+                                   FIELD_OFFICE_MARKERS)
     except ValueError as exc:
-        raise InputError(grid.path, str(exc), locator=grid.where(r, c, header),
-                         expected="a number or D, -, N/A") from None
+        decisions.add(_ODD, grid.where(r, c, header))
+        return None, "not_available", f"cell not read: {exc}"
+    if status == "not_available":
+        decisions.add(_BLANK, grid.where(r, c, header))
+    return value, status, None
 
 
 # --------------------------------------------------------------------------------------------
-# quarterly tables
+# step 2: read the rows of a quarterly table, each classified by evidence
 
 
 @dataclass
@@ -527,135 +727,294 @@ class _Place:
     kind: str = "field-office"
 
 
-def _office_place(grid: Grid, r: int, section: str, group: tuple[str, str] | None, name: str,
-                  code: str, code_col: int | None, name_col: int) -> _Place:
-    path = grid.path
-    if section != "service-center" and group is None:
-        raise InputError(path, f"office {name!r} before any state or country row",
-                         locator=grid.where(r, name_col))
-    if code and not re.fullmatch(r"[A-Z0-9]{2,5}", code):
-        raise InputError(path, f"{code!r} is not an office code", locator=grid.where(r, code_col),
-                         expected="a code such as MGA")
-    kind = {"state": "field-office", "country": "international"}.get(section, section)
-    place = group[1] if group else ""
+@dataclass
+class _Row:
+    r: int
+    labels: list[tuple[int, str]]
+    code: str
+    figures: bool
+
+    @property
+    def first(self) -> str:
+        return self.labels[0][1] if self.labels else ""
+
+
+@dataclass
+class _Walk:
+    """Where the reading is: the section and the heading (state or country) above."""
+
+    section: str = "state"
+    group: tuple[str, str | None] | None = None
+    segment: int = 0  # each total row starts a segment: the offices it is checked against
+    totals: set[str] = field(default_factory=set)
+
+
+def _row(grid: Grid, table: Table, r: int) -> _Row:
+    cells = grid.texts(r)
+    labels = [(c, cells[c]) for c in range(min(table.data_start, len(cells)))
+              if cells[c] and c != table.code_col]
+    code = grid.text(r, table.code_col) if table.code_col is not None else ""
+    if key(code) in _CODE_HEADERS:  # the code column's header, on a section row
+        code = ""
+    return _Row(r, labels, code, _has_figures(grid, r, table))
+
+
+def _kind(row: _Row, table: Table, walk: _Walk) -> str:
+    """blank, total, section, heading, office or orphan: by where the name is, the code, the
+    section and whether a heading's name resolves."""
+    if not row.labels and not row.code:
+        return "orphan" if row.figures else "blank"
+    if len(row.labels) == 1 and not row.code and key(row.first) in _TOTALS:
+        return "total"
+    if row.labels and row.labels[0][0] == 0 and not row.code and _section(row.first):
+        return "section"
+    if row.code or len(row.labels) >= 2 or walk.section == "service-center":
+        return "office"
+    col, label = row.labels[0]
+    if col == table.name_col and col > 0:
+        return "heading" if _heading_in_name_column(row, walk) else "office"
+    if col == 0 and table.name_col == 0:  # names share column A with the headings
+        return _shared_column_kind(row, walk)
+    return "heading"
+
+
+def _heading_in_name_column(row: _Row, walk: _Walk) -> bool:
+    """A state name printed one column right, where office names go ("Delaware" above
+    "Dover"): no figures, it resolves to a state, and no office of the current state has that
+    name (DC's office "Washington" stays an office)."""
+    if row.figures:
+        return False
+    if walk.section == "country":
+        return _known_country(row.first) and _by_name("international", row.first) is None
+    if walk.section != "state" or _state_code(row.first) is None:
+        return False
+    here = walk.group[1] if walk.group else None
+    return not (here and find_office("field-office", here, row.first))
+
+
+def _known_country(name: str) -> bool:
+    """A country of the office table's international offices."""
+    return any(_norm(name) == _norm(o.country) for o in field_offices()
+               if o.kind == "international")
+
+
+def _shared_column_kind(row: _Row, walk: _Walk) -> str:
+    """Names and headings in one column (the XLSX editions): a state that resolves is a
+    heading; in the international section an office or country of the office table decides,
+    else figures make an office."""
+    if walk.section == "state":
+        return "heading" if _state_code(row.first) else "office"
+    if _by_name("international", row.first) is not None:
+        return "office"
+    if _known_country(row.first):
+        return "heading"
+    return "office" if row.figures else "heading"
+
+
+def _total_place(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: Decisions
+                 ) -> _Place | None:
+    """The published total of the table (or, after the international section's heading, of
+    the international offices); a further total of the same place is not read (counted)."""
+    if table.kind == "international" or walk.section == "country":
+        place = _Place("region", "international",
+                       "International field offices (published total)", None)
+    else:
+        place = _Place("nation", "US", "United States (published total)", None)
+    if place.code in walk.totals:
+        _reject_figures(grid, row.r, _SUBTOTAL, row.first, decisions)
+        return None
+    walk.totals.add(place.code)
+    walk.segment += 1
+    return place
+
+
+def _heading(grid: Grid, row: _Row, walk: _Walk, decisions: Decisions) -> None:
+    col, label = row.labels[0]
+    if row.figures:
+        _reject_figures(grid, row.r, _HEADING_FIGURES, label, decisions)
+    if walk.section == "country" and (state := _state_code(label)) and \
+            key(label) not in _ALSO_COUNTRIES:  # a state after the international section
+        walk.section = "state"
+        walk.group = (label, state)
+    elif walk.section == "country":
+        walk.group = (label, label)
+    elif walk.section == "state":
+        state = _state_code(label)
+        if state is None:
+            decisions.add(_UNRESOLVED, grid.where(row.r, col))
+        walk.group = (label, state)
+
+
+def _reject_figures(grid: Grid, r: int, what: str, label: str, decisions: Decisions) -> None:
+    cells = grid.texts(r)
+    for c, cell in enumerate(cells):
+        if cell and c > 0 and re.search(r"\d|^D$|^-$|^N/A$", cell.strip()):
+            decisions.reject(what, grid.where(r, c, label), cell)
+            break
+    else:
+        decisions.add(what, grid.where(r))
+
+
+def _office_place(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: Decisions
+                  ) -> _Place:
+    if len(row.labels) >= 2 and walk.section != "service-center":  # the state repeated
+        heading = _Row(row.r, row.labels[:1], "", False)
+        _heading(grid, heading, walk, decisions)
+    name_col, name = row.labels[-1] if row.labels else (table.code_col or 0, row.code)
+    code = row.code
+    if code and not _CODE.fullmatch(code):
+        decisions.add(_NOT_CODE, grid.where(row.r, table.code_col))
+        code = ""
+    if walk.section == "service-center":
+        return _service_center(name, code)
+    return _field_office(grid, row, name_col, name, code, walk, decisions)
+
+
+def _service_center(name: str, code: str) -> _Place:
     note_code = None
-    if not code:
-        found = find_office(kind, place, name)
-        if found:
-            code = found.code
-            note_code = "code from the office table (the file prints none)"
-    if section == "service-center":
-        shown = name if re.search(r"cent(er|re)", name, re.IGNORECASE) else \
-            f"{name} Service Center"
-        geo_code = code or slug(shown)
-        note = "; ".join(filter(None, [
-            "service center: national workload, not summed into a state", note_code,
-            None if code else "no office code: geo_code is the slug of the name"]))
-        return _Place("office", geo_code, shown, note, None, "service-center")
-    geo_code = code or slug(f"{name} {place}")
+    if not code and (found := find_office("service-center", "", name)):
+        code, note_code = found.code, "code from the office table (the file prints none)"
+    shown = name if re.search(r"cent(er|re)", name, re.IGNORECASE) else f"{name} Service Center"
+    note = "; ".join(filter(None, [
+        "service center: national workload, not summed into a state", note_code,
+        None if code else "no office code: geo_code is the slug of the name"]))
+    return _Place("office", code or slug(shown), shown, note, None, "service-center")
+
+
+def _field_office(grid: Grid, row: _Row, name_col: int, name: str, code: str, walk: _Walk,
+                  decisions: Decisions) -> _Place:
+    kind_ = "international" if walk.section == "country" else "field-office"
+    group = _office_group(grid.where(row.r, name_col), name, code, kind_, walk, decisions)
+    place = group[1]
+    note_code = None
+    if not code and place and (found := find_office(kind_, place, name)):
+        code, note_code = found.code, "code from the office table (the file prints none)"
+    geo_code = code or slug(f"{name} {place or group[0]}")
     missing = None if code else ("no office code in the file or the office table: geo_code is "
                                  "the slug of office and place")
-    if section == "country":
+    if kind_ == "international":
         note = "; ".join(filter(None, [f"international office in {group[0]}", note_code,
                                        missing]))
         return _Place("office", geo_code, f"{name}, {group[0]}", note, None, "international")
+    if place is None:
+        note = "; ".join(filter(None, [f"state not known (under {group[0]!r}): not summed into "
+                                       "a state", missing]))
+        return _Place("office", geo_code, f"{name}, {group[0]}", note, None)
     note = "; ".join(filter(None, [f"state {place}", note_code, missing]))
     return _Place("office", geo_code, f"{name}, {place}", note, place)
 
 
-def _group(grid: Grid, r: int, col: int, label: str, section: str) -> tuple[str, str]:
-    if section == "state":
-        try:
-            return label, geo.state_code(label)
-        except geo.GeographyError as exc:
-            raise InputError(grid.path, str(exc), locator=grid.where(r, col),
-                             expected="a US state or territory") from None
-    if section == "service-center":
-        raise InputError(grid.path, f"a heading {label!r} in the Service Center section",
-                         locator=grid.where(r, col), expected="service center rows with figures")
-    return label, label
+def _by_name(kind_: str, name: str) -> FieldOffice | None:
+    """The one office of ``kind_`` with this name in the office table (None when none or
+    several, e.g. Portland in Maine and in Oregon)."""
+    wanted = _norm(name)
+    found = [o for o in field_offices() if o.kind == kind_
+             and wanted in {_norm(o.name), *map(_norm, o.aliases)}]
+    return found[0] if len(found) == 1 else None
 
 
-def _records(grid: Grid, table: Table, form: str, period: str, base: dict[str, Any],
-             places: dict[str, _Place]) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    group: tuple[str, str] | None = None
-    section = "state"
-    for r in table.rows:
-        cells = grid.texts(r)
-        labels = [(c, cells[c]) for c in range(min(table.data_start, len(cells)))
-                  if cells[c] and c != table.code_col]
-        code = grid.text(r, table.code_col) if table.code_col is not None else ""
-        figures = _has_figures(grid, r, table)
-        if not labels and not code and not figures:
-            continue
-        first = labels[0][1] if labels else ""
-        low = first.lower()
-        if low in ("grand total", "total", "totals") and len(labels) == 1:
-            if table.kind == "international":
-                place = _Place("region", "international",
-                               "International field offices (published total)", None)
-            else:
-                place = _Place("nation", "US", "United States (published total)", None)
-        elif re.search(r"field office by|field offices? by", low) or low.startswith(
-                "international field office") or low in ("service center", "service centers"):
-            if figures:
-                raise InputError(grid.path, f"figures on the section row {first!r}",
-                                 locator=grid.where(r))
-            section = ("country" if "international" in low or "country" in low else
-                       "service-center" if low.startswith("service center") else "state")
-            group = None
-            continue
-        elif len(labels) == 1 and not code and not figures:
-            group = _group(grid, r, labels[0][0], first, section)
-            continue
-        elif labels and len(labels) <= 2 and (figures or code):
-            if len(labels) == 2:  # the state (or country) repeated on the office row
-                group = _group(grid, r, labels[0][0], labels[0][1], section) \
-                    if section != "service-center" else group
-            name_col, name = labels[-1]
-            place = _office_place(grid, r, section, group, name, code, table.code_col, name_col)
+def _office_group(where: str, name: str, code: str, kind_: str, walk: _Walk,
+                  decisions: Decisions) -> tuple[str, str | None]:
+    """The heading an office is under; without a usable one (none yet, or a state name that
+    does not resolve), the office table by code, then by a name only one office has; else
+    the state is not known."""
+    group = walk.group
+    if group is not None and (kind_ == "international" or group[1] is not None):
+        return group
+    known = known_office(code) if code else None
+    if not (known and known.kind == kind_):
+        known = _by_name(kind_, name)
+    if known is None:
+        decisions.add(_UNPLACED, where)
+        return group or ("no heading", None)
+    decisions.add(_NO_HEADING, where)
+    if kind_ == "international":
+        return known.country, known.country
+    return geo.state_name(known.state), known.state
+
+
+def _shifted(grid: Grid, r: int, table: Table) -> int | None:
+    """A column without a header holding something on row ``r`` (its cells may be shifted)."""
+    cells = grid.texts(r)
+    return next((c for c in range(table.data_start, len(cells))
+                 if c not in table.columns and cells[c]), None)
+
+
+def _row_records(grid: Grid, r: int, table: Table, place: _Place, fixed: dict[str, Any],
+                 decisions: Decisions) -> list[dict[str, Any]]:
+    extra = place.name.removesuffix(" (published total)")
+    stray = _shifted(grid, r, table)
+    if stray is not None:
+        decisions.reject(_SHIFTED, grid.where(r, stray), grid.text(r, stray))
+    records = []
+    for c, (category, measure, header) in sorted(table.columns.items()):
+        shown = f"{extra}, {header}"
+        if stray is None:
+            value, status, cell_note = _value(grid, r, c, shown, decisions)
         else:
-            raise InputError(grid.path, "a row that is neither a total, a section, a state or "
-                             f"country, nor an office: {cells[:4]!r}", locator=grid.where(r),
-                             expected="an office name with figures, or a heading alone")
-        blank = [c for c in sorted(table.columns) if not grid.text(r, c)]
-        if blank and len(blank) < len(table.columns):
-            raise InputError(grid.path, f"the row {first or code!r} has figures in some columns "
-                             f"and an empty cell in column {column_letter(blank[0])} "
-                             f"({table.columns[blank[0]][2]}): a heading with stray figures, or "
-                             "a row missing cells", locator=grid.where(r, blank[0]),
-                             expected="a figure or a marker (D, -, N/A) in every column of an "
-                                      "office or total row, as USCIS prints them")
-        extra = place.name.removesuffix(" (published total)")
-        for c in range(table.data_start, max(len(cells), max(table.columns) + 1)):
-            if c not in table.columns:
-                if grid.text(r, c):
-                    raise InputError(grid.path, f"{grid.text(r, c)!r} in a column without a "
-                                     "header", locator=grid.where(r, c))
-                continue
-            category, measure, header = table.columns[c]
-            value, status = _value(grid, r, c, f"{extra}, {header}")
-            records.append({**base, "form": form, "category": category, "measure": measure,
-                            "geo_level": place.level, "geo_code": place.code,
-                            "geo_name": place.name, "period": period, "value": value,
-                            "status": status, "note": place.note,
-                            "source_locator": grid.where(r, c, f"{extra}, {header}"),
-                            "_row": grid.where(r)})
-        if place.level == "office":
-            places[place.code] = place
+            value, status = None, "not_available"
+            cell_note = (f"not read: the row has {grid.text(r, stray)!r} in column "
+                         f"{column_letter(stray)}, which has no header (cells may be shifted)")
+        records.append({**fixed, "category": category, "measure": measure,
+                        "geo_level": place.level, "geo_code": place.code,
+                        "geo_name": place.name, "value": value, "status": status,
+                        "note": "; ".join(filter(None, [place.note, cell_note])) or None,
+                        "source_locator": grid.where(r, c, shown), "_row": grid.where(r)})
     return records
 
 
-def _parse_quarterly(grids: list[Grid], result: AdapterResult, base: dict[str, Any]
-                     ) -> tuple[list[dict[str, Any]], dict[str, _Place]]:
+def _records(grid: Grid, table: Table, fixed: dict[str, Any], places: dict[str, _Place],
+             decisions: Decisions) -> list[dict[str, Any]]:
+    """The records of one table, row by row; ``_table`` names the table and the segment
+    after each total row (what the total is checked against)."""
+    records: list[dict[str, Any]] = []
+    walk = _Walk()
+    for r in table.rows:
+        row = _row(grid, table, r)
+        place = _read_row(grid, row, table, walk, decisions)
+        if place is None:
+            continue
+        part = _row_records(grid, r, table, place, fixed, decisions)
+        for rec in part:
+            rec["_table"] = (fixed["_table"], walk.segment)
+        records.extend(part)
+        if place.level == "office":
+            places[place.code] = place
+    if len(walk.totals) <= 1:  # one total covers the whole table, wherever it is printed
+        for rec in records:
+            rec["_table"] = (fixed["_table"], 0)
+    return records
+
+
+def _read_row(grid: Grid, row: _Row, table: Table, walk: _Walk, decisions: Decisions
+              ) -> _Place | None:
+    """The place of an office or total row; None for other rows (their effect on the walk
+    taken, their stray figures reported)."""
+    what = _kind(row, table, walk)
+    if what == "total":
+        return _total_place(grid, row, table, walk, decisions)
+    if what == "office":
+        return _office_place(grid, row, table, walk, decisions)
+    if what == "section":
+        if row.figures:
+            _reject_figures(grid, row.r, _HEADING_FIGURES, row.first, decisions)
+        walk.section, walk.group = _section(row.first), None
+    elif what == "heading":
+        _heading(grid, row, walk, decisions)
+    elif what == "orphan":
+        _reject_figures(grid, row.r, _ORPHAN, "", decisions)
+    return None
+
+
+def _parse_quarterly(grids: list[Grid], result: AdapterResult, base: dict[str, Any],
+                     decisions: Decisions) -> tuple[list[dict[str, Any]], dict[str, _Place]]:
     """Every table of every grid (a CSV file, or each workbook sheet holding offices); all
     must be of one form and one period."""
     records: list[dict[str, Any]] = []
     places: dict[str, _Place] = {}
     found: set[tuple[str, str]] = set()
     for grid in grids:
-        tables = _split(grid)
+        tables = _split(grid, decisions)
         form = _form(grid, tables, result.notes, tables[0].status_row)
         period = _period(grid, tables[0].status_row, result.notes)
         found.add((form, period))
@@ -664,61 +1023,156 @@ def _parse_quarterly(grids: list[Grid], result: AdapterResult, base: dict[str, A
                 f"{f} {p}" for f, p in sorted(found)), locator=grid.where(0),
                 expected="one report (one form, one quarter) per file")
         for n, table in enumerate(tables):
-            part = _records(grid, table, form, period, base, places)
-            for rec in part:
-                rec["_table"] = (grid.sheet, n)
-            records.extend(part)
+            fixed = {**base, "form": form, "period": period, "_table": (grid.sheet, n)}
+            records.extend(_records(grid, table, fixed, places, decisions))
     return records, places
 
 
 # --------------------------------------------------------------------------------------------
-# FY2013 multi-year I-130 tables
+# multi-year tables (N-400 FY2010 to FY2013, I-130 FY2011 to FY2013): one row per office and
+# fiscal year
 
 
-def _multiyear_header(grid: Grid) -> int | None:
-    for r in range(min(40, len(grid.rows))):
-        keys = [header_key(c) for c in grid.texts(r)[:3]]
-        if keys[:2] == ["fiscal year", "office"] and any(
-                _measure(c) == "completed" for c in grid.texts(r)):
-            return r
+@dataclass
+class YearTable:
+    """The header of a multi-year table."""
+
+    h: int  # the status header row
+    year_col: int
+    office_col: int | None
+    desc_col: int | None
+    data_start: int
+    district: bool = False  # rows are USCIS districts (groups of offices), not offices
+    #: col -> (category, quarter or None for the year block, measure, header shown)
+    columns: dict[int, tuple[str, int | None, str, str]] = field(default_factory=dict)
+
+
+def _split_measure(header: str) -> tuple[str, str] | None:
+    """``"N-400 Natz Receipts"`` -> ``("n-400 natz", "received")``; a plain status header has
+    an empty prefix; None when the header ends in no status."""
+    header_text = key(header)
+    if header_text in STATUSES:
+        return "", STATUSES[header_text]
+    for word in sorted(STATUSES, key=len, reverse=True):
+        if header_text.endswith(f" {word}"):
+            return header_text[:-len(word)].strip(), STATUSES[word]
     return None
 
 
-def _coverage(grid: Grid, h: int, notes: list[str]) -> periods.Period | None:
-    """The last fiscal quarter the multi-year table covers."""
-    for r in range(len(grid.rows)):
-        line = grid.line_text(r)
-        if m := re.search(rf"Date\(s\):.*?[-\u2013]\s*(?P<m>{_MONTHS})\s+(?P<y>\d{{4}})", line,
-                          re.IGNORECASE):
-            year, month_number = _month_of(m)
-            q = _quarter_ending_by(year, month_number)
-            notes.append(f"data cover through {q.label}, from the line {line!r} "
-                         f"({grid.where(r)})")
-            return q
-    title = _title_text(grid, h)
-    if m := re.search(rf"Fiscal Year \d{{4}}\s*[-\u2013]\s*Fiscal Year \d{{4}}\s*\(\s*"
-                      rf"(?P<m>{_MONTHS})\s+(?P<y>\d{{4}})\s*\)", title, re.IGNORECASE):
-        year, month_number = _month_of(m)
-        q = _quarter_ending_by(year, month_number)
-        notes.append(f"data cover through {q.label}, from the title's month ({m['m']} {m['y']})")
-        return q
+def _id_columns(grid: Grid, r: int) -> dict[str, int] | None:
+    ids: dict[str, int] = {}
+    for c, cell in enumerate(grid.texts(r)[:4]):
+        for role in ("year", "office", "description"):
+            if key(cell) in _MY[f"{role}_headers"] and role not in ids:
+                ids[role] = c
+    return ids if {"year", "office"} <= set(ids) else None
+
+
+def _multiyear_header(grid: Grid) -> YearTable | None:
+    for r in range(min(40, len(grid.rows))):
+        ids = _id_columns(grid, r)
+        if ids is None:
+            continue
+        start = max(ids.values()) + 1
+        measured = [c for c in range(start, len(grid.rows[r])) if grid.text(r, c)
+                    and _split_measure(grid.text(r, c))]
+        if len(measured) >= 2:
+            return YearTable(r, ids["year"], ids["office"], ids.get("description"),
+                             measured[0], key(grid.text(r, ids["office"])).startswith("district"))
+    return None
+
+
+def _header_rows(grid: Grid, t: YearTable) -> tuple[list[str], list[str]]:
+    """The block (category) row and the quarter row above the status header, either absent."""
+    above = [x for x in (t.h - 1, t.h - 2) if x >= 0]
+    data = [grid.texts(x)[t.data_start:] for x in above]
+    quarter = next((i for i, cells in enumerate(data)
+                    if any(key(c) in _QUARTER_WORDS for c in cells)), None)
+    block = next((i for i, cells in enumerate(data) if i != quarter and any(cells)
+                  and not any(_GENERIC.search(c) for c in cells if c)), None)
+    pad = [""] * t.data_start
+    return (pad + data[block] if block is not None else [],
+            pad + data[quarter] if quarter is not None else [])
+
+
+def _year_columns(grid: Grid, t: YearTable) -> None:
+    header = grid.texts(t.h)
+    blocks, quarters = _header_rows(grid, t)
+    category = ""
+    for c in range(t.data_start, len(header)):
+        if not header[c]:
+            continue
+        split = _split_measure(header[c])
+        if split is None:
+            raise InputError(grid.path, f"header matches no known layout: {header[c]!r}",
+                             locator=grid.where(t.h, c),
+                             expected="Receipts, Approvals, Denials, Completions, Pending")
+        prefix, measure = split
+        block = blocks[c] if c < len(blocks) else ""
+        if block and (key(block) != "total" or not category):
+            category = _category(block)
+        elif not block and prefix:
+            category = _category(prefix)
+        if not category and not any(blocks):  # one block, no category row: the total
+            category = "total"
+        if not category:
+            raise InputError(grid.path, "a column with no category above it",
+                             locator=grid.where(t.h, c))
+        quarter_text = quarters[c] if c < len(quarters) else ""
+        shown = " / ".join(filter(None, [block, quarter_text, header[c]]))
+        t.columns[c] = (category, _QUARTER_WORDS.get(key(quarter_text)), measure, shown)
+
+
+def _coverage(grid: Grid, t: YearTable, notes: list[str]) -> tuple[int, int]:
+    """The last month (year, month) the multi-year table covers: a Date(s) line, the title's
+    month, a "Data: Based on" line, else the end of the file name's quarter."""
+    for pattern in _COVERAGE:
+        for r in range(len(grid.rows)):
+            if m := pattern.search(grid.line_text(r)):
+                month = (int(m["y"]), _month_number(m["m"]))
+                notes.append(f"data cover through {_through(month)} ({m['m']} {m['y']}), from "
+                             f"the line {grid.line_text(r)[:80]!r} ({grid.where(r)})")
+                return month
     if named := _file_name_quarter(grid.path):
         notes.append(f"data cover through {named.label}, from the file name {grid.path.name!r}")
-        return named
-    return None
+        end = pd.Timestamp(named.end)
+        return end.year, end.month
+    raise InputError(grid.path, "the multi-year table does not say how far its data go",
+                     expected='a line "Date(s): October 2010 - December 2012" or a title '
+                              '"Fiscal Year 2011 - Fiscal Year 2013 (December 2012)"')
+
+
+def _through(last: tuple[int, int]) -> str:
+    """The last month of the data as a period label: the quarter it ends, else the month."""
+    year, month_number = last
+    if month_number % 3:
+        return f"{year}-{month_number:02d}"
+    return _quarter_ending_by(year, month_number).label
 
 
 _fiscal_quarter = functools.lru_cache(maxsize=None)(periods.fiscal_quarter)
 _state_name = functools.lru_cache(maxsize=None)(geo.state_name)
 
 
-def _year_period(fy: int, last: periods.Period) -> str | None:
-    if fy < last.fiscal_year:
-        return f"FY{fy}"
-    if fy > last.fiscal_year:
-        return None
-    q = int(last.label[-1])
+def _year_period(fy: int, last: tuple[int, int]) -> str | None:
+    """The period of a year block of fiscal year ``fy`` when the data end with month
+    ``last``: the whole year, the year to date, or None (a year after the data)."""
+    year, month_number = last
+    last_fy = year + 1 if month_number >= 10 else year
+    if fy != last_fy:
+        return f"FY{fy}" if fy < last_fy else None
+    if month_number % 3:
+        return periods.fiscal_ytd_month(fy, year, month_number).label
+    q = (month_number - 10) % 12 // 3 + 1
     return f"FY{fy}" if q == 4 else f"FY{fy}-Q1" if q == 1 else f"FY{fy}-YTD-Q{q}"
+
+
+def _column_period(fy: int, quarter: int | None, last: tuple[int, int]) -> str | None:
+    if quarter is None:
+        return _year_period(fy, last)
+    span = _fiscal_quarter(fy, quarter)
+    month_end = pd.Timestamp(year=last[0], month=last[1], day=1) + pd.offsets.MonthEnd(0)
+    return span.label if pd.Timestamp(span.end) <= month_end else None
 
 
 def _state_of_description(description: str) -> str | None:
@@ -727,128 +1181,155 @@ def _state_of_description(description: str) -> str | None:
         for size in (2, 1):
             if n - size + 1 < 1:
                 continue
-            try:
-                return geo.state_code(" ".join(words[n - size + 1:n + 1]))
-            except geo.GeographyError:
-                continue
+            if state := _state_code(" ".join(words[n - size + 1:n + 1])):
+                return state
     return None
 
 
-def _parse_multiyear(grid: Grid, h: int, result: AdapterResult, base: dict[str, Any]
-                     ) -> tuple[list[dict[str, Any]], dict[str, _Place]]:
-    path, notes = grid.path, result.notes
-    form = _form(grid, [Table(h, 3, {})], notes, h)
-    header, quarters, blocks = grid.texts(h), grid.texts(h - 1), grid.texts(h - 2)
-    columns: dict[int, tuple[str, int | None, str, str]] = {}
-    category = ""
-    for c in range(3, len(header)):
-        if not header[c]:
-            continue
-        measure = _measure(header[c])
-        if measure is None:
-            raise InputError(path, f"header matches no known layout: {header[c]!r}",
-                             locator=grid.where(h, c),
-                             expected="Receipts, Approvals, Denials, Completions, Pending")
-        block = blocks[c] if c < len(blocks) else ""
-        if header_key(block) != "total" or not category:
-            category = _category(block) if block else ""
-        if not category:
-            raise InputError(path, "a column with no category above it",
-                             locator=grid.where(h, c))
-        qtext = header_key(quarters[c] if c < len(quarters) else "")
-        quarter = _QUARTER_WORDS.get(qtext)
-        shown = " / ".join(filter(None, [block, quarters[c] if c < len(quarters) else "",
-                                         header[c]]))
-        columns[c] = (category, quarter, measure, shown)
-    last = _coverage(grid, h, notes)
-    if last is None:
-        raise InputError(path, "the multi-year table does not say how far its data go",
-                         expected='a line "Date(s): October 2010 - December 2012" or a title '
-                                  '"Fiscal Year 2011 - Fiscal Year 2013 (December 2012)"')
-    records: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    places: dict[str, _Place] = {}
-    skipped = repeated = 0
-    ended = False
-    for r in range(h + 1, len(grid.rows)):
-        cells = grid.texts(r)
-        first = cells[0] if cells else ""
-        figures = any(cells[3:])
-        if ended or (first and not re.match(r"^\d{4}\b", first)):
-            if figures and any(re.search(r"\d", c) for c in cells[3:]) and ended:
-                raise InputError(path, "figures after the end of the table",
-                                 locator=grid.where(r))
-            ended = ended or bool(first)
-            continue
-        if not first:
-            if figures:
-                raise InputError(path, "figures on a row without a fiscal year",
-                                 locator=grid.where(r))
-            continue
-        m = re.match(r"^(?P<fy>\d{4})(?P<total>\s+totals?)?$", first, re.IGNORECASE)
-        if not m:
-            raise InputError(path, f"{first!r} is not a fiscal year or a year's total row",
-                             locator=grid.where(r, 0), expected="2012 or 2012 Total")
-        fy = int(m["fy"])
-        if m["total"]:
-            place = _Place("nation", "US", "United States (published total)", None)
+def _year_place(grid: Grid, r: int, t: YearTable, total: bool) -> _Place | None:
+    if total:
+        return _Place("nation", "US", "United States (published total)", None)
+    code = grid.text(r, t.office_col) if t.office_col is not None else ""
+    if not _CODE.fullmatch(code):
+        return None
+    description = grid.text(r, t.desc_col) if t.desc_col is not None else ""
+    if t.district:
+        return _Place("region", f"district-{slug(code)}", f"{description or code} district",
+                      "USCIS district (a group of field offices): not summed into a state")
+    known = known_office(code)
+    state = known.state if known and known.kind == "field-office" else \
+        _state_of_description(description)
+    name = description or (f"{known.name}, {known.state}" if known and known.state else code)
+    if state:
+        return _Place("office", code, name, f"state {state}", state)
+    return _Place("office", code, name, "state not known: not summed into a state")
+
+
+@dataclass
+class _YearRead:
+    """What the multi-year reading collected."""
+
+    records: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    places: dict[str, _Place] = field(default_factory=dict)
+    checks: list[Reconciliation] = field(default_factory=list)
+    skipped: int = 0
+    repeated: int = 0
+
+
+def _year_row(grid: Grid, r: int, t: YearTable, decisions: Decisions
+              ) -> tuple[int, _Place] | str | None:
+    """``(fiscal year, place)`` of a data row, or "end" / "span" / None (blank or unread)."""
+    first = grid.text(r, t.year_col)
+    figures = any(grid.texts(r)[t.data_start:])
+    if not first:
+        if figures:
+            _reject_figures(grid, r, _ORPHAN, "", decisions)
+        return None
+    found = _year_label(first)
+    if found is None:
+        return "span" if key(first) in _MY["span_totals"] and figures else "end"
+    fy, total = found
+    office = key(grid.text(r, t.office_col)) if t.office_col is not None else ""
+    place = _year_place(grid, r, t, total or office in _TOTALS)
+    if place is None:
+        _reject_figures(grid, r, _ORPHAN, first, decisions)
+        return None
+    return fy, place
+
+
+def _year_label(first: str) -> tuple[int, bool] | None:
+    """``"2012"`` -> (2012, False); ``"2011 Totals"``, ``"2013 YTD Total"``, ``"FY 2012
+    Total"``, ``"Total 2012"`` -> (year, True); None for anything else."""
+    words = re.sub(_MY["year_words"], " ", first, flags=re.IGNORECASE)
+    m = re.fullmatch(r"\s*(?:fy\s*)?(\d{4})\s*", words, re.IGNORECASE)
+    if m is None:
+        return None
+    return int(m[1]), bool(re.search(r"total", first, re.IGNORECASE))
+
+
+def _year_cell(grid: Grid, r: int, c: int, fy: int, place: _Place, last: tuple[int, int],
+               state: _YearRead, fixed: dict[str, Any], decisions: Decisions) -> None:
+    category, quarter, measure, shown = fixed["_columns"][c]
+    extra = place.name.removesuffix(" (published total)")
+    where = f"{extra}, {shown}"
+    label = _column_period(fy, quarter, last)
+    if label is None:
+        raw = grid.text(r, c)
+        if raw and raw.strip() not in ("-", "0"):
+            decisions.reject(_AFTER_END, grid.where(r, c, shown), raw)
         else:
-            code, description = cells[1], cells[2] if len(cells) > 2 else ""
-            if not re.fullmatch(r"[A-Z0-9]{2,5}", code):
-                raise InputError(path, f"{code!r} is not an office code",
-                                 locator=grid.where(r, 1), expected="a code such as ABQ")
-            known = known_office(code)
-            state = known.state if known and known.kind == "field-office" else \
-                _state_of_description(description)
-            if state:
-                place = _Place("office", code, description, f"state {state}", state)
-            else:
-                place = _Place("office", code, description, "state not known: not summed into a "
-                               "state")
-            places[code] = place
-        extra = place.name.removesuffix(" (published total)")
-        for c, (cat, quarter, measure, shown) in columns.items():
-            raw = grid.text(r, c)
-            if quarter is not None:
-                span = _fiscal_quarter(fy, quarter)
-                label = span.label if span.end <= last.end else None
-            else:
-                label = _year_period(fy, last)
-            if label is None:
-                value, status = _value(grid, r, c, f"{extra}, {shown}")
-                if value:
-                    raise InputError(path, f"a figure {raw!r} for a quarter after the end of "
-                                     f"the data ({last.label})", locator=grid.where(r, c, shown))
-                skipped += 1
-                continue
-            value, status = _value(grid, r, c, f"{extra}, {shown}")
-            key = (place.code, cat, measure, label)
-            rec = {**base, "form": form, "category": cat, "measure": measure,
-                   "geo_level": place.level, "geo_code": place.code, "geo_name": place.name,
-                   "period": label, "value": value, "status": status, "note": place.note,
-                   "source_locator": grid.where(r, c, f"{extra}, {shown}"),
-                   "_row": grid.where(r), "_table": fy}
-            if key in records:  # a year-to-date block equal to its only quarter
-                kept = records[key]
-                same = (kept["value"], kept["status"]) == (value, status)
-                repeated += 1
-                if kept["status"] in VALUED and status in VALUED and (
-                        not same or place.level == "nation"):
-                    result.reconciliation.append(Reconciliation(
-                        check=f"{extra}: year block equals the quarter, {cat} {measure}",
-                        period=label, parts_sum=float(kept["value"]),
-                        published_total=float(value), locator=rec["source_locator"], parts=1))
-                continue
-            records[key] = rec
-    if repeated:
-        notes.append(f"{repeated} year-block cells cover only {last.label}, the same period as "
-                     "its quarter columns: the quarter's figure is kept; the national ones and "
-                     "any that differ are in the reconciliation")
-    if skipped:
-        notes.append(f"{skipped} cells for quarters after {last.label} (printed '-' or blank, "
-                     "not yet reported) were not read")
+            state.skipped += 1
+        return
+    value, status, cell_note = _value(grid, r, c, where, decisions)
+    rec = {**fixed["base"], "category": category, "measure": measure,
+           "geo_level": place.level, "geo_code": place.code, "geo_name": place.name,
+           "period": label, "value": value, "status": status,
+           "note": "; ".join(filter(None, [place.note, cell_note])) or None,
+           "source_locator": grid.where(r, c, where), "_row": grid.where(r), "_table": fy}
+    _keep(state, rec, extra)
+
+
+def _keep(state: _YearRead, rec: dict[str, Any], extra: str) -> None:
+    """Keep a record; one already there for the same cell (a year block equal to its only
+    quarter, a status repeated inside a category) is compared, not replaced."""
+    record_key = (rec["geo_code"], rec["category"], rec["measure"], rec["period"])
+    kept = state.records.get(record_key)
+    if kept is None:
+        state.records[record_key] = rec
+        return
+    state.repeated += 1
+    same = (kept["value"], kept["status"]) == (rec["value"], rec["status"])
+    if kept["status"] in VALUED and rec["status"] in VALUED and (
+            not same or rec["geo_level"] == "nation"):
+        state.checks.append(Reconciliation(
+            check=f"{extra}: the same figure printed twice, {rec['category']} {rec['measure']}",
+            period=rec["period"], parts_sum=float(kept["value"]),
+            published_total=float(rec["value"]), locator=rec["source_locator"], parts=1))
+
+
+def _year_rows(grid: Grid, t: YearTable, last: tuple[int, int], fixed: dict[str, Any],
+               decisions: Decisions) -> _YearRead:
+    state = _YearRead()
+    ended = False
+    for r in range(t.h + 1, len(grid.rows)):
+        found = _year_row(grid, r, t, decisions)
+        if found == "span":
+            _reject_figures(grid, r, _SPAN, grid.text(r, t.year_col), decisions)
+        if not isinstance(found, tuple):
+            ended = ended or found == "end"
+            continue
+        if ended:
+            decisions.add(_RESUMED, grid.where(r))
+            ended = False
+        fy, place = found
+        for c in t.columns:
+            _year_cell(grid, r, c, fy, place, last, state, fixed, decisions)
+        if place.level == "office":
+            state.places[place.code] = place
+    return state
+
+
+def _parse_multiyear(grid: Grid, t: YearTable, result: AdapterResult, base: dict[str, Any],
+                     decisions: Decisions) -> tuple[list[dict[str, Any]], dict[str, _Place]]:
+    form = _form(grid, [Table(t.h, t.data_start, {})], result.notes, t.h)
+    _year_columns(grid, t)
+    last = _coverage(grid, t, result.notes)
+    fixed = {"base": {**base, "form": form}, "_columns": t.columns}
+    state = _year_rows(grid, t, last, fixed, decisions)
+    result.reconciliation.extend(state.checks)
+    records = list(state.records.values())
+    if state.repeated:
+        result.notes.append(f"{state.repeated} cells repeat a figure already read for the same "
+                            "office, category, measure and period (a year block covering one "
+                            "quarter, or a status printed twice in a category): the first is "
+                            "kept; the national ones and any that differ are in the "
+                            "reconciliation")
+    if state.skipped:
+        result.notes.append(f"{state.skipped} cells for quarters after {_through(last)} "
+                            "(printed '-' or blank, not yet reported) were not read")
     if not records:
-        raise InputError(path, "no office rows found", expected="office rows below the header")
-    return list(records.values()), places
+        raise InputError(grid.path, "no office rows found", expected="office rows below the header")
+    return records, state.places
 
 
 # --------------------------------------------------------------------------------------------
@@ -979,7 +1460,7 @@ def _reconcile_years(records: list[Record]) -> list[Reconciliation]:
         if total["measure"] not in ("received", "completed"):
             continue
         fy = int(total["period"][2:6])
-        if total["period"] != f"FY{fy}" and "YTD" not in total["period"]:
+        if not re.fullmatch(r"FY\d{4}(-YTD-Q[1-4])?", total["period"]):
             continue  # a one-quarter year block was checked against its quarter
         last = 4 if total["period"] == f"FY{fy}" else int(total["period"][-1])
         measures = ("received",) if total["measure"] == "received" else ("approved", "denied")
@@ -994,6 +1475,8 @@ def _reconcile_years(records: list[Record]) -> list[Reconciliation]:
     return checks
 
 
+
+
 # --------------------------------------------------------------------------------------------
 # entry points
 
@@ -1002,60 +1485,88 @@ def _office_sheet(grid: Grid) -> bool:
     return any(_is_status_row(grid, r) for r in range(min(40, len(grid.rows))))
 
 
-def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
-    """Read one field-office report into ``counts`` (offices, published totals, computed
-    state sums) with reconciliation checks and notes on how form and period were found."""
-    path = Path(path)
+def _grids(path: Path, result: AdapterResult) -> list[Grid]:
     expected = ("a sheet of offices by state with Received / Approved / Denied / Pending "
                 "columns (e.g. I485_by_State)")
-    result = AdapterResult()
-    if kind(path) == "xlsx":  # every sheet holding an office table, in workbook order
-        grids = list(read_workbook(path, _office_sheet).values()) or [
-            read_grid(path, _office_sheet, expected=expected)]  # the latter raises
-        result.notes.append("table read from sheet" + ("s " if len(grids) > 1 else " ")
-                            + ", ".join(repr(g.sheet) for g in grids))
-    else:
-        grids = [read_grid(path, expected=expected)]
-    grid = grids[0]
-    base = {"source": SOURCE, "source_file": source_file, "citation": citation}
-    h = _multiyear_header(grid)
-    if h is not None:
-        records, places = _parse_multiyear(grid, h, result, base)
-    else:
-        records, places = _parse_quarterly(grids, result, base)
-    if not any(r["geo_level"] == "office" for r in records):
-        raise InputError(path, "no office rows found", expected="office rows below the header")
-    keys = [(r["form"], r["category"], r["measure"], r["geo_level"], r["geo_code"], r["period"])
-            for r in records]
-    seen: set[tuple[str, ...]] = set()
-    for key, rec in zip(keys, records, strict=True):
-        if key in seen:
-            raise InputError(path, f"the same office appears twice ({rec['geo_name']})",
-                             locator=rec["source_locator"])
-        seen.add(key)
+    if kind(path) != "xlsx":
+        return [read_grid(path, expected=expected)]
+    grids = list(read_workbook(path, _office_sheet).values()) or [
+        read_grid(path, _office_sheet, expected=expected)]  # the latter raises
+    result.notes.append("table read from sheet" + ("s " if len(grids) > 1 else " ")
+                        + ", ".join(repr(g.sheet) for g in grids))
+    return grids
+
+
+def _unique(path: Path, records: list[Record], decisions: Decisions) -> list[Record]:
+    """The records, each office, category, measure and period once: a row repeated with the
+    same figures (a sheet copied in the workbook) is read once; different figures for the
+    same office stop the file (which is right cannot be told)."""
+    seen: dict[tuple[str, ...], Record] = {}
+    for rec in records:
+        record_key = (rec["form"], rec["category"], rec["measure"], rec["geo_level"],
+                      rec["geo_code"], rec["period"])
+        kept = seen.get(record_key)
+        if kept is None:
+            seen[record_key] = rec
+        elif (kept["value"], kept["status"]) == (rec["value"], rec["status"]):
+            decisions.add(_REPEATED, rec["_row"])
+        else:
+            raise InputError(path, f"the same office appears twice with different figures "
+                             f"({rec['geo_name']})", locator=rec["source_locator"])
+    return list(seen.values())
+
+
+def _reconcile_all(records: list[Record], result: AdapterResult, multiyear: bool) -> None:
     unchecked: list[str] = []
     result.reconciliation.extend(reconcile(records, unchecked))
     if unchecked:
         result.notes.append(
             f"{len(unchecked)} published total(s) could not be checked against their offices "
-            "because some offices are suppressed (D) and the others sum to less than the total: "
+            "because some offices are suppressed (D) or not available and the others sum to less "
+            "than the total: "
             + "; ".join(unchecked[:6]) + ("; ..." if len(unchecked) > 6 else ""))
-    if h is not None:
+    if multiyear:
         result.reconciliation.extend(_reconcile_years(records))
-    states = _state_rows(records, places)
+
+
+def _state_notes(states: list[Record], places: dict[str, _Place], notes: list[str]) -> None:
     if states:
         count = len({s["geo_code"] for s in states})
-        result.notes.append(f"state rows for {count} states computed as the sum of their field "
-                            "offices (service centers and international offices are not summed "
-                            "into states)")
+        notes.append(f"state rows for {count} states computed as the sum of their field offices "
+                     "(service centers and international offices are not summed into states)")
     unplaced = sorted(p.name for p in places.values() if p.kind == "field-office"
                       and not p.state)
     if unplaced:
-        result.notes.append("offices whose state is not known (not summed into a state): "
-                            + ", ".join(unplaced))
-    frame = counts_frame([{k: v for k, v in r.items() if not k.startswith("_")}
-                          for r in [*records, *states]])
-    result.tables["counts"] = frame
+        notes.append("offices whose state is not known (not summed into a state): "
+                     + ", ".join(unplaced))
+
+
+def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
+    """Read one field-office report into ``counts`` (offices, published totals, computed
+    state sums) with reconciliation checks and notes on how form and period were found and on
+    every odd row or cell."""
+    path = Path(path)
+    result = AdapterResult()
+    grids = _grids(path, result)
+    base = {"source": SOURCE, "source_file": source_file, "citation": citation}
+    decisions = Decisions()
+    header = _multiyear_header(grids[0])
+    if header is not None:
+        records, places = _parse_multiyear(grids[0], header, result, base, decisions)
+    else:
+        records, places = _parse_quarterly(grids, result, base, decisions)
+    if not any(r["geo_level"] == "office" or r["geo_code"].startswith("district-")
+               for r in records):
+        raise InputError(path, "no office rows found", expected="office rows below the header")
+    records = _unique(path, records, decisions)
+    _reconcile_all(records, result, header is not None)
+    states = _state_rows(records, places)
+    _state_notes(states, places, result.notes)
+    result.notes.extend(decisions.notes())
+    result.decisions.update(decisions.counts)
+    result.rejected.extend(decisions.rejected)
+    result.tables["counts"] = counts_frame([{k: v for k, v in r.items() if not k.startswith("_")}
+                                            for r in [*records, *states]])
     return result
 
 
