@@ -4,8 +4,8 @@ Expected numbers were read by hand from data/raw/published/:
 hhs_orr_uc_released_by_state.csv line 34 (California FY2019: 8,447), line 377 (TOTAL FY2019:
 72,837), line 33 (California FY2018: 4,675), lines 13, 34, 83, 265, 342 (Pacific division FY2019:
 4 + 8,447 + 16 + 318 + 723 = 9,508), line 314 (Texas FY2019: 9,900);
-uscis_i131_parole_quarterly.csv lines 26, 28, 31, 33 (humanitarian parole received FY2023 Q1-Q4:
-3,185 + 2,328 + 2,297 + 2,302 = 10,112) and line 28 (FY2023 Q2: approved 1,105, denied 947).
+uscis_i131_parole_quarterly.csv lines 18, 20, 22, 24 (humanitarian parole received FY2023 Q1-Q4:
+3,185 + 2,328 + 2,297 + 2,302 = 10,112) and line 20 (FY2023 Q2: approved 1,105, denied 947).
 """
 
 from __future__ import annotations
