@@ -33,11 +33,15 @@ def reader_numbers(page: str) -> list[str]:
     return sorted(_NUMBER.findall(text))
 
 
-def snapshot(data_dir: Path, reports_dir: Path, columns: dict[str, list[str]] | None = None
-             ) -> dict:
+def snapshot(data_dir: Path, reports_dir: Path, columns: dict[str, list[str]] | None = None,
+             added: dict | None = None) -> dict:
+    """``added``: table -> function of the frame giving a mask of rows added since (left out,
+    so that the rows that were there before are compared)."""
     tables = {}
     for name in TABLES:
         frame = pd.read_parquet(Path(data_dir) / "processed" / f"{name}.parquet")
+        if added and name in added:
+            frame = frame[~added[name](frame)]
         cols = (columns or {}).get(name) or list(frame.columns)
         tables[name] = {"rows": len(frame), "columns": cols,
                         "digest": table_digest(frame, cols)}

@@ -95,3 +95,95 @@ def test_ohss_published_figures(project_root):
     assert counts.loc[("FY2024-YTD-2024-07", "chnv-parole"), "value"] == 275020
     assert counts.loc[("2022-12", "chnv-parole-haiti"), "status"] == "not_applicable"
     assert set(counts["status"]) == {"rounded", "not_applicable"}
+
+
+# --- the national I-131 series: advance parole from FY2017 (issue 20, point 4) --------------
+
+I131 = "uscis_i131_parole_quarterly.csv"
+#: advance parole (received, approved, denied, pending), read by hand from the USCIS editions
+#: (the FY2017 Q1-Q3 figures from the FY2017 Q3 edition, which republishes the year's earlier
+#: quarters; FY2019 Q1-Q2 from the FY2019 Q2 edition; then each quarter's own edition)
+ADVANCE_PAROLE = {
+    (2017, 1): (133098, 78379, 7235, 125258), (2017, 2): (94910, 117115, 7892, 96447),
+    (2017, 3): (101722, 84465, 7329, 107976), (2019, 1): (100530, 71162, 12304, 148840),
+    (2019, 2): (97971, 74665, 16395, 156963), (2021, 4): (140142, 110770, 28386, 364644),
+    (2022, 1): (201697, 82523, 39523, 411473), (2022, 3): (128338, 68243, 53215, 418538),
+    (2023, 3): (140556, 77129, 71712, 394051),
+    (2024, 1): (142929, 59172.344, 36886.656, 446014),  # fractional as published
+    (2025, 1): (113196, 109963, 46915, 276778), (2026, 1): (90819, 17376, 15237, 324141),
+}
+#: the real editions in ../shared/data/real that the bundled rows were transcribed from
+EDITIONS = {
+    "Quarterly_All_Forms_FY17Q3.csv": "uscis-all-forms/csv/Quarterly_All_Forms_FY17Q3.csv",
+    "Quarterly_All_Forms_FY19Q2.csv": "uscis-all-forms/csv/Quarterly_All_Forms_FY19Q2.csv",
+    "Quarterly_All_Forms_FY2021Q4.csv": "uscis-all-forms/csv/Quarterly_All_Forms_FY2021Q4.csv",
+    "Quarterly_All_Forms_FY2022_Q1.csv": "uscis-all-forms/csv/Quarterly_All_Forms_FY2022_Q1.csv",
+    "Quarterly_All_Forms_FY2022_Q3.csv": "uscis-all-forms/csv/Quarterly_All_Forms_FY2022_Q3.csv",
+    "quarterly_all_forms_fy2023_q3.csv": "uscis-all-forms/csv/quarterly_all_forms_fy2023_q3.csv",
+    "quarterly_all_forms_fy2024_q1.xlsx": "uscis-all-forms/quarterly_all_forms_fy2024_q1.xlsx",
+    "quarterly_all_forms_fy2025_q1.xlsx": "uscis-all-forms/quarterly_all_forms_fy2025_q1.xlsx",
+    "quarterly_all_forms_fy2026_q1_v1.xlsx":
+        "uscis-all-forms/quarterly_all_forms_fy2026_q1_v1.xlsx",
+}
+
+
+def test_advance_parole_runs_from_fy2017_citing_each_edition(project_root):
+    rows = [r for r in _rows(project_root, I131) if r["series"] == "advance-parole"]
+    got = {(int(r["fiscal_year"]), int(r["fiscal_quarter"])):
+           tuple(float(r[m]) for m in ("received", "approved", "denied", "pending"))
+           for r in rows}
+    assert got == {k: tuple(float(x) for x in v) for k, v in ADVANCE_PAROLE.items()}
+    for r in rows:
+        edition = r["source_url"].rsplit("/", 1)[-1]
+        assert edition in EDITIONS, r
+        assert r["source_title"].startswith("USCIS, Number"), r
+    early = [r for r in rows if int(r["fiscal_year"]) < 2021]
+    assert all(r["median_processing_months"] == "" for r in early)  # no times before FY2020
+    # parole in place from FY2020 Q1 (PDF editions; its first CSV edition is FY2021 Q4),
+    # humanitarian parole from FY2022 Q2, the quarter its row first appears
+    first = {}
+    for r in _rows(project_root, I131):
+        quarter = (int(r["fiscal_year"]), int(r["fiscal_quarter"]))
+        first[r["series"]] = min(first.get(r["series"], quarter), quarter)
+    assert first == {"advance-parole": (2017, 1), "parole-in-place": (2020, 1),
+                     "humanitarian-parole": (2022, 2), "initial-parole-outside-us": (2026, 1)}
+
+
+@pytest.mark.acceptance
+def test_i131_rows_match_the_editions_they_cite(shared_data, project_root):
+    """Every bundled row whose edition is in the development set equals what the adapter reads
+    from that edition (and, where expected.json has a hand-read figure, that figure)."""
+    import json
+
+    expected = json.loads((shared_data / "real" / "expected.json").read_text(encoding="utf-8"))
+    loaded: dict = {}
+    checked = hand_read = 0
+    for r in _rows(project_root, I131):
+        rel = EDITIONS.get(r["source_url"].rsplit("/", 1)[-1])
+        if rel is None:
+            continue
+        if rel not in loaded:
+            loaded[rel] = sources.load(_real(shared_data, rel), "uscis-all-forms")
+        counts = loaded[rel].tables["counts"]
+        period = f"FY{r['fiscal_year']}-Q{r['fiscal_quarter']}"
+        sel = counts[(counts["form"] == "I-131") & (counts["category"] == r["series"])
+                     & (counts["period"] == period)]
+        for measure in ("received", "approved", "denied", "pending"):
+            assert sel[sel["measure"] == measure]["value"].tolist() == [float(r[measure])], (
+                r, measure)
+            for chk in expected[rel].get("checks", []):
+                same = (chk.get("form"), chk["measure"], chk["period"]) == (
+                    "I-131", measure, period)
+                if same and r["series"].replace("-", " ") in chk["locator"].lower().replace(
+                        "-", " "):
+                    assert chk["value"] == float(r[measure]), (r, chk)
+                    hand_read += 1
+        checked += 1
+    assert checked == 24  # 12 advance parole, 7 parole in place, 5 humanitarian/initial parole
+    assert hand_read == 17  # hand-read I-131 figures of expected.json whose locator names the row
+    # FY2017 Q1 is cited from the Q3 edition (the latest); the Q1 edition gives the same figures
+    q1 = sources.load(_real(shared_data, "uscis-all-forms/csv/ECN_1893_-_Quarterly_-_All_Forms_"
+                                         "FY17Q1_Final.csv"), "uscis-all-forms").tables["counts"]
+    ap = q1[(q1["category"] == "advance-parole") & (q1["period"] == "FY2017-Q1")]
+    assert tuple(ap.set_index("measure").loc[["received", "approved", "denied", "pending"],
+                                             "value"]) == ADVANCE_PAROLE[(2017, 1)]

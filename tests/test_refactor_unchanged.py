@@ -26,10 +26,33 @@ def before() -> dict:
     return json.loads(BEFORE.read_text(encoding="utf-8"))
 
 
+#: rows added to the bundled data since the snapshot, left out of the comparison: the advance
+#: parole series of data/raw/published/uscis_i131_parole_quarterly.csv (issue 20; its 12
+#: quarters, FY2017 Q1 to FY2026 Q1, are named figure by figure in test_bundled_transcriptions)
+I131 = "published/uscis_i131_parole_quarterly.csv"
+
+
+def _advance_parole(frame):
+    key = "category" if "category" in frame.columns else "subtype"
+    return (frame["source_file"] == I131) & (frame[key] == "advance-parole")
+
+
+ADDED = {"counts": _advance_parole, "processing_times": _advance_parole}
+
+
 @pytest.fixture(scope="module")
 def now(before, ingested, rendered) -> dict:
     columns = {name: spec["columns"] for name, spec in before["tables"].items()}
-    return snapshot(ingested, rendered, columns)
+    return snapshot(ingested, rendered, columns, ADDED)
+
+
+def test_only_the_named_rows_were_added(ingested):
+    import pandas as pd
+
+    counts = pd.read_parquet(ingested / "processed" / "counts.parquet")
+    times = pd.read_parquet(ingested / "processed" / "processing_times.parquet")
+    assert int(_advance_parole(counts).sum()) == 12 * 4
+    assert int(_advance_parole(times).sum()) == 12
 
 
 @pytest.mark.parametrize("table", ["counts", "processing_times", "published_figures"])
@@ -37,10 +60,23 @@ def test_processed_tables_are_unchanged(before, now, table):
     assert now["tables"][table] == before["tables"][table]
 
 
+#: numbers a reader sees that the advance parole rows add (or change), page by page: the
+#: processing-times page lists every national median of form I-131, so it gains the seven
+#: advance parole medians FY2021 Q4 to FY2026 Q1 (8.7, 7.2, 6.6, 5.6, 4.7, 6.8, 8.4), the FY2024
+#: Q1 row's note ("median as displayed: 4.7 (the workbook cell holds 4.668488)"), and its source
+#: line counts 25 releases instead of 23 (the FY2017 Q3 and FY2019 Q2 editions)
+CHANGED_NUMBERS = {"processing_times/default.html": (
+    ["23"], ["8.7", "7.2", "6.6", "5.6", "4.7", "6.8", "8.4", "4.7", "4.668488", "25"])}
+
+
 def test_numbers_in_every_default_report_are_unchanged(before, now):
     assert sorted(now["reports"]) == sorted(before["reports"])
     for page, numbers in before["reports"].items():
-        assert now["reports"][page] == numbers, page
+        removed, added = CHANGED_NUMBERS.get(page, ([], []))
+        expected = list(numbers)
+        for n in removed:
+            expected.remove(n)
+        assert now["reports"][page] == sorted(expected + added), page
 
 
 def test_the_snapshot_reads_what_a_reader_sees():

@@ -12,7 +12,7 @@ Signatures, in the order they are tried (the first that matches wins):
 ``published``               a header exactly one of the compiled layouts (data/raw/published)
 ``uscis-monthly``           "Report to Congress", "By Month, Form Status", "For the Month of"
 ``uscis-all-forms``         "Number of Service-wide Forms" ... "By Quarter"; "Category and Form
-                            Number" beside "Forms Received"
+                            Number" (or "No.") beside "Forms Received"
 ``ohss-monthly``            OHSS sheets (``CHNV Paroles``, ``CHNV I-134``, ...), the title
                             "Confirmed CHNV Paroles", or the flat CSV with ``Table:Measure``
                             columns beside Fiscal Year and Month
@@ -96,7 +96,8 @@ def _uscis_all_forms(grid: reading.Grid) -> bool:
     head = _head_text(grid, 12)
     if "service-wide forms" in head and "by quarter" in head:
         return True
-    return "category and form number" in head and "forms received" in head
+    # "Category and Form Number" (FY2021 on) or "Category and Form No." (FY2017-FY2019)
+    return "category and form" in head and "forms received" in head
 
 
 def _uscis_field_office(grid: reading.Grid) -> bool:

@@ -1,50 +1,59 @@
 """Adapter for the USCIS quarterly report "Number of Service-wide Forms By Quarter, Form Status,
-and Processing Time" (All USCIS Application and Petition Form Types), CSV and XLSX editions.
+and Processing Time" (All USCIS Application and Petition Form Types), CSV and XLSX editions,
+FY2017 on. A file that turns out to be the *monthly* report is handed to :mod:`.uscis_monthly`
+(its rows carry source ``uscis-monthly``).
 
-Layout: title lines, a date-range line ("October 1, 2025 - December 31, 2025"), one header row
-with two column blocks side by side (the quarter: Forms Received, Approved, Denied, Total
-Completions, Pending, Processing Time; the fiscal year to date: the same without Processing
-Time), a TOTAL row, group rows without numbers (Family Based, Humanitarian, ..., Supplemental
-Processing), one row per form (and per I-131, I-485, I-765 sub-row), then the Table Key,
-numbered References (the footnotes whose numbers are glued to headers and row labels), Notes
-and Sources. A file that turns out to be the *monthly* report is handed to
-:mod:`.uscis_monthly` (its rows carry source ``uscis-monthly``).
+Layout families (the vocabulary of each is data: ``uscis_all_forms.yml`` beside this module;
+the layout is found by the steps of :mod:`.uscis_all_forms_layout`)
+-------------------------------------------------------------------------------------------
+* **FY2017 to FY2019 Q2**: all four quarters side by side (``1st Quarter1`` ... ``4th
+  Quarter1``, each ``Forms Received2 | Approved3 | Denied4 | Pending5``) and a ``Fiscal Year 2017
+  To-Date`` block; no completions, no processing time, no date line (the fiscal year is in the
+  To-Date heading or a title line "Fiscal Year 2019", the quarter in which blocks are filled and
+  in the file name); form numbers in column B with group names in column A; quarters not yet
+  reported printed ``-`` in the TOTAL row and blank elsewhere (those blocks are not read, and
+  the result says so); each edition republishes the earlier quarters of its year, revised.
+* **FY2021 Q4 to FY2023 Q2**: the quarter and the fiscal year to date, with the header spread
+  over two or three rows (``Forms`` over ``Received 1``, ``Completed`` over ``Approved | Denied
+  | Total 15``) or one row with ``Total 4``; footnotes after a space in row labels (``I-131
+  19``); a title line "Fiscal Year 2021, Quarter 4" or a date range.
+* **FY2023 Q3 on** (CSV and XLSX): one header row under a block row whose merged cells spill
+  over every column (``3rd Quarter,4th Quarter,1st Quarter,...``): a block is named by the
+  heading over its first column. Footnotes glued to form numbers (``I-13122``).
 
 What the adapter does
 ---------------------
-* **Sheet by content**: the workbook's sheet that holds the table (a header row with Forms
-  Received beside a form-number column) is used, whatever its name (``FY24Q1AllForms``,
-  ``FY25Q1 All-Forms``, ``FY26Q1_All_Forms``).
-* **Header**: ``Category and Form Number`` then ``Description`` (to FY2025) or ``Form Title``
-  (FY2026 on); glued footnote digits are ignored ("Forms Received1", "Pending5"). A header that
-  matches no known layout is refused by name.
-* **Period from the file's own date line**, found even when a spreadsheet export split it across
-  cells: the quarter block becomes ``FY2025-Q1``, the year-to-date block ``FY2025-YTD-Q1``. A file
-  name that disagrees (``fy2025_q1``) gets a note and the date line wins; a file without a date
-  line takes the period from its name, and a note says so.
-* **Row labels with glued footnote numbers** (``I-13122`` is I-131 with note 22, ``I-92410``
-  I-924 with note 10, ``N-40020`` N-400 with note 20) are split with the known-forms list, the
-  row's description and the file's own References (see
-  :func:`analysis.ingest.sources.uscis_forms.resolve_label`); each split is listed in the notes.
-  Rows
-  naming a group of forms (``Legalization13``, ``Waivers23``, ``EOIR Adjustment22``) have
-  ``form`` null and the slug of their description as category; ``DS-230 (IV)24`` is form DS-230.
-  The footnote's text goes into the row's ``note``.
-* **Measures**: Forms Received -> ``received``, Approved -> ``approved``, Denied -> ``denied``,
-  Total Completions -> ``completed``, Pending -> ``pending``.
-* **Processing Time** goes to ``processing_times`` (months, the quarter's period, nation/US). Its
-  statistic is read from the column's footnote ("The number of months presented is the median"
-  -> ``median``; "average" -> ``mean``). A time printed ``0`` is *not published*, never a
-  0-month median: USCIS writes a true zero as ``-`` (table key) and prints 0 (earlier editions
-  ``N/A``) where it has no time, also for forms with thousands of completions; such cells get
-  status ``not_available`` and a note.
-* **Cells**: ``D`` -> suppressed, ``-`` -> zero, ``N/A`` (or empty) -> not_available, ``H`` ->
-  withheld; thousands separators removed. Fractional counts (USCIS apportions some approvals
-  and denials) are kept as published and flagged in the row's note. A cell that is neither a
-  number nor a marker stops the file with an error naming file, sheet, row and column.
-* The TOTAL row has ``form`` null and category ``total``. Group rows are not output; the group
-  is named in the note. Rows the References exclude from the TOTAL ("not included in the
-  'Total - All Forms' line": Immigrant Visas, EOIR Adjustment) say so in their note.
+* **Sheet by content**: the sheet with a Forms Received header beside a Description (or Form
+  Title) column, whatever its name.
+* **Header**: each column's header is stacked from every header row and its footnote marks
+  stripped (glued ``Received1``, spaced ``Total 15``, superscript ``Completions¹``), then named
+  from the measure synonyms: Forms Received -> ``received``, Approved -> ``approved``, Denied
+  -> ``denied``, Total Completions / Total / Completed -> ``completed``, Pending -> ``pending``.
+  A header word that names no measure is refused by name.
+* **Period of each block** from the title (a date range, or "Fiscal Year 2021, Quarter 4"), the
+  To-Date heading, the filled blocks and the file name (``FY17Q3``, ``fy2025_q1``), in that order
+  of trust: quarter blocks become ``FY2017-Q1`` ..., the To-Date block ``FY2017-YTD-Q3``. Every
+  source that disagrees with the one used is named in the notes (the content decides, never
+  the name). ``release`` is the report quarter's last day, so that at ingest a later edition's
+  revision of an earlier quarter is kept and the change listed
+  (:mod:`analysis.ingest.sources.revisions`).
+* **Row labels with footnote numbers** (``I-13122`` is I-131 with note 22, ``I-131 19``,
+  ``Legalization6``) are split with the known-forms list, the description and the file's
+  References (:func:`analysis.ingest.sources.uscis_forms.resolve_label`); each split is listed.
+  Rows naming a group of forms (``Waivers``, ``EOIR Adjustment``) have ``form`` null.
+* **Processing Time** goes to ``processing_times`` (months, nation/US), its statistic read from
+  the column's footnote (median; "average" -> mean). A time printed ``0`` is not published
+  (status ``not_available``, with a note), never a 0-month median.
+* **Cells**: ``D`` -> suppressed, ``-`` -> zero, ``N/A`` -> not_available, ``H`` -> withheld,
+  thousands separators removed; fractional counts kept and flagged. **Read what can be read**:
+  a blank cell in a block that has figures becomes ``not_available`` with its locator (counted
+  in the notes); a cell that is neither a number nor a marker becomes ``not_available`` with
+  its reason and is listed in ``rejected``; a row whose label is not a form number or row title,
+  or that repeats a form and category, is listed in ``rejected`` with its figures. A file is
+  refused only when its structure cannot be identified (no header, an unknown header word, no
+  period, no key or notes after the table, form rows after it).
+* The TOTAL row has ``form`` null and category ``total``; group rows are not output (the group
+  is named in each row's note); rows the References leave out of the TOTAL say so.
 
 Categories
 ----------
@@ -52,26 +61,15 @@ Row titles listed in ``analysis/data/uscis_form_titles.csv`` get that table's ca
 series runs unbroken across USCIS's renamings: I-131 ``reentry-permit-refugee-travel-document``,
 ``advance-parole``, ``travel-document-all``, ``parole-in-place``, ``humanitarian-parole``,
 ``initial-parole-outside-us``; I-485 ``family``, ``employment``, ``asylum``, ``refugee``,
-``cuban``, ``other`` (the same slugs as the monthly report); DS-230 ``immigrant-visas``. Other
-rows get the slug of their description (accents removed: "Petition for Alien Fiancé(e)" ->
-``petition-for-alien-fiance-e``). ``initial-parole-outside-us`` (FY2026 on) is NOT relabelled as
-humanitarian parole here: treating it as the continuation of ``humanitarian-parole`` is an
-assumption USCIS does not state and is made, visibly, at the analysis layer. An I-131 title not
-in the table falls back to the description slug and the file gets a note.
+``cuban``, ``other``; DS-230 ``immigrant-visas``. Other rows get the slug of their description.
+``initial-parole-outside-us`` (FY2026 on) is NOT relabelled as humanitarian parole here.
 
 Reconciliation
 --------------
-:func:`reconcile_ytd` compares each year-to-date flow (received, approved, denied, completed)
-with the sum of the quarters Q1..Qn of the same fiscal year, and each year-to-date ``pending``
-with the pending of its last quarter (both are counts at the same day). Within one file only a
-Q1 report can be checked for flows; pass the concatenated ``counts`` of several quarters to
-check more. :func:`reconcile_total_row` compares the TOTAL row with the sum of the form rows it
-covers (suppressed parts counted in the check's name). Disagreements are reported, and both
-figures kept (the FY2026 Q1 TOTAL pending is 11,331,331 in the quarter block and 11,350,389 in
-the year-to-date block).
-
-Files are read through :mod:`analysis.ingest.sources.reading`, which bounds their size and refuses
-entity-expansion and zip bombs.
+:func:`reconcile_ytd` compares each year-to-date flow with the sum of quarters Q1..Qn and each
+year-to-date ``pending`` with quarter n's (the FY2017 editions check themselves: all their
+quarters are in the file). :func:`reconcile_total_row` compares the TOTAL row with the sum of
+the form rows it covers. Disagreements are reported and both figures kept.
 """
 
 from __future__ import annotations
@@ -79,64 +77,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.contract import periods
 from analysis.errors import InputError
 from analysis.ingest.sources import reading
+from analysis.ingest.sources import uscis_all_forms_layout as lay
+from analysis.ingest.sources import uscis_common as uc
 from analysis.ingest.sources import uscis_forms as uf
 from analysis.ingest.sources.base import (
     AdapterResult,
     Reconciliation,
+    Rejection,
     counts_frame,
     parse_cell,
     table_frame,
 )
-from analysis.ingest.sources.reading import Grid, column_letter, header_key, slug  # noqa: F401 (re-exported)
+from analysis.ingest.sources.reading import Grid, column_letter, header_key, slug  # noqa: F401
 
 SOURCE = "uscis-all-forms"
-
-MEASURES: dict[str, str] = {
-    "forms received": "received",
-    "received": "received",
-    "approved": "approved",
-    "denied": "denied",
-    "total completions": "completed",
-    "completions": "completed",
-    "pending": "pending",
-    "processing time": "processing-time",
-}
-#: the measures each block must have
-REQUIRED_MEASURES = ("received", "approved", "denied", "pending")
 YTD_MEASURES = ("received", "approved", "denied", "completed", "pending")
 #: the measures the TOTAL row is checked on
 TOTAL_MEASURES = ("received", "approved", "denied", "completed", "pending")
-#: the cell markers of the USCIS table key (an empty cell is not available)
-USCIS_MARKERS = ("D", "-", "N/A", "NA", "H", "")
-
-CATEGORY_ROWS = {
-    "family based", "employment based", "humanitarian", "lawful permanent residence",
-    "citizenship and nationality", "other", "citizenship", "immigration",
-    "supplemental processing",
-}
-
-_NAME_PERIOD = re.compile(r"fy[_ -]?(?P<fy>\d{4})[_ -]?q(?:tr)?[_ -]?(?P<q>[1-4])(?!\d)",
-                          re.IGNORECASE)
-_QUARTER_WORD = re.compile(r"\b(?P<q>1st|2nd|3rd|4th|first|second|third|fourth)\s+quarter\b",
-                           re.IGNORECASE)
-_QUARTER_NUMBERS = {"1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third": 3,
-                    "4th": 4, "fourth": 4}
+USCIS_MARKERS = uc.USCIS_MARKERS
 _FORM = re.compile(rf"^(?P<form>{uf.FORM_NUMBER})(?:\s*(?P<foot>\d{{1,2}}))?$")
-_FOOTNOTE = re.compile(r"^\d{1,2}\)?\s*[A-Za-z]")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-_END_MARKERS = re.compile(r"^(table key|note|notes|footnote|footnotes|source|sources|reference|"
-                          r"references|key)\b", re.IGNORECASE)
-_TOTAL = re.compile(r"^total(?=$|[\s\d:-])", re.IGNORECASE)
-_NUMERIC = re.compile(r"^[\d,.\s]+$")
+
+looks_like_report = uc.looks_like_report
 
 
 def check_size(path: Path) -> None:
@@ -144,138 +112,12 @@ def check_size(path: Path) -> None:
     reading.check_size(path)
 
 
-def looks_like_report(grid: Grid) -> bool:
-    """Whether a sheet holds a service-wide forms table: a header row with Forms Received
-    beside a form-number column, in its first 60 rows."""
-    return _header_row(grid) is not None
-
-
-def _header_row(grid: Grid) -> int | None:
-    for r, row in enumerate(grid.rows[:60]):
-        keys = [header_key(c) for c in row]
-        if ("forms received" in keys or "received" in keys) and any("form" in k and k not in (
-                "forms received",) for k in keys):
-            return r
-    return None
-
-
 def read_grid(path: Path) -> Grid:
     """The report's cells from a CSV file, or from the workbook sheet that holds the table
     (chosen by content, not by name)."""
-    return reading.read_grid(path, looks_like_report,
+    return reading.read_grid(path, uc.looks_like_report,
                              expected="a sheet with the service-wide forms table (a header "
                                       "row with 'Forms Received')")
-
-
-def is_monthly(grid: Grid, header_row: int | None = None) -> bool:
-    """Whether the grid is the monthly "Report to Congress" rather than the quarterly report."""
-    stop = header_row if header_row is not None else (_header_row(grid) or 0)
-    pattern = re.compile(r"\bby month\b|\bfor the month of\b", re.IGNORECASE)
-    return any(True for _ in grid.find(pattern, rows=range(stop)))
-
-
-_text = reading.text
-
-
-# ---------------------------------------------------------------------------------------------
-# the layout
-
-
-@dataclass
-class Layout:
-    header_row: int
-    form_col: int
-    desc_col: int
-    quarter: dict[str, int]
-    ytd: dict[str, int]
-    headers: dict[int, str]
-    end_row: int = 0
-    references: dict[int, str] = field(default_factory=dict)
-    notes: dict[int, str] = field(default_factory=dict)
-
-
-def find_period(grid: Grid, stop: int) -> tuple[periods.Period, int]:
-    """The fiscal quarter named by the date-range line above row ``stop`` (also when a
-    spreadsheet export split the line across cells)."""
-    for r, _match in grid.find(uf.DATE_RANGE, rows=range(min(stop, len(grid.rows)))):
-        line = grid.line_text(r)
-        try:
-            found = uf.date_range(line)
-        except ValueError as exc:
-            raise InputError(grid.path, f"{_match.group(0)!r} is not a valid date range ({exc})",
-                             locator=grid.where(r)) from None
-        if found is None:  # matched inside one cell only
-            found = uf.date_range(_match.group(0))
-        assert found is not None
-        start, end, _ = found
-        return _quarter_of(grid, start, end, grid.where(r)), r
-    raise InputError(grid.path, "no date-range line above the header",
-                     expected='a line such as "July 1, 2024 - September 30, 2024"')
-
-
-def _quarter_of(grid: Grid, start: date, end: date, locator: str) -> periods.Period:
-    quarter = periods.fiscal_quarter_of(start)
-    if quarter.start != start or quarter.end != end:
-        raise InputError(grid.path, f"date range {start} to {end} is not one fiscal quarter",
-                         locator=locator, expected="a range such as October 1 - December 31")
-    return quarter
-
-
-def find_layout(grid: Grid) -> Layout:
-    """Locate the header row and map its columns to measures; refuse unknown headers."""
-    r = _header_row(grid)
-    if r is None:
-        raise InputError(grid.path, "no header row with 'Forms Received' in the first 60 rows",
-                         expected="the USCIS all-forms layout (Category and Form Number | "
-                                  "Description | Forms Received | Approved | ...)")
-    return _layout_from(grid, r, [header_key(c) for c in grid.rows[r]])
-
-
-def _layout_from(grid: Grid, r: int, keys: list[str]) -> Layout:
-    first = next(i for i, k in enumerate(keys) if k in ("forms received", "received"))
-    label_cols = [i for i in range(first) if keys[i]]
-    if len(label_cols) != 2 or "form" not in keys[label_cols[0]] or not any(
-            w in keys[label_cols[1]] for w in ("description", "title")):
-        raise InputError(grid.path, "header matches no known layout: before 'Forms Received' "
-                         f"it has {[keys[i] for i in range(first)]}", locator=grid.where(r),
-                         expected="'Category and Form Number' and 'Description' or "
-                                  "'Form Title'")
-    blocks: list[dict[str, int]] = []
-    headers: dict[int, str] = {}
-    for c in range(first, len(keys)):
-        key = keys[c]
-        if not key:
-            continue
-        measure = MEASURES.get(key)
-        if measure is None:
-            raise InputError(grid.path, f"header matches no known layout: unknown column "
-                             f"{_text(grid.rows[r][c])!r}", locator=grid.where(r, c),
-                             expected="Forms Received, Approved, Denied, Total Completions, "
-                                      "Pending, Processing Time")
-        if measure == "received":
-            blocks.append({})
-        if measure in blocks[-1]:
-            raise InputError(grid.path, f"header matches no known layout: {key!r} twice in "
-                             "one block", locator=grid.where(r, c))
-        blocks[-1][measure] = c
-        headers[c] = _text(grid.rows[r][c])
-    if len(blocks) != 2:
-        raise InputError(grid.path, f"header matches no known layout: {len(blocks)} column "
-                         "block(s)", locator=grid.where(r),
-                         expected="two blocks, the quarter and fiscal year to date")
-    quarter, ytd = blocks
-    for name, block in (("quarter", quarter), ("fiscal-year-to-date", ytd)):
-        missing = [m for m in REQUIRED_MEASURES if m not in block]
-        if missing:
-            raise InputError(grid.path, f"header matches no known layout: the {name} block "
-                             f"lacks {', '.join(missing)}", locator=grid.where(r))
-    if "processing-time" in ytd:
-        raise InputError(grid.path, "header matches no known layout: Processing Time in the "
-                         "fiscal-year-to-date block", locator=grid.where(r))
-    if set(ytd) != set(quarter) - {"processing-time"}:
-        raise InputError(grid.path, "header matches no known layout: the two blocks have "
-                         "different columns", locator=grid.where(r))
-    return Layout(r, label_cols[0], label_cols[1], quarter, ytd, headers)
 
 
 def i131_category(title: str) -> str | None:
@@ -285,23 +127,108 @@ def i131_category(title: str) -> str | None:
 
 
 def name_period(name: str) -> str | None:
-    """The period a file name claims (``quarterly_all_forms_fy2025_q1.xlsx`` -> FY2025-Q1)."""
-    match = _NAME_PERIOD.search(name)
-    return f"FY{match['fy']}-Q{match['q']}" if match else None
+    """The period a file name claims (``quarterly_all_forms_fy2025_q1.xlsx`` -> FY2025-Q1,
+    ``Quarterly_All_Forms_FY17Q3.csv`` -> FY2017-Q3)."""
+    claim = lay.name_claim(name)
+    return claim.label() if claim else None
+
+
+# ---------------------------------------------------------------------------------------------
+# the layout
+
+
+@dataclass
+class Layout:
+    table: lay.Table
+    blocks: list[lay.Block]  # the blocks that are read (each with its period)
+    end_row: int
+    references: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def desc_col(self) -> int:
+        return self.table.desc_col
+
+    @property
+    def number_cols(self) -> list[int]:
+        return [c.col for b in self.blocks for c in b.columns.values()]
+
+    def quarter_block(self) -> lay.Block | None:
+        """The block of the report's own quarter (the one with processing time, if any)."""
+        quarters = [b for b in self.blocks if b.kind == "quarter"]
+        return max(quarters, key=lambda b: b.period or "") if quarters else None
+
+
+def read_layout(grid: Grid, table: lay.Table, path: Path, source_file: str
+                ) -> tuple[Layout, list[str], str]:
+    """Header, blocks, end of the table and the period of each block; ``(layout, notes,
+    release)``."""
+    blocks = lay.split_blocks(lay.assemble_header(grid, table))
+    notes = lay.name_blocks(grid, table, blocks)
+    notes += lay.check_blocks(grid, blocks)
+    end = table_end(grid, table)
+    all_cols = [c.col for b in blocks for c in b.columns.values()]
+    check_nothing_after(grid, table, end, all_cols)
+    lay.mark_filled(grid, blocks, range(table.data_start, end))
+    period = lay.read_period(grid, table, blocks, path, source_file)
+    notes = period.notes + [f"{source_file}: {n}" for n in
+                            notes + lay.attach_periods(blocks, period)]
+    layout = Layout(table, [b for b in blocks if b.period], end)
+    layout.references, layout.notes = uf.numbered_lines(
+        [grid.line_text(r) for r in range(end, len(grid.rows))])
+    return layout, notes, period.quarter_period.end.isoformat()
+
+
+def row_label(grid: Grid, r: int, desc_col: int) -> tuple[str, int]:
+    """A row's label: the first text left of the Description (column A holds group names and
+    TOTAL, column B the form number in the FY2017-FY2019 editions)."""
+    for c in range(desc_col):
+        if t := grid.text(r, c):
+            return t, c
+    return "", 0
+
+
+def table_end(grid: Grid, table: lay.Table) -> int:
+    """The first row after the table: the key, references, notes or sources (a row without
+    figures whose text starts like one)."""
+    voc = lay.vocabulary()
+    for r in range(table.data_start, len(grid.rows)):
+        line = grid.line_text(r)
+        if line and not lay.has_figure(grid, r, table.desc_col + 1) and any(
+                p.match(line) for p in voc.end_lines):
+            return r
+    raise InputError(grid.path, "the table has no Table Key, notes or footnotes after it; "
+                     "the file may be truncated", locator=grid.where(len(grid.rows) - 1),
+                     expected="a 'Table Key' line after the last form row")
+
+
+def check_nothing_after(grid: Grid, table: lay.Table, end: int, cols: list[int]) -> None:
+    """Refuse a file whose form rows continue after the table's end (a misplaced end line)."""
+    total = lay.vocabulary().total_label
+    for r in range(end + 1, len(grid.rows)):
+        label, _ = row_label(grid, r, table.desc_col)
+        figures = any(grid.text(r, c) for c in cols)
+        if figures and (_FORM.match(label) or total.match(label)):
+            raise InputError(grid.path, f"form row {label!r} after the end of the table "
+                             f"({grid.where(end)})", locator=grid.where(r),
+                             expected="the Table Key and notes after the last form row")
 
 
 def processing_time_statistic(layout: Layout) -> tuple[str, str]:
-    """``(statistic, why)`` of the quarter's Processing Time column, from its footnote."""
-    c = layout.quarter.get("processing-time")
-    if c is None:
+    """``(statistic, why)`` of the quarter's Processing Time column, from the reference its
+    header names, else any reference or note that defines processing times (USCIS numbers
+    them differently from one edition to the next)."""
+    block = layout.quarter_block()
+    column = block.columns.get("processing-time") if block else None
+    if column is None:
         return "median", ""
-    glued = re.search(r"(\d{1,2})$", layout.headers[c])
-    key = layout.references.get(int(glued[1])) if glued else None
-    if key is None:
-        key = next((t for t in layout.references.values() if "processing time" in t.lower()),
-                   None)
-    if key is not None:
+    glued = re.search(r"(\d{1,2})$", column.header)
+    candidates = [layout.references.get(int(glued[1]), "")] if glued else []
+    candidates += [*layout.references.values(), *layout.notes.values()]
+    for key in candidates:
         low = key.lower()
+        if "processing time" not in low:
+            continue
         if "median" in low:
             return "median", "the report's key: the months presented are the median"
         if "average" in low or "mean" in low:
@@ -319,270 +246,256 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     ``processing_times``; a monthly report is handed to :mod:`.uscis_monthly`."""
     path = Path(path)
     grid = read_grid(path)
-    header = _header_row(grid)
-    if header is not None and is_monthly(grid, header):
-        from analysis.ingest.sources import SOURCES, uscis_monthly
-
-        if citation == SOURCES[SOURCE].citation:  # the default: cite the monthly report instead
-            citation = SOURCES[uscis_monthly.SOURCE].citation
-        return uscis_monthly.parse_grid(grid, source_file=source_file, citation=citation)
-    layout = find_layout(grid)
+    anchor = uc.header_anchor(grid)
+    if anchor is not None and uc.is_monthly(grid, min(anchor[:2])):
+        return _monthly(grid, source_file, citation)
+    table = lay.locate_table(grid)
     result = AdapterResult()
-    quarter = _period(grid, layout, path, source_file, result)
-    ytd = periods.fiscal_ytd(quarter.fiscal_year, int(quarter.label[-1]))
-    counts, times, excluded = _rows(grid, layout, quarter.label, ytd.label, source_file,
-                                    citation, result)
-    if not counts:
+    layout, notes, result.release = read_layout(grid, table, path, source_file)
+    result.notes.extend(notes)
+    reader = RowReader(grid, layout, source_file, citation, result)
+    reader.read()
+    if not reader.counts:
         raise InputError(path, "no form rows below the header", locator=grid.where(
-            layout.header_row), expected="a TOTAL row and one row per form")
-    frame = counts_frame(counts)
+            table.data_start), expected="a TOTAL row and one row per form")
+    frame = counts_frame(reader.counts)
     result.tables["counts"] = frame
-    result.tables["processing_times"] = table_frame("processing_times", times)
-    result.reconciliation = reconcile_ytd(frame) + reconcile_total_row(frame, excluded)
+    result.tables["processing_times"] = table_frame("processing_times", reader.times)
+    result.reconciliation = reconcile_ytd(frame) + reconcile_total_row(frame, reader.excluded)
     return result
 
 
-def _period(grid: Grid, layout: Layout, path: Path, source_file: str,
-            result: AdapterResult) -> periods.Period:
-    claimed = name_period(path.name) or name_period(source_file)
-    try:
-        quarter, row = find_period(grid, layout.header_row)
-    except InputError as exc:
-        if claimed is None or "no date-range line" not in str(exc):
-            raise
-        result.notes.append(f"{source_file}: no date line above the header; the period "
-                            f"{claimed} is taken from the file name")
-        fy, q = int(claimed[2:6]), int(claimed[-1])
-        return periods.fiscal_quarter(fy, q)
-    if claimed and claimed != quarter.label:
-        result.notes.append(f"{source_file}: the file name says {claimed} but its date line says "
-                            f"{quarter.label}; the date line is used")
-    for r, m in grid.find(_QUARTER_WORD, rows=range(layout.header_row)):
-        said = _QUARTER_NUMBERS[m["q"].lower()]
-        if said != int(quarter.label[-1]):
-            result.notes.append(f"{source_file}: {grid.where(r)} says {m.group(0)!r} but the "
-                                f"date line ({grid.where(row)}) is {quarter.label}; the date "
-                                "line is used")
-        break
-    return quarter
+def _monthly(grid: Grid, source_file: str, citation: str) -> AdapterResult:
+    from analysis.ingest.sources import SOURCES, uscis_monthly
+
+    if citation == SOURCES[SOURCE].citation:  # the default: cite the monthly report instead
+        citation = SOURCES[uscis_monthly.SOURCE].citation
+    return uscis_monthly.parse_grid(grid, source_file=source_file, citation=citation)
 
 
-def _table_end(grid: Grid, layout: Layout) -> int:
-    """The first row after the table (Table Key, notes or footnotes), or len(rows)."""
-    number_cols = [*layout.quarter.values(), *layout.ytd.values()]
-    for r in range(layout.header_row + 1, len(grid.rows)):
-        label = grid.text(r, layout.form_col)
-        has_numbers = any(grid.text(r, c) for c in number_cols)
-        if _END_MARKERS.match(label) or (_FOOTNOTE.match(label) and not has_numbers):
-            return r
-    return len(grid.rows)
+# ---------------------------------------------------------------------------------------------
+# the rows
 
 
-def _rows(grid: Grid, layout: Layout, quarter: str, ytd: str, source_file: str, citation: str,
-          result: AdapterResult
-          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[tuple[str | None, str]]]:
-    layout.end_row = _table_end(grid, layout)
-    if layout.end_row >= len(grid.rows):
-        raise InputError(grid.path, "the table has no Table Key, notes or footnotes after it; "
-                         "the file may be truncated", locator=grid.where(len(grid.rows) - 1),
-                         expected="a 'Table Key' line after the last form row")
-    number_cols = [*layout.quarter.values(), *layout.ytd.values()]
-    _check_nothing_after(grid, layout, layout.end_row, number_cols)
-    layout.references, layout.notes = uf.numbered_lines(
-        [grid.line_text(r) for r in range(layout.end_row, len(grid.rows))])
-    statistic, statistic_why = processing_time_statistic(layout)
-    if statistic_why.startswith("the file does not say"):
-        result.notes.append(f"{source_file}: {statistic_why}")
-    counts: list[dict[str, Any]] = []
-    times: list[dict[str, Any]] = []
-    excluded: set[tuple[str | None, str]] = set()
-    seen: dict[tuple[str | None, str], int] = {}
-    group = ""
-    previous: tuple[uf.Label, int] | None = None
-    unmapped: list[str] = []
-    splits: list[str] = []
-    fractional: list[str] = []
-    for r in range(layout.header_row + 1, layout.end_row):
-        row = grid.rows[r]
-        raw_label = grid.text(r, layout.form_col)
-        desc = grid.text(r, layout.desc_col)
-        has_numbers = any(grid.text(r, c) for c in number_cols)
+@dataclass
+class Row:
+    """One form (or TOTAL) row as identified: its label, form, category and notes."""
+
+    r: int
+    form: str | None
+    category: str
+    title: str  # "row title: I-131 19 | Application for Travel Document (...)"
+    notes: list[str]
+    carried: str = ""
+
+
+class RowReader:
+    """Reads the rows between the header and the table's end, one small step per row."""
+
+    def __init__(self, grid: Grid, layout: Layout, source_file: str, citation: str,
+                 result: AdapterResult) -> None:
+        self.grid, self.layout, self.result = grid, layout, result
+        self.source_file, self.citation = source_file, citation
+        self.statistic, self.statistic_why = processing_time_statistic(layout)
+        self.counts: list[dict[str, Any]] = []
+        self.times: list[dict[str, Any]] = []
+        self.excluded: set[tuple[str | None, str]] = set()
+        self.seen: dict[tuple[str | None, str], int] = {}
+        self.group = ""
+        self.previous: tuple[uf.Label, int] | None = None
+        self.splits: list[str] = []
+        self.fractional: list[str] = []
+        self.unmapped: list[str] = []
+        self.blanks: list[str] = []
+        self.shifted = 0
+
+    def read(self) -> None:
+        if self.statistic_why.startswith("the file does not say"):
+            self.result.notes.append(f"{self.source_file}: {self.statistic_why}")
+        for r in range(self.layout.table.data_start, self.layout.end_row):
+            row = self.identify(r)
+            if row is not None:
+                self.emit(row)
+        if self.shifted and self.shifted * 2 >= self.shifted + len(self.seen):
+            raise InputError(self.grid.path, "header matches no known layout: the header does "
+                             f"not line up with the rows ({self.shifted} row(s) have figures "
+                             "or form numbers where the description belongs)",
+                             locator=self.grid.where(self.layout.table.band[-1]))
+        self.summarise()
+
+    # -- identify ------------------------------------------------------------------------
+
+    def identify(self, r: int) -> Row | None:
+        grid, desc_col = self.grid, self.layout.desc_col
+        raw_label, _ = row_label(grid, r, desc_col)
+        desc = grid.text(r, desc_col)
+        has_numbers = any(grid.text(r, c) for c in self.layout.number_cols)
         if not raw_label and not desc and not has_numbers:
-            continue
-        if has_numbers and len(row) <= max(number_cols):
-            raise InputError(grid.path, f"row has {len(row)} cells where the header has "
-                             f"{max(number_cols) + 1}; the file may be truncated",
-                             locator=grid.where(r), expected="a full row of figures")
-        is_total = bool(_TOTAL.match(raw_label))
-        if not has_numbers and not is_total:
-            if raw_label and not desc and not _FORM.match(raw_label):
-                group = raw_label
-                continue
-            raise InputError(grid.path, "a row with a title but no numbers",
-                             locator=grid.where(r), expected="a group row (title only) or "
-                                                             "a form row with numbers")
-        carried = ""
-        label: uf.Label | None
-        if is_total:
-            label, category = None, "total"
-            form = None
-        else:
-            if not raw_label and previous is not None:
-                label = previous[0]
-                carried = f", form number carried down from {grid.where(previous[1])}"
-            else:
-                label = uf.resolve_label(raw_label, desc, layout.references)
-                if label is None or (desc and _NUMERIC.match(desc)):
-                    raise InputError(grid.path, f"{raw_label!r} is not a form number or a "
-                                     "row title", locator=grid.where(r, layout.form_col),
-                                     expected="a form number such as I-131, N-400 20 or "
-                                              "I-13122, or a title such as Waivers23, beside "
-                                              "a description")
-            form = label.form
-            previous = (label, r)
-            if not desc and form is not None:
-                raise InputError(grid.path, f"form {form} has no description",
-                                 locator=grid.where(r, layout.desc_col))
-            category, listed = uf.category_of(form, desc, label.name)
-            if form == "I-131" and not listed:
-                unmapped.append(desc)
-            if label.footnote is not None and not carried:
-                splits.append(f"{label.published!r} -> {label.name} + note {label.footnote}"
-                              + (f" ({label.evidence})" if label.evidence.startswith("weak")
-                                 else ""))
+            return None
+        if self._shifted(r, desc):
+            self._reject(r, "the row's cells are out of line with the header (a form number "
+                            "or a figure where the description belongs, or a title where "
+                            "figures belong); the row is not read")
+            return None
+        if lay.vocabulary().total_label.match(raw_label):
+            return Row(r, None, "total", self._title(raw_label, desc), [])
+        if raw_label and not desc and not has_numbers and not _FORM.match(raw_label):
+            self.group = raw_label
+            return None
+        return self.form_row(r, raw_label, desc)
+
+    def form_row(self, r: int, raw_label: str, desc: str) -> Row | None:
+        label, carried = self._label(r, raw_label, desc)
+        if label is None:
+            self._reject(r, f"{raw_label or desc!r} is not a form number or a row title")
+            return None
+        form = label.form
+        category, listed = uf.category_of(form, desc, label.name)
+        if form == "I-131" and not listed:
+            self.unmapped.append(desc)
+        if label.footnote is not None and not carried:
+            self.splits.append(f"{label.published!r} -> {label.name} + note {label.footnote}"
+                               + (f" ({label.evidence})" if label.evidence.startswith("weak")
+                                  else ""))
         key = (form, category)
-        if key in seen:
-            raise InputError(grid.path, f"form {form} has two rows with category {category} "
-                             f"(also {grid.where(seen[key])})", locator=grid.where(r))
-        seen[key] = r
-        row_notes = _row_notes(layout, label, form, desc, group)
-        if label is not None and _outside_total(layout, label, group):
-            excluded.add(key)
-            row_notes.append("not included in the TOTAL row"
-                             + (f" (note {label.footnote})" if label.footnote else ""))
-        title = f"row title: {raw_label}{' | ' if raw_label and desc else ''}{desc}"
-        base = {"source": SOURCE, "form": form, "category": category, "geo_level": "nation",
-                "geo_code": "US", "geo_name": "United States", "source_file": source_file,
-                "citation": citation}
-        completed = None
-        if "completed" in layout.quarter:
-            completed = _cell(grid, r, layout.quarter["completed"],
-                              layout.headers[layout.quarter["completed"]],
-                              grid.cell(r, layout.quarter["completed"]))[0]
-        for block, period in ((layout.quarter, quarter), (layout.ytd, ytd)):
-            for measure, c in block.items():
-                value, status = _cell(grid, r, c, layout.headers[c], grid.cell(r, c))
-                locator = f"{grid.where(r, c, layout.headers[c])} ({title}{carried})"
-                cell_notes = list(row_notes)
+        if key in self.seen:
+            self._reject(r, f"form {form} has two rows with category {category} (also "
+                            f"{self.grid.where(self.seen[key])}); the second is not read")
+            return None
+        self.seen[key] = r
+        notes = self._row_notes(label, form, desc)
+        if self._outside_total(label):
+            self.excluded.add(key)
+            notes.append("not included in the TOTAL row"
+                         + (f" (note {label.footnote})" if label.footnote else ""))
+        return Row(r, form, category, self._title(raw_label, desc), notes, carried)
+
+    def _label(self, r: int, raw_label: str, desc: str) -> tuple[uf.Label | None, str]:
+        if not raw_label and self.previous is not None:
+            label, at = self.previous
+            return label, f", form number carried down from {self.grid.where(at)}"
+        label = uf.resolve_label(raw_label, desc, self.layout.references)
+        if label is None:
+            return None, ""
+        self.previous = (label, r)
+        return label, ""
+
+    def _shifted(self, r: int, desc: str) -> bool:
+        if _FORM.match(desc) or (desc and (uc.NUMERIC.match(desc)
+                                           or desc.upper() in uc.USCIS_MARKERS)):
+            self.shifted += 1
+            return True
+        if any(len(re.findall(r"[A-Za-z]{2,}", self.grid.text(r, c))) >= 2
+               for c in self.layout.number_cols):
+            self.shifted += 1
+            return True
+        return False
+
+    @staticmethod
+    def _title(raw_label: str, desc: str) -> str:
+        return f"row title: {raw_label}{' | ' if raw_label and desc else ''}{desc}"
+
+    def _row_notes(self, label: uf.Label, form: str | None, desc: str) -> list[str]:
+        notes = [f"category group: {self.group}"] if self.group else []
+        if label.footnote is not None:
+            ref = self.layout.references.get(label.footnote)
+            notes.append(f"note {label.footnote}: {ref}" if ref else
+                         f"note {label.footnote} (its text is not in the file)")
+        if form is None:
+            notes.append(f"{label.name} is a group of forms, not one form number")
+        for n, note in self.layout.notes.items():
+            if uf.note_applies(note, form, desc):
+                notes.append(f"publisher's note {n}): {note}")
+        return notes
+
+    def _outside_total(self, label: uf.Label) -> bool:
+        if header_key(self.group) in lay.vocabulary().outside_total_groups:
+            return True
+        ref = self.layout.references.get(label.footnote) if label.footnote is not None else None
+        return bool(ref and re.search(r"not included in the .{0,20}total", ref, re.IGNORECASE))
+
+    def _reject(self, r: int, reason: str) -> None:
+        figures = " | ".join(t for t in self.grid.texts(r) if t)
+        self.result.rejected.append(Rejection(self.grid.where(r), reason, figures))
+
+    # -- emit ----------------------------------------------------------------------------
+
+    def emit(self, row: Row) -> None:
+        base = {"source": SOURCE, "form": row.form, "category": row.category,
+                "geo_level": "nation", "geo_code": "US", "geo_name": "United States",
+                "source_file": self.source_file, "citation": self.citation}
+        for block in self.layout.blocks:
+            completed = None
+            if "completed" in block.columns:
+                completed = self.cell(row, block.columns["completed"])[0]
+            for measure, column in block.columns.items():
+                value, status, notes = self.cell(row, column)
+                locator = (f"{self.grid.where(row.r, column.col, column.header)} "
+                           f"({row.title}{row.carried})")
                 if measure == "processing-time":
-                    value, status, extra = _processing_time(value, status, completed)
-                    cell_notes += extra
-                    if statistic_why and status in ("reported", "zero"):
-                        cell_notes.append(statistic_why)
-                    times.append({"source": SOURCE, "form": form, "subtype": category,
-                                  "geo_level": "nation", "geo_code": "US",
-                                  "geo_name": "United States", "as_of": None, "period": period,
-                                  "statistic": statistic, "months": value, "status": status,
-                                  "source_file": source_file, "source_locator": locator,
-                                  "citation": citation, "note": _join(cell_notes)})
+                    self.time(row, block, value, status, notes, completed, locator)
                     continue
                 if status == "reported" and value is not None and not float(value).is_integer():
-                    cell_notes.append("fractional count kept as published (USCIS apportions "
-                                      "some approvals and denials between rows)")
-                    fractional.append(grid.where(r, c))
-                counts.append({**base, "measure": measure, "period": period, "value": value,
-                               "status": status, "source_locator": locator,
-                               "note": _join(cell_notes)})
-    if splits:
-        result.notes.append(f"{source_file}: footnote numbers glued to row labels were "
-                            "separated: " + "; ".join(dict.fromkeys(splits)))
-    if fractional:
-        result.notes.append(f"{source_file}: {len(fractional)} fractional count(s) kept as "
-                            f"published, e.g. at {fractional[0]}")
-    if unmapped:
-        result.notes.append("I-131 row title(s) not in the title table, given the description "
-                            "slug as category: " + "; ".join(unmapped))
-    return counts, times, excluded
+                    notes.append("fractional count kept as published (USCIS apportions some "
+                                 "approvals and denials between rows)")
+                    self.fractional.append(self.grid.where(row.r, column.col))
+                self.counts.append({**base, "measure": measure, "period": block.period,
+                                    "value": value, "status": status, "source_locator": locator,
+                                    "note": uc.join_notes(notes)})
 
+    def cell(self, row: Row, column: lay.Column) -> tuple[float | None, str, list[str]]:
+        """A cell as ``(value, status, notes)``: never refused, an unreadable cell becomes
+        not_available with its reason (and is listed in ``rejected``)."""
+        raw = self.grid.cell(row.r, column.col)
+        notes = list(row.notes)
+        problem = uc.cell_problem(raw)
+        if problem is not None:
+            where = self.grid.where(row.r, column.col, column.header)
+            if not any(r.locator == where for r in self.result.rejected):
+                self.result.rejected.append(Rejection(where, problem, str(raw)))
+            return None, "not_available", [*notes, f"cell not read: {problem}"]
+        value, status = parse_cell(raw, lay.vocabulary().markers)
+        if status == "not_available" and not reading.text(raw):
+            notes.append("blank cell: no figure published")
+            self.blanks.append(self.grid.where(row.r, column.col))
+        return value, status, notes
 
-def _join(notes: list[str]) -> str | None:
-    return "; ".join(dict.fromkeys(n for n in notes if n)) or None
+    def time(self, row: Row, block: lay.Block, value: float | None, status: str,
+             notes: list[str], completed: float | None, locator: str) -> None:
+        value, status, extra = uc.processing_time_cell(value, status, completed)
+        notes = notes + extra
+        if self.statistic_why and status in ("reported", "zero"):
+            notes.append(self.statistic_why)
+        self.times.append({"source": SOURCE, "form": row.form, "subtype": row.category,
+                           "geo_level": "nation", "geo_code": "US",
+                           "geo_name": "United States", "as_of": None, "period": block.period,
+                           "statistic": self.statistic, "months": value, "status": status,
+                           "source_file": self.source_file, "source_locator": locator,
+                           "citation": self.citation, "note": uc.join_notes(notes)})
 
-
-def _row_notes(layout: Layout, label: uf.Label | None, form: str | None, desc: str,
-               group: str) -> list[str]:
-    notes = [f"category group: {group}"] if group else []
-    if label is not None and label.footnote is not None:
-        ref = layout.references.get(label.footnote)
-        notes.append(f"note {label.footnote}: {ref}" if ref else
-                     f"note {label.footnote} (its text is not in the file)")
-    if label is not None and form is None:
-        notes.append(f"{label.name} is a group of forms, not one form number")
-    for n, note in layout.notes.items():
-        if label is not None and uf.note_applies(note, form, desc):
-            notes.append(f"publisher's note {n}): {note}")
-    return notes
-
-
-def _outside_total(layout: Layout, label: uf.Label, group: str) -> bool:
-    if slug(group) == "supplemental-processing":
-        return True
-    ref = layout.references.get(label.footnote) if label.footnote is not None else None
-    return bool(ref and re.search(r"not included in the .{0,20}total", ref, re.IGNORECASE))
-
-
-def _processing_time(value: float | None, status: str, completed: float | None,
-                     span: str = "quarter") -> tuple[float | None, str, list[str]]:
-    """A Processing Time cell: a printed 0 is not published (see the module docstring)."""
-    if status == "reported" and value == 0:
-        if completed:
-            why = (f"Processing Time printed 0 for a row with {completed:,.0f} completions: "
-                   "USCIS publishes no time here (its table key writes a true zero as '-'); "
-                   "not a 0-month time")
-        else:
-            why = (f"Processing Time printed 0 and no completions in the {span}: no time is "
-                   "published")
-        return None, "not_available", [why]
-    if status == "zero":
-        return value, status, ["published '-': zero or rounds to 0.0 months (USCIS table key)"]
-    if status == "not_available":
-        return value, status, ["no processing time published"]
-    return value, status, []
-
-
-def _check_nothing_after(grid: Grid, layout: Layout, end: int, number_cols: list[int]) -> None:
-    """Refuse a file whose form rows continue after the table's end (a misplaced end line)."""
-    for r in range(end + 1, len(grid.rows)):
-        label = grid.text(r, layout.form_col)
-        figures = any(grid.text(r, c) for c in number_cols)
-        if figures and (_FORM.match(label) or _TOTAL.match(label)):
-            raise InputError(grid.path, f"form row {label!r} after the end of the table "
-                             f"({grid.where(end)})", locator=grid.where(r),
-                             expected="the Table Key and notes after the last form row")
-
-
-def _cell(grid: Grid, r: int, c: int, header: str, raw: Any) -> tuple[float | None, str]:
-    if isinstance(raw, bool) or isinstance(raw, datetime | date):
-        raise InputError(grid.path, f"{raw!r} is not a count", locator=grid.where(r, c, header),
-                         expected="a number or a marker D, -, N/A, H")
-    if isinstance(raw, str) and raw.strip().upper() not in USCIS_MARKERS and \
-            not re.search(r"\d", raw):
-        raise InputError(grid.path, f"{raw.strip()!r} is not a number or a USCIS marker",
-                         locator=grid.where(r, c, header),
-                         expected="a number or a marker D, -, N/A, H")
-    if isinstance(raw, str) and "," in raw and not _GROUPED.match(raw.strip().strip('"').strip()):
-        raise InputError(grid.path, f"{raw.strip()!r} has misplaced thousands separators",
-                         locator=grid.where(r, c, header), expected="a number like 1,234,567")
-    try:
-        return parse_cell(raw)
-    except ValueError as exc:
-        raise InputError(grid.path, str(exc), locator=grid.where(r, c, header),
-                         expected="a number or a marker D, -, N/A, H") from None
+    def summarise(self) -> None:
+        notes, name = self.result.notes, self.source_file
+        if self.splits:
+            notes.append(f"{name}: footnote numbers glued to row labels were separated: "
+                         + "; ".join(dict.fromkeys(self.splits)))
+        if self.fractional:
+            notes.append(f"{name}: {len(self.fractional)} fractional count(s) kept as "
+                         f"published, e.g. at {self.fractional[0]}")
+        if self.unmapped:
+            notes.append("I-131 row title(s) not in the title table, given the description "
+                         "slug as category: " + "; ".join(self.unmapped))
+        blanks = sorted(set(self.blanks), key=self.blanks.index)
+        if blanks:
+            notes.append(f"{name}: {len(blanks)} blank cell(s) in blocks that have figures "
+                         f"read as not_available, e.g. at {blanks[0]}")
+        unread = [r for r in self.result.rejected if r.reason]
+        if unread:
+            notes.append(f"{name}: {len(unread)} cell(s) or row(s) not read (listed as "
+                         f"rejected), e.g. at {unread[0].locator}: {unread[0].reason}")
 
 
 # ---------------------------------------------------------------------------------------------
 # reconciliation
-
 
 def reconcile_ytd(counts: pd.DataFrame, measures: Iterable[str] = YTD_MEASURES
                   ) -> list[Reconciliation]:

@@ -39,6 +39,7 @@ What the adapter does
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,12 @@ from analysis.ingest.sources import reading
 from analysis.ingest.sources import uscis_forms as uf
 from analysis.ingest.sources.base import AdapterResult, counts_frame, table_frame
 from analysis.ingest.sources.reading import Grid, header_key, slug
-from analysis.ingest.sources.uscis_all_forms import (
-    _NUMERIC,
-    _cell,
-    _join,
-    _processing_time,
+from analysis.ingest.sources.uscis_common import (
+    NUMERIC,
+    join_notes,
     looks_like_report,
+    processing_time_cell,
+    read_cell,
 )
 
 SOURCE = "uscis-monthly"
@@ -88,91 +89,127 @@ def parse(path: Path, *, source_file: str, citation: str) -> AdapterResult:
     return parse_grid(grid, source_file=source_file, citation=citation)
 
 
+@dataclass
+class _Table:
+    """What every row step needs: the layout, the notes under the table, the outputs."""
+
+    grid: Grid
+    header: int
+    cols: dict[str, int]
+    headers: dict[int, str]
+    month: str
+    source_file: str
+    citation: str
+    references: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    statistic: str = "mean"
+    why: str = ""
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    times: list[dict[str, Any]] = field(default_factory=list)
+    seen: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    applied: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def number_cols(self) -> list[int]:
+        return [c for m, c in self.cols.items() if m not in ("form", "desc")]
+
+
 def parse_grid(grid: Grid, *, source_file: str, citation: str) -> AdapterResult:
+    """The monthly table of ``grid``: locate it, then read each row."""
     header, cols, headers = _layout(grid)
     result = AdapterResult()
     month = _period(grid, header, source_file, result)
+    end = _table_end(grid, header, cols["form"])
+    table = _Table(grid, header, cols, headers, month.label, source_file, citation)
+    table.references, table.notes = uf.numbered_lines(
+        [grid.line_text(r) for r in range(end, len(grid.rows))])
+    table.statistic, table.why = _statistic(table.notes)
+    for r in range(header + 1, end):
+        _read_row(table, r, result)
+    if not table.counts:
+        raise InputError(grid.path, "no form rows below the header",
+                         locator=grid.where(header), expected="one row per form")
+    for n, rows in table.applied.items():
+        result.notes.append(f"{source_file}: publisher's note {n}) applies to "
+                            f"{', '.join(rows)}: {table.notes[n]}")
+    result.tables["counts"] = counts_frame(table.counts)
+    result.tables["processing_times"] = table_frame("processing_times", table.times)
+    return result
+
+
+def _table_end(grid: Grid, header: int, form_col: int) -> int:
     end = next((r for r in range(header + 1, len(grid.rows))
-                if _END.match(grid.text(r, cols["form"]))), None)
+                if _END.match(grid.text(r, form_col))), None)
     if end is None:
         raise InputError(grid.path, "the table has no Notes or Source after it; the file may "
                          "be truncated", locator=grid.where(len(grid.rows) - 1),
                          expected="a 'Notes' line after the last form row")
-    references, notes = uf.numbered_lines([grid.line_text(r) for r in range(end, len(grid.rows))])
-    statistic, why = _statistic(notes)
-    counts: list[dict[str, Any]] = []
-    times: list[dict[str, Any]] = []
-    seen: dict[tuple[str | None, str], int] = {}
-    applied: dict[int, list[str]] = {}
-    number_cols = [c for m, c in cols.items() if m not in ("form", "desc")]
-    for r in range(header + 1, end):
-        raw_label, desc = grid.text(r, cols["form"]), grid.text(r, cols["desc"])
-        has_numbers = any(grid.text(r, c) for c in number_cols)
-        if not raw_label and not desc and not has_numbers:
+    return end
+
+
+def _identify(t: _Table, r: int) -> tuple[str | None, str, list[str], str] | None:
+    """``(form, category, row notes, row title)`` of row ``r``, None for a blank row."""
+    grid, cols = t.grid, t.cols
+    raw_label, desc = grid.text(r, cols["form"]), grid.text(r, cols["desc"])
+    has_numbers = any(grid.text(r, c) for c in t.number_cols)
+    if not raw_label and not desc and not has_numbers:
+        return None
+    if not has_numbers:
+        raise InputError(grid.path, "a row with a title but no numbers", locator=grid.where(r),
+                         expected="one row of figures per form")
+    label = uf.resolve_label(raw_label, desc, t.references)
+    if label is None or (desc and NUMERIC.match(desc)):
+        raise InputError(grid.path, f"{raw_label!r} is not a form number",
+                         locator=grid.where(r, cols["form"]),
+                         expected="a form number such as I-485 beside its description")
+    form = label.form
+    category, _ = uf.category_of(form, desc, label.name)
+    if (form, category) in t.seen:
+        raise InputError(grid.path, f"form {form} has two rows with category {category} "
+                         f"(also {grid.where(t.seen[(form, category)])})", locator=grid.where(r))
+    t.seen[(form, category)] = r
+    row_notes = []
+    if label.footnote is not None:
+        row_notes.append(f"note {label.footnote}: {t.references.get(label.footnote, '')}")
+    for n, text in t.notes.items():
+        if uf.note_applies(text, form, desc):
+            row_notes.append(f"publisher's note {n}): {text}")
+            t.applied.setdefault(n, []).append(f"{form or label.name} ({category})")
+    return form, category, row_notes, f"row title: {raw_label}{' | ' if desc else ''}{desc}"
+
+
+def _read_row(t: _Table, r: int, result: AdapterResult) -> None:
+    found = _identify(t, r)
+    if found is None:
+        return
+    form, category, row_notes, title = found
+    base = {"source": SOURCE, "form": form, "category": category, "geo_level": "nation",
+            "geo_code": "US", "geo_name": "United States", "source_file": t.source_file,
+            "citation": t.citation, "period": t.month}
+    values: dict[str, float | None] = {}
+    for measure, c in t.cols.items():
+        if measure in ("form", "desc"):
             continue
-        if not has_numbers:
-            raise InputError(grid.path, "a row with a title but no numbers", locator=grid.where(r),
-                             expected="one row of figures per form")
-        label = uf.resolve_label(raw_label, desc, references)
-        if label is None or (desc and _NUMERIC.match(desc)):
-            raise InputError(grid.path, f"{raw_label!r} is not a form number",
-                             locator=grid.where(r, cols["form"]),
-                             expected="a form number such as I-485 beside its description")
-        form = label.form
-        category, _ = uf.category_of(form, desc, label.name)
-        key = (form, category)
-        if key in seen:
-            raise InputError(grid.path, f"form {form} has two rows with category {category} "
-                             f"(also {grid.where(seen[key])})", locator=grid.where(r))
-        seen[key] = r
-        row_notes = []
-        if label.footnote is not None:
-            row_notes.append(f"note {label.footnote}: {references.get(label.footnote, '')}")
-        for n, text in notes.items():
-            if uf.note_applies(text, form, desc):
-                row_notes.append(f"publisher's note {n}): {text}")
-                applied.setdefault(n, []).append(f"{form or label.name} ({category})")
-        title = f"row title: {raw_label}{' | ' if desc else ''}{desc}"
-        base = {"source": SOURCE, "form": form, "category": category, "geo_level": "nation",
-                "geo_code": "US", "geo_name": "United States", "source_file": source_file,
-                "citation": citation}
-        values: dict[str, float | None] = {}
-        for measure, c in cols.items():
-            if measure in ("form", "desc"):
-                continue
-            value, status = _cell(grid, r, c, headers[c], grid.cell(r, c))
-            locator = f"{grid.where(r, c, headers[c])} ({title})"
-            if measure == "processing-time":
-                decided = [values[m] for m in ("approved", "denied") if values.get(m) is not None]
-                value, status, extra = _processing_time(value, status, sum(decided) or None,
+        value, status = read_cell(t.grid, r, c, t.headers[c])
+        locator = f"{t.grid.where(r, c, t.headers[c])} ({title})"
+        if measure == "processing-time":
+            decided = [values[m] for m in ("approved", "denied") if values.get(m) is not None]
+            value, status, extra = processing_time_cell(value, status, sum(decided) or None,
                                                         "month")
-                times.append({"source": SOURCE, "form": form, "subtype": category,
-                              "geo_level": "nation", "geo_code": "US",
-                              "geo_name": "United States", "as_of": None,
-                              "period": month.label, "statistic": statistic, "months": value,
-                              "status": status, "source_file": source_file,
-                              "source_locator": locator, "citation": citation,
-                              "note": _join([*extra, why if value is not None else "",
-                                             *row_notes])})
-                continue
-            values[measure] = value
-            counts.append({**base, "measure": measure, "period": month.label, "value": value,
-                           "status": status, "source_locator": locator,
-                           "note": _join(row_notes)})
-        over, pending = values.get("pending-over-6-months"), values.get("pending")
-        if over is not None and pending is not None and over > pending:
-            result.notes.append(f"{source_file}: {grid.where(r)} ({title}): pending over 6 "
-                                f"months ({over:,.0f}) exceeds pending ({pending:,.0f}); both "
-                                "kept as published")
-    if not counts:
-        raise InputError(grid.path, "no form rows below the header",
-                         locator=grid.where(header), expected="one row per form")
-    for n, rows in applied.items():
-        result.notes.append(f"{source_file}: publisher's note {n}) applies to "
-                            f"{', '.join(rows)}: {notes[n]}")
-    result.tables["counts"] = counts_frame(counts)
-    result.tables["processing_times"] = table_frame("processing_times", times)
-    return result
+            t.times.append({**base, "subtype": category, "as_of": None,
+                            "statistic": t.statistic, "months": value, "status": status,
+                            "source_locator": locator,
+                            "note": join_notes([*extra, t.why if value is not None else "",
+                                                *row_notes])})
+            continue
+        values[measure] = value
+        t.counts.append({**base, "measure": measure, "value": value, "status": status,
+                         "source_locator": locator, "note": join_notes(row_notes)})
+    over, pending = values.get("pending-over-6-months"), values.get("pending")
+    if over is not None and pending is not None and over > pending:
+        result.notes.append(f"{t.source_file}: {t.grid.where(r)} ({title}): pending over 6 "
+                            f"months ({over:,.0f}) exceeds pending ({pending:,.0f}); both "
+                            "kept as published")
 
 
 def _layout(grid: Grid) -> tuple[int, dict[str, int], dict[int, str]]:
