@@ -20,7 +20,8 @@ from analysis.limits import read_yaml
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
 STATUSES = ("covered", "figures", "unpublished", "neighbour", "outside")
 #: weight of a match by where it is: the sentence itself, an earlier sentence, the headline
-WHERE_WEIGHT = {"sentence": 1.0, "previous": 0.55, "title": 0.4}
+#: (a match in the sentence always beats context; the article only breaks a silence)
+WHERE_WEIGHT = {"sentence": 1.0, "previous": 0.55, "title": 0.4, "article": 0.3}
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def _allowed(pop: Population, context: str) -> bool:
 
 
 def readings(sentence: str, at: tuple[int, int], previous: list[str], title: str,
-             *, duration: bool = False) -> list[Reading]:
+             *, duration: bool = False, article: str = "") -> list[Reading]:
     """Every population whose words occur around a figure, scored (best first).
 
     A match in the sentence scores by its distance to the figure; earlier sentences and the
@@ -151,10 +152,42 @@ def readings(sentence: str, at: tuple[int, int], previous: list[str], title: str
             if hit is None:
                 continue
             score = WHERE_WEIGHT[where] / (1 + hit[0] / 40) - order * 1e-4
+            score += 1.0 if where == "sentence" else 0.0
             if pop.id not in found or found[pop.id].score < score:
                 found[pop.id] = Reading(pop, score, hit[1], where)
             break
-    return sorted(found.values(), key=lambda r: -r.score)
+    if not found and article:
+        found = _article_reading(article, duration)
+    return sorted(_neighbours_first(found).values(), key=lambda r: -r.score)
+
+
+def _neighbours_first(found: dict[str, Reading]) -> dict[str, Reading]:
+    """A neighbour named in the sentence qualifies the population it neighbours ("ORR cared
+    for 119,000 unaccompanied children" is about children in care, not releases): it wins."""
+    out = dict(found)
+    for reading in found.values():
+        pop = reading.population
+        base = found.get(pop.of or "")
+        if reading.where == "sentence" and base is not None and base.where == "sentence" and \
+                base.score >= reading.score:
+            out[pop.id] = Reading(pop, base.score + 0.01, reading.words, reading.where)
+    return out
+
+
+def _article_reading(article: str, duration: bool) -> dict[str, Reading]:
+    """The one covered population the whole article names, when it names exactly one family
+    (unaccompanied children, CHNV, USCIS forms): a weak reading for a silent sentence."""
+    names = {}
+    for pop in populations():
+        if pop.status != "covered" or pop.duration != duration:
+            continue
+        hit = _best_match(pop, article, None)
+        if hit is not None:
+            names.setdefault(pop.id.split("-")[0], (pop, hit[1]))
+    if len(names) != 1:
+        return {}
+    pop, words = next(iter(names.values()))
+    return {pop.id: Reading(pop, WHERE_WEIGHT["article"], words, "article")}
 
 
 def outside(sentence: str, at: tuple[int, int], kind: str) -> Population | None:

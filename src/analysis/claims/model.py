@@ -70,6 +70,10 @@ class Claim(BaseModel):
     figure_id: Text | None = None
     attributed_to: Text | None = None
     out_of_scope: Text | None = None
+    #: the population is one no public data cover, or a neighbour of a covered one: why
+    unpublished: Text | None = None
+    #: the claim's window is one no table publishes (year to date, a typical year): which
+    window: Text | None = None
     note: Text | None = None
 
 
@@ -100,6 +104,10 @@ class ClaimsFile(BaseModel):
     incomplete: list[Incomplete] = []
     #: position of each claim and incomplete claim in the file (id -> index)
     order: dict[str, int] = {}
+    #: article input: figures outside what the data cover (text, figure, reason)
+    outside: list[dict[str, str]] = []
+    #: article input: claim id -> the scored readings of its population, best first
+    readings: dict[str, list[dict[str, Any]]] = {}
 
 
 ALLOWED_KEYS = tuple(Claim.model_fields)
@@ -262,14 +270,15 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
                 resolve_place(raw[key])
             except geo.GeographyError as exc:
                 problems.append((key, str(exc)))
+    answered = bool(raw.get("out_of_scope") or raw.get("unpublished") or raw.get("window"))
     for key in ("period", "period_from", "compare_period"):
-        if usable(key):
+        if usable(key) and not (answered and raw[key] == "unknown"):
             try:
                 resolve_period(raw[key])
             except ValueError as exc:
                 problems.append((key, str(exc)))
     metric = raw.get("metric") if "metric" not in bad_keys else None
-    if raw.get("out_of_scope"):
+    if answered:
         return problems
     from analysis.claims.checker import METRICS  # the metrics (imported here: it imports us)
 
@@ -283,7 +292,8 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
     return problems
 
 
-def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
+def validate(data: Any, *, origin: str = "claims file", allow_empty: bool = False
+             ) -> ClaimsFile:
     """Validate parsed YAML.
 
     The whole file is refused (one :class:`ParoleError` listing every such problem) only for
@@ -307,7 +317,7 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
         if key not in _TOP_KEYS:
             fatal.append(f"top level, key {key}: unknown key (allowed: {', '.join(_TOP_KEYS)})")
     raws = data["claims"]
-    if not isinstance(raws, list) or not raws:
+    if not isinstance(raws, list) or (not raws and not allow_empty):
         raise ParoleError(f"{origin}: 'claims' must be a non-empty list of claims")
     claims: list[Claim] = []
     incomplete: list[Incomplete] = []

@@ -206,6 +206,8 @@ def _label_of(kind, m, fn, ctx) -> PeriodHit | None:
     label, window = out if isinstance(out, tuple) else (out, None)
     if label is None and window is None:
         return None
+    if label is None:  # relative to a date that is not known: the claim needs it
+        kind = "needs-date"
     return PeriodHit(label or "", kind, (m.start(), m.end()), m.group(0).strip(), window)
 
 
