@@ -21,7 +21,8 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
 STATUSES = ("covered", "figures", "unpublished", "neighbour", "outside")
 #: weight of a match by where it is: the sentence itself, an earlier sentence, the headline
 #: (a match in the sentence always beats context; the article only breaks a silence)
-WHERE_WEIGHT = {"sentence": 1.0, "previous": 0.55, "title": 0.4, "article": 0.3}
+WHERE_WEIGHT = {"sentence": 1.0, "previous": 0.55, "earlier": 0.45, "title": 0.35,
+                "article": 0.3}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Population:
     measure: str | None = None
     basis: str | None = None
     of: str | None = None
+    part_of: str | None = None
     duration: bool = False
     figures: bool = False
     money: bool = False
@@ -75,7 +77,7 @@ def _population(raw: dict[str, Any]) -> Population:
         words=tuple(re.compile(w, re.I) for w in raw.get("words") or ()),
         reason=" ".join(str(raw.get("reason") or "").split()),
         nearest=tuple(raw.get("nearest") or ()), measure=raw.get("measure"),
-        basis=raw.get("basis"), of=raw.get("of"), duration=bool(raw.get("duration")),
+        basis=raw.get("basis"), of=raw.get("of"), part_of=raw.get("part_of"), duration=bool(raw.get("duration")),
         figures=bool(raw.get("figures")), money=bool(raw.get("money")),
         after=_rx(raw.get("after")), sentence=_rx(raw.get("sentence")),
         requires_context=_rx(raw.get("requires_context")),
@@ -142,7 +144,8 @@ def readings(sentence: str, at: tuple[int, int], previous: list[str], title: str
     """
     context = " ".join([title, *previous, sentence])
     found: dict[str, Reading] = {}
-    places = [("sentence", sentence, at)] + [("previous", p, None) for p in reversed(previous)]
+    places = [("sentence", sentence, at)] + [("previous" if i == 0 else "earlier", p, None)
+                                              for i, p in enumerate(reversed(previous))]
     places.append(("title", title, None))
     for order, pop in enumerate(populations()):
         if not pop.words or pop.duration != duration or not _allowed(pop, context):
@@ -162,14 +165,13 @@ def readings(sentence: str, at: tuple[int, int], previous: list[str], title: str
 
 
 def _neighbours_first(found: dict[str, Reading]) -> dict[str, Reading]:
-    """A neighbour named in the sentence qualifies the population it neighbours ("ORR cared
-    for 119,000 unaccompanied children" is about children in care, not releases): it wins."""
+    """A neighbour named beside the population it neighbours qualifies it ("ORR cared for
+    119,000 unaccompanied children" is about children in care, not releases): it wins."""
     out = dict(found)
     for reading in found.values():
         pop = reading.population
         base = found.get(pop.of or "")
-        if reading.where == "sentence" and base is not None and base.where == "sentence" and \
-                base.score >= reading.score:
+        if base is not None and base.where == reading.where and base.score >= reading.score:
             out[pop.id] = Reading(pop, base.score + 0.01, reading.words, reading.where)
     return out
 
@@ -204,3 +206,8 @@ def outside(sentence: str, at: tuple[int, int], kind: str) -> Population | None:
         if pop.sentence is not None and pop.sentence.search(sentence):
             return pop
     return None
+
+
+def related(a: Population, b: Population) -> bool:
+    """``b`` is not a rival reading of ``a``: the population ``a`` neighbours, or a part of it."""
+    return b.id == a.of or b.part_of == a.id or a.id == b.id

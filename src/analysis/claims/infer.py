@@ -311,12 +311,17 @@ def _category(d: Draft, scene: Scene, *, duration: bool = False) -> catalogue.Po
             _generic_category(d, scene)
         return None
     best = found[0]
+    rivals = [r for r in found[1:] if r.score > 0.9 * best.score
+              and not catalogue.related(best.population, r.population)]
+    if rivals and best.where != "sentence":
+        d.need("category", [r.population.id for r in [best, *rivals]],
+               "the sentence names no population and the sentences around it disagree")
+        return None
     where = "" if best.where == "sentence" else f" (from the {best.where})"
     d.set("category", best.population.id, best.words + where)
-    if len(found) > 1 and found[1].population.checkable != best.population.checkable and \
-            found[1].score > 0.8 * best.score:
-        d.notes.append(f"readings disagree: {best.population.id} (score {best.score:.2f}) or "
-                       f"{found[1].population.id} (score {found[1].score:.2f})")
+    if rivals:
+        d.notes.append("readings disagree: " + ", ".join(
+            f"{r.population.id} (score {r.score:.2f})" for r in [best, *rivals]))
     return best.population
 
 
@@ -560,6 +565,7 @@ def _duration(d: Draft, scene: Scene, m: Mention) -> None:
     pop = _category(d, scene, duration=True)
     if pop is not None and not _processing(scene.sentence):
         _apply_status(d, pop)
+        d.set("measure", "typical_duration", f"default: the length of a {pop.id}")
     else:
         d.values.pop("category", None)
         d.words.pop("category", None)
@@ -811,6 +817,9 @@ def infer_sentence(sentence: str, *, previous: list[str] | None = None, title: s
     """Every claim a sentence makes (one per figure; rankings and ratios may have none), and
     every figure outside what the data cover (``Draft.outside``)."""
     scene = scene_of(sentence, previous=previous, title=title, when=when, article=article)
+    times = TIMES.search(sentence)
+    if times:  # "1.2 times as many": the figure is the ratio, not a count
+        scene.figures = [f for f in scene.figures if _distance(f.span, _span(times)) > 0]
     wordy = _wordy_claim(scene)
     if wordy and not scene.figures:
         return wordy
