@@ -886,9 +886,12 @@ def claims_from_text(text: str, *, article: str = "article", published: date | N
     incomplete ones naming the keys that could not be inferred (and every uncertain key) with
     the candidates considered, and the figures outside what the data cover (``outside``).
     Each claim carries the words its keys came from (``inferred``) and its scored readings."""
+    from analysis.claims.document import check_size
     from analysis.claims.model import validate
     from analysis.errors import ParoleError
+    from analysis.limits import LIMITS
 
+    check_size(text, LIMITS.max_article_chars, article)
     drafts, doc = read_claims(text, published=published)
     outside = [{"text": d.sentence, "figure": d.outside[0], "reason": d.outside[1]}
                for d in drafts if d.outside]
