@@ -36,6 +36,8 @@ from analysis.contract import geo
 
 #: words for parole in general: a category is needed, and these are the candidates
 GENERIC_PAROLE = re.compile(r"\bparole\b", re.I)
+#: "the parole program": the program the article is about (resolved from the context)
+PROGRAM = re.compile(r"\bthe\s+(?:\w+\s+)?program\b", re.I)
 PAROLE_CANDIDATES = ["humanitarian-parole", "parole-in-place", "advance-parole", "chnv-parole"]
 
 #: measure <- words; outcome words win over the nouns that only name the requests
@@ -313,6 +315,13 @@ def _category(d: Draft, scene: Scene, *, duration: bool = False) -> catalogue.Po
     best = found[0]
     rivals = [r for r in found[1:] if r.score > 0.9 * best.score
               and not catalogue.related(best.population, r.population)]
+    generic = GENERIC_PAROLE.search(scene.sentence) and not PROGRAM.search(scene.sentence)
+    if best.where != "sentence" and generic and not rivals:
+        # "parole requests" in the sentence, a kind only around it: ask, naming the kinds
+        d.need("category", list(dict.fromkeys([best.population.id, *PAROLE_CANDIDATES])),
+               "the sentence says only 'parole'; the sentences around it name "
+               f"{best.population.id}")
+        return None
     if rivals and best.where != "sentence":
         d.need("category", [r.population.id for r in [best, *rivals]],
                "the sentence names no population and the sentences around it disagree")
