@@ -318,7 +318,7 @@ def test_json_output_is_stable(tables, capsys, project_root, ingested):
     keys = {"id", "text", "metric", "verdict", "claimed", "comparator", "tolerance", "unit",
             "computed", "lower", "upper", "interval_method", "interval_straddles_claim",
             "method", "reason", "missing", "nearest", "evidence", "notes", "needs",
-            "candidates", "claim", "inferred"}
+            "candidates", "claim", "inferred", "readings"}
     for verdict in doc["verdicts"]:
         assert set(verdict) == keys
         for item in verdict["evidence"]:

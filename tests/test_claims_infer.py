@@ -74,8 +74,7 @@ def test_two_figures_in_one_sentence_get_their_own_measures():
 
 @pytest.mark.parametrize("sentence, keys", [
     ("Parole-in-place filings doubled between fiscal 2021 and fiscal 2023.",
-     {"metric": "change", "direction": "rise", "value": 1.0, "period_from": "FY2021",
-      "period": "FY2023"}),
+     {"metric": "comparison", "value": 2.0, "compare_period": "FY2021", "period": "FY2023"}),
     ("Releases of unaccompanied children fell by more than half from fiscal 2019 to fiscal 2020.",
      {"metric": "change", "direction": "fall", "value": 0.5, "comparator": "more-than"}),
     ("Humanitarian parole requests rose 30% from fiscal 2022 to fiscal 2023.",

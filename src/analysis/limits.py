@@ -38,6 +38,7 @@ class Limits:
     max_json_depth: int = 64  # nesting of JSON arrays and objects
     max_int_digits: int = 18  # digits of one integer in JSON or YAML
     max_yaml_bytes: int = 5 * 1024 * 1024  # size of a YAML file (claims, regions, parameters)
+    max_article_chars: int = 500_000  # characters of an article read by `parole check`
     max_yaml_aliases: int = 100  # alias references (*name) in one YAML document
     max_yaml_nodes: int = 200_000  # values in a YAML document once every alias is expanded
     max_yaml_depth: int = 64  # nesting of YAML lists and mappings

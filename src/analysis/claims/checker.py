@@ -114,6 +114,8 @@ class Verdict(BaseModel):
     claim: dict | None = None
     #: for claims inferred from an article: the words each key came from
     inferred: dict[str, str] = {}
+    #: for claims inferred from an article: the candidate populations, scored, best first
+    readings: list[dict[str, Any]] = []
 
 
 class NotCheckable(Exception):
@@ -321,9 +323,21 @@ def matching_figures(tables: Tables, claim: Claim, place: Place, span: Span) -> 
     geo_ok = figs["geography"].str.upper().isin({place.code.upper(),
                                                  *(["US", "USA"] if place.is_national else [])})
     figs = figs[geo_ok]
-    overlap = [span.overlaps(s, e) for s, e in zip(figs["period_start"], figs["period_end"],
-                                                   strict=True)]
-    return figs[overlap] if len(figs) else figs
+    same = [_same_window(span, s, e) for s, e in zip(figs["period_start"], figs["period_end"],
+                                                     strict=True)]
+    return figs[same] if len(figs) else figs
+
+
+#: days by which a published figure's window may differ from the claim's at either end
+WINDOW_SLACK_DAYS = 7
+
+
+def _same_window(span: Span, start: Any, end: Any) -> bool:
+    """A published figure answers a claim only for the same window: an overlapping, longer
+    or shorter window would measure other months (never a not-supported from it)."""
+    first, last = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    return abs((first - span.start).days) <= WINDOW_SLACK_DAYS and \
+        abs((last - span.end).days) <= WINDOW_SLACK_DAYS
 
 
 def _figure_evidence(row: pd.Series) -> Evidence:
@@ -793,7 +807,8 @@ def known_terms(tables: Tables) -> tuple[set[str], set[str]]:
 
 def _unknown_terms(claim: Claim, tables: Tables) -> Verdict | None:
     """A needs-input verdict when the claim names a category or measure no dataset has."""
-    if claim.out_of_scope or claim.basis or claim.age or claim.figure_id:
+    if claim.out_of_scope or claim.basis or claim.age or claim.figure_id or \
+            claim.unpublished or claim.window:
         return None
     cats, measures = known_terms(tables)
     needs, candidates, problems = [], {}, []
@@ -836,6 +851,10 @@ def _not_checkable(claim: Claim, tables: Tables, missing: str, reason: str,
         place = None
     near = [] if claim.out_of_scope else nearest_mod.nearest_for(claim, place, tables.counts,
                                                                  tables.figures)
+    near = nearest_mod.catalogue_nearest(claim, tables.counts, tables.figures) + \
+        [n for n in near if n["dataset"] not in
+         {c["dataset"] for c in nearest_mod.catalogue_nearest(claim, tables.counts,
+                                                              tables.figures)}]
     if claim.attributed_to and any(w in claim.attributed_to.lower()
                                    for w in ("hhs", "health and human services")):
         notes = [*notes, f"the claim cites {claim.attributed_to}; HHS does not decide or "
@@ -864,6 +883,13 @@ def _check_claim(claim: Claim, tables: Tables) -> Verdict:
     if claim.out_of_scope:
         return _not_checkable(claim, tables, "not a statistic about public parole data",
                               f"Not checkable: {claim.out_of_scope}.", [], "none")
+    if claim.unpublished:
+        return _not_checkable(claim, tables, claim.unpublished,
+                              f"Not checkable: {claim.unpublished}.", [], "none")
+    if claim.window:
+        missing = (f"the claim is for {claim.window}; the data publish fixed periods, and a "
+                   "figure for a different window cannot support or refute it")
+        return _not_checkable(claim, tables, missing, f"Not checkable: {missing}.", [], "none")
     gaps = []
     if claim.basis:
         place = _resolve_place(claim.geo)
@@ -920,11 +946,15 @@ def check(claims: ClaimsFile | Path | str, data_dir: Path | str | None = None,
             comparator=str(item.raw.get("comparator") or ""),
             inferred=words.get(item.id) or item.words))
     order = loaded.order
+    out = [v.model_copy(update={"readings": loaded.readings.get(v.id, [])}) for v in out]
     return sorted(out, key=lambda v: order.get(v.id, len(order)))
 
 
-def to_json(verdicts: list[Verdict], *, claims_file: str | None = None) -> dict:
-    """The stable JSON document (``schema_version`` 2; see the package docstring)."""
+def to_json(verdicts: list[Verdict], *, claims_file: str | None = None,
+            outside: list[dict[str, str]] | None = None) -> dict:
+    """The stable JSON document (``schema_version`` 2; see the package docstring).
+    ``outside``: figures of an article that are not parole or release statistics."""
     counts = {name: sum(v.verdict == name for v in verdicts) for name in VERDICTS}
     return {"schema_version": SCHEMA_VERSION, "claims_file": claims_file, "summary": counts,
-            "verdicts": [v.model_dump(mode="json") for v in verdicts]}
+            "verdicts": [v.model_dump(mode="json") for v in verdicts],
+            "outside": list(outside or [])}

@@ -13,6 +13,7 @@ other problem makes only that claim incomplete (:class:`Incomplete`, checked as
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -70,6 +71,10 @@ class Claim(BaseModel):
     figure_id: Text | None = None
     attributed_to: Text | None = None
     out_of_scope: Text | None = None
+    #: the population is one no public data cover, or a neighbour of a covered one: why
+    unpublished: Text | None = None
+    #: the claim's window is one no table publishes (year to date, a typical year): which
+    window: Text | None = None
     note: Text | None = None
 
 
@@ -100,6 +105,10 @@ class ClaimsFile(BaseModel):
     incomplete: list[Incomplete] = []
     #: position of each claim and incomplete claim in the file (id -> index)
     order: dict[str, int] = {}
+    #: article input: figures outside what the data cover (text, figure, reason)
+    outside: list[dict[str, str]] = []
+    #: article input: claim id -> the scored readings of its population, best first
+    readings: dict[str, list[dict[str, Any]]] = {}
 
 
 ALLOWED_KEYS = tuple(Claim.model_fields)
@@ -262,14 +271,15 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
                 resolve_place(raw[key])
             except geo.GeographyError as exc:
                 problems.append((key, str(exc)))
+    answered = bool(raw.get("out_of_scope") or raw.get("unpublished") or raw.get("window"))
     for key in ("period", "period_from", "compare_period"):
-        if usable(key):
+        if usable(key) and not (answered and raw[key] == "unknown"):
             try:
                 resolve_period(raw[key])
             except ValueError as exc:
                 problems.append((key, str(exc)))
     metric = raw.get("metric") if "metric" not in bad_keys else None
-    if raw.get("out_of_scope"):
+    if answered:
         return problems
     from analysis.claims.checker import METRICS  # the metrics (imported here: it imports us)
 
@@ -283,7 +293,33 @@ def _semantic_problems(raw: dict[str, Any], bad_keys: set[str]) -> list[tuple[st
     return problems
 
 
-def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
+def _from_verdicts(data: Any) -> Any:
+    """The JSON of ``parole check --json`` read back as a claims file."""
+    if isinstance(data, dict) and "claims" not in data and isinstance(data.get("verdicts"), list):
+        return {"title": data.get("title"), "article": data.get("article"),
+                "claims": [{**(v.get("claim") or {}), "inferred": v.get("inferred") or {},
+                            "candidates": v.get("candidates") or {}}
+                           for v in data["verdicts"] if isinstance(v, dict)]}
+    return data
+
+
+def _number_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Numbers a verdict could rest on must be finite and within the digit limit."""
+    from analysis.limits import LIMITS
+
+    problems = []
+    for key in ("value", "tolerance"):
+        value = raw.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append((key, f"must be a finite number, got {value!r}"))
+        elif isinstance(value, int | float) and abs(value) >= 10 ** LIMITS.max_int_digits:
+            problems.append((key, f"has more than max_int_digits={LIMITS.max_int_digits} "
+                                  "digits"))
+    return problems
+
+
+def validate(data: Any, *, origin: str = "claims file", allow_empty: bool = False
+             ) -> ClaimsFile:
     """Validate parsed YAML.
 
     The whole file is refused (one :class:`ParoleError` listing every such problem) only for
@@ -295,11 +331,7 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
 
     The JSON written by ``parole check --json`` is accepted too (its ``verdicts[].claim``).
     """
-    if isinstance(data, dict) and "claims" not in data and isinstance(data.get("verdicts"), list):
-        data = {"title": data.get("title"), "article": data.get("article"),
-                "claims": [{**(v.get("claim") or {}), "inferred": v.get("inferred") or {},
-                            "candidates": v.get("candidates") or {}}
-                           for v in data["verdicts"] if isinstance(v, dict)]}
+    data = _from_verdicts(data)
     if not isinstance(data, dict) or "claims" not in data:
         raise ParoleError(f"{origin}: expected a mapping with a 'claims' list at the top")
     fatal: list[str] = []
@@ -307,7 +339,7 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
         if key not in _TOP_KEYS:
             fatal.append(f"top level, key {key}: unknown key (allowed: {', '.join(_TOP_KEYS)})")
     raws = data["claims"]
-    if not isinstance(raws, list) or not raws:
+    if not isinstance(raws, list) or (not raws and not allow_empty):
         raise ParoleError(f"{origin}: 'claims' must be a non-empty list of claims")
     claims: list[Claim] = []
     incomplete: list[Incomplete] = []
@@ -335,7 +367,7 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
             found = [(k, t) for k, t in _pydantic_problems(exc)
                      if k.split(".")[0] not in placeholders]
         bad = {key.split(".")[0] for key, _ in found}
-        found += _semantic_problems(raw, bad)
+        found += _semantic_problems(raw, bad) + _number_problems(raw)
         if label in seen:
             fatal.append(f"claim {label}, key id: duplicate id (also claim number "
                          f"{seen[label] + 1})")
@@ -356,16 +388,6 @@ def validate(data: Any, *, origin: str = "claims file") -> ClaimsFile:
                       published=None if published is None else str(published),
                       path=None if origin == "claims file" else origin,
                       incomplete=incomplete, order=order)
-
-
-def require_complete(loaded: ClaimsFile) -> ClaimsFile:
-    """Refuse a file with incomplete claims, one line per problem (for callers that cannot
-    show needs-input verdicts)."""
-    if not loaded.incomplete:
-        return loaded
-    lines = [f"claim {i.id}, key {k}: {t}" for i in loaded.incomplete for k, t in i.problems]
-    raise ParoleError(f"{loaded.path or 'claims file'}: {len(lines)} problem"
-                      f"{'s' * (len(lines) > 1)}:\n  " + "\n  ".join(lines))
 
 
 def load(path: Path | str) -> ClaimsFile:

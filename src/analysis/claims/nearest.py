@@ -137,3 +137,23 @@ def describe(key: str, counts: pd.DataFrame, figures: pd.DataFrame) -> dict[str,
 def nearest_for(claim: Claim, place: Place | None, counts: pd.DataFrame,
                 figures: pd.DataFrame) -> list[dict[str, object]]:
     return [describe(key, counts, figures) for key in relevant(claim, place)]
+
+
+def catalogue_nearest(claim: Claim, counts: pd.DataFrame, figures: pd.DataFrame
+                      ) -> list[dict[str, object]]:
+    """The nearest data the catalogue names for the claim's population (catalogue.yml)."""
+    from analysis.claims import catalogue
+
+    pop = catalogue.population(claim.category)
+    if pop is None:
+        return []
+    out = []
+    extra = catalogue.datasets()
+    for key in pop.nearest:
+        if key in DATASETS:
+            out.append(describe(key, counts, figures))
+        elif key in extra:
+            out.append({"dataset": extra[key]["name"], "caveat": extra[key]["caveat"],
+                        "detail": None, "source_file": None, "source_locator": None,
+                        "citation": None})
+    return out

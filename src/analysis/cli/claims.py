@@ -53,7 +53,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from analysis.claims.claimreview import claim_reviews
     from analysis.claims.infer import load_input, to_yaml
 
-    claims, inferred = load_input(args.claims)
+    claims, inferred = load_input(args.claims, published=_article_date(args.date))
     if args.save is not None:
         from analysis.ingest.storage import write_text
 
@@ -71,12 +71,33 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         print(json_for_html(reviews))  # inert when pasted into a <script> element
     elif args.json:
-        json.dump(to_json(verdicts, claims_file=str(args.claims)), sys.stdout, indent=2,
-                  ensure_ascii=False)
+        json.dump(to_json(verdicts, claims_file=str(args.claims), outside=claims.outside),
+                  sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
         print(format_text(verdicts))
+        if claims.outside:
+            print("\n" + format_outside(claims.outside))
     return 0
+
+
+def format_outside(outside: list[dict[str, str]]) -> str:
+    """The figures of an article that are not parole or release statistics, listed once."""
+    lines = [f"Outside what the data cover ({len(outside)} figures, not checked):"]
+    lines += [f"  {o['figure']}: {o['reason']} ({o['text'][:70]})" for o in outside]
+    return "\n".join(lines)
+
+
+def _article_date(text: str | None):
+    """--date YYYY-MM-DD, the article's date for relative periods ("last fiscal year")."""
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ParoleError(f"--date {text!r}: expected YYYY-MM-DD, e.g. 2024-05-01") from None
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -166,6 +187,9 @@ def register_cli(subparsers) -> None:
     p.add_argument("--published", type=option_date("--published"), default=None,
                    metavar="YYYY-MM-DD",
                    help="the article's publication date, for ClaimReview")
+    p.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                   help="the article's date, for relative periods such as 'last fiscal "
+                        "year' (default: a date line in the article)")
     p.add_argument("-o", "--save", type=Path, default=None, metavar="CLAIMS.yml",
                    help="also write the claims (as inferred) to a claims file to correct "
                         "and re-run")
