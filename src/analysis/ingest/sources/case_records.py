@@ -152,8 +152,9 @@ ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
 _TRUE = ("true", "1", "yes", "y", "t")
 _FALSE = ("false", "0", "no", "n", "f")
-#: a FOIA redaction marker: one or more exemption codes such as b(6), (b)(7)(C), b7c
-REDACTION = r"^\s*(\(?b\)?\s*\(?\s*[0-9]\s*\)?\s*(\(?\s*[a-f]\s*\)?)?\s*[,;&/]?\s*(and)?\s*)+$"
+#: a FOIA redaction marker: one or more exemption codes such as b(6), (b)(7)(C), b(7)c (the
+#: digit in brackets, so a case id such as B1 is never taken for one)
+REDACTION = r"^\s*(\(?b\)?\s*\(\s*[0-9]\s*\)\s*(\(?\s*[a-f]\s*\)?)?\s*[,;&/]?\s*(and)?\s*)+$"
 
 #: files at least this large (bytes) are written as partitions by :func:`ingest_large`
 LARGE_BYTES = int(os.environ.get("PAROLE_LARGE_CASES_BYTES", 16_000_000))
@@ -345,7 +346,8 @@ LOCATOR = "coalesce(locator_, 'line ' || (ord_ + 1))"
 
 def _date(text: str, tz: str) -> str:
     return (f"CAST(coalesce(try_strptime({text}, {_formats(NAIVE_FORMATS)}), "
-            f"timezone({_lit(tz)}, try_strptime({text}, {_formats(ZONED_FORMATS)}))) AS DATE)")
+            f"timezone({_lit(tz)}, try_strptime(regexp_replace({text}, 'Z$', '+00:00'), "
+            f"{_formats(ZONED_FORMATS)}))) AS DATE)")
 
 
 def _repr(text: str) -> str:
