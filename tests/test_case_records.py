@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -208,3 +209,32 @@ def test_redaction_markers_are_missing_but_ids_like_b1_are_not(tmp_path, marker)
     cases = result.tables["cases"]
     assert cases["case_id"].tolist() == ["B1"] and cases["basis"].isna().all()
     assert any("redaction markers read as missing: basis 1" in n for n in result.notes)
+
+
+def test_add_with_a_mapping_then_a_partitioned_ingest_reports_true_rows_and_paths(
+        tmp_path, monkeypatch):
+    from analysis import cli
+
+    monkeypatch.setattr(case_records, "LARGE_BYTES", 0)  # every case file is "large"
+    data = tmp_path / "data"
+    data.mkdir()
+    stays = tmp_path / "extract.csv"
+    stays.write_text(STAYS.read_text().replace("stay_ID", "Stay Number"))  # not detected
+    mapping = tmp_path / "map.yml"
+    mapping.write_text((case_records.MAPPINGS_DIR / "ddp_stays.yml").read_text().replace(
+        "case_id: stay_ID", "case_id: Stay Number").replace(
+        "outcomes: ddp_release_reasons.yml", "outcomes:\n  paroled: approved\n"
+        "  removed: removed").replace("layout: [stay_ID, ", "layout: ["))
+    assert cli.main(["add", str(stays), "--source", "case-records", "--mapping", str(mapping),
+                     "--data-dir", str(data)]) == 0
+    assert (data / "raw" / "case-records" / "extract.csv.mapping.yml").is_file()
+    assert cli.main(["ingest", "-q", "--data-dir", str(data)]) == 0
+    report = json.loads((data / "processed" / "ingest_report.json").read_text())
+    assert report["tables"]["cases"]["rows"] == 11
+    assert report["tables"]["cases"]["partitioned"] == {"rows": 11, "path": "processed/cases/"}
+    record = next(f for f in report["files"] if f["path"] == "case-records/extract.csv")
+    assert record["partitions"] == {"2024": 11}
+    assert all((data / p).is_file() for p in [*record["files"], record["rejects_file"]])
+    rejects = (data / record["rejects_file"]).read_text().splitlines()
+    assert len(rejects) == 3 and "line 13" in rejects[1] and "repeats line 2" in rejects[1]
+    assert record["repeats_removed"] == 1

@@ -227,6 +227,8 @@ def load_mapping(spec: str | Path) -> Mapping:
                               f"{', '.join(builtin)})")
         return builtin[str(spec)]
     data = limits.read_yaml(path, what="column mapping")
+    if isinstance(data, dict) and set(data) == {"use"}:  # a built-in, by name
+        return load_mapping(str(data["use"]))
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
         raise ParoleError(f"{path}: a mapping needs 'columns' (contract column -> the file's "
                           "column)")
@@ -254,6 +256,23 @@ def builtin_mappings() -> dict[str, Mapping]:
         if isinstance(data, dict) and "columns" in data:
             found[str(data.get("name") or path.stem)] = load_mapping(path)
     return found
+
+
+def register_mapping(spec: str | Path, entry: Any, *, data_dir: Any = None) -> Any:
+    """Register the mapping ``spec`` (a YAML file, or a built-in by name) beside the case
+    file of manifest ``entry`` as ``<name>.mapping.yml`` (checked first); returns its entry."""
+    from analysis.ingest import manifest
+
+    mapping = load_mapping(spec)  # refuses a broken mapping before anything is registered
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / (Path(entry.path).name + MAPPING_SUFFIX)
+        body = (Path(spec).read_text(encoding="utf-8") if Path(spec).is_file()
+                else f"use: {mapping.name}\n")
+        # the first line names the case file, so two files may share one mapping
+        target.write_text(f"# column mapping for {entry.path}\n{body}", encoding="utf-8")
+        side, _ = manifest.add(target, entry.source, data_dir=data_dir, url="",
+                               citation=entry.citation, retrieved=None, name=target.name)
+    return side
 
 
 def mapping_for(path: Path, headers: list[str], mapping: Mapping | str | Path | None = None
