@@ -354,8 +354,8 @@ def _formats(formats: tuple[str, ...]) -> str:
 
 
 def _redacted(col: str) -> str:
-    """Whether the cell is a redaction marker (a cheap first-character test first)."""
-    return (f"(left(ltrim({col}), 1) IN ('b', 'B', '(') AND "
+    """Whether the cell is a redaction marker (a cheap test for a bracket first)."""
+    return (f"(contains({col}, '(') AND "
             f"regexp_full_match(lower({col}), {_lit(REDACTION)}))")
 
 
