@@ -4,7 +4,10 @@ one quantile rule; trend fit with band and fallbacks; the same tables on Spark."
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -247,9 +250,17 @@ def test_large_csv_ingests_in_chunks_into_partitions(tmp_path):
 
 # -- the same statistics on Spark ---------------------------------------------------------
 
+def _has_jvm() -> bool:
+    java_home = os.environ.get("JAVA_HOME", "")
+    return shutil.which("java") is not None or (
+        bool(java_home) and (Path(java_home) / "bin" / "java").is_file())
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,
                     reason="pyspark is not installed (pip install 'parole-stats[spark]')")
+@pytest.mark.skipif(not _has_jvm(), reason="no Java runtime (JVM): Spark cannot start; "
+                                           "install a JDK or set JAVA_HOME")
 def test_duckdb_and_spark_give_identical_tables_and_statistics(tmp_path):
     path = tmp_path / "cases_1m.parquet"
     write_cases(path, 1_000_000, seed=100, chunk=250_000, with_ids=False)

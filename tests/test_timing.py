@@ -253,3 +253,62 @@ def test_published_series_on_bundled_i131_file():
     # values read from lines 6 and 9 of the file
     assert ap["months"].tolist()[:2] == [8.0, 7.0]
     assert ap["date"].tolist()[:2] == [pd.Timestamp("2023-07-13"), pd.Timestamp("2023-08-23")]
+
+
+# -- competing risks: time to parole with other endings competing ----------------------------
+
+def _stays(rows, start="2024-01-01"):
+    start = pd.Timestamp(start)
+    return pd.DataFrame({
+        "case_id": [f"S{i}" for i in range(len(rows))],
+        "received_date": [start] * len(rows),
+        "decided_date": [start + pd.Timedelta(days=d) if o != "pending" else pd.NaT
+                         for d, o in rows],
+        "outcome": [o for _, o in rows], "area_of_responsibility": "Synthetic AOR",
+        "source": "case-records", "synthetic": False})
+
+
+def test_aalen_johansen_matches_the_hand_computed_cumulative_incidence():
+    from analysis.stats import competing
+
+    # five stays: paroled day 2, removed day 3, open (cut date day 4), and on day 5 one
+    # paroled and one removed (a tie between the two kinds of ending)
+    cases = _stays([(2, "approved"), (3, "removed"), (None, "pending"), (5, "approved"),
+                    (5, "removed")])
+    curve = competing.cumulative_incidence(cases, as_of="2024-01-06")
+    # by hand (Aalen-Johansen): day 2: 5 at risk, S(2-) = 1: CIF = 1/5 = 0.2; S(2) = 4/5.
+    # day 3: 4 at risk, a removal: CIF stays 0.2; S(3) = 4/5 * 3/4 = 0.6.
+    # the open stay has waited 5 days at the cut date, so it is still at risk on day 5:
+    # day 5: 3 at risk (the open stay and the two that end), one parole (the removal the same
+    # day competes): CIF = 0.2 + 0.6 * 1/3 = 0.4
+    assert curve["days"].tolist() == [2, 3, 5]
+    assert curve["cumulative_incidence"].tolist() == pytest.approx([0.2, 0.2, 0.4])
+    assert curve["at_risk"].tolist() == [5, 4, 3]
+    # 1 - Kaplan-Meier (removals censored) overstates it: 1 - (4/5)(2/3) = 0.4667
+    km = timing.kaplan_meier(cases.assign(outcome=cases["outcome"].replace(
+        {"removed": "withdrawn"})), as_of="2024-01-06")
+    assert 1 - km["survival"].iloc[-1] == pytest.approx(1 - 0.8 * 2 / 3)
+    assert (curve["lower"] <= curve["cumulative_incidence"]).all()
+    assert (curve["upper"] >= curve["cumulative_incidence"]).all()
+
+
+def test_open_stay_censored_before_the_tie_and_shares_among_ended():
+    from analysis.stats import competing
+
+    # as above, but the cut date falls on day 4 for the open stay
+    cases = _stays([(2, "approved"), (3, "removed"), (None, "pending"), (5, "approved"),
+                    (5, "removed")])
+    cases.loc[2, "received_date"] = pd.Timestamp("2024-01-02")  # open stay waited 4 days
+    curve = competing.cumulative_incidence(cases, as_of="2024-01-06")
+    # day 5: 2 at risk, one paroled and one removed: CIF = 0.2 + 0.6 * 1/2 = 0.5
+    assert curve["cumulative_incidence"].tolist() == pytest.approx([0.2, 0.2, 0.5])
+    at = competing.incidence_at(curve, days=[1, 4, 5, 9])
+    assert at["cumulative_incidence"].iloc[:3].tolist() == pytest.approx([0.0, 0.2, 0.5])
+    assert np.isnan(at["cumulative_incidence"].iloc[3]) and "not observed" in at["note"].iloc[3]
+    got = competing.parole_shares(cases, by="area_of_responsibility", as_of="2024-01-06")
+    assert got[["ended", "paroled"]].iloc[0].tolist() == [4, 2]
+    # Wilson for 2 of 4 by hand: centre 0.5, half-width 1.96 / (1 + 1.96^2 / 4) *
+    # sqrt(1/16 + 1.96^2 / 64) = 0.34996
+    assert got[["lower", "upper"]].iloc[0].tolist() == pytest.approx([0.15004, 0.84996],
+                                                                      abs=1e-5)
+    assert got["label"].eq("").all()

@@ -69,6 +69,11 @@ def _cmd_add(args: argparse.Namespace) -> int:
                                   retrieved=args.retrieved, name=args.name)
     verb = "added" if changed else "already registered, unchanged:"
     print(f"{verb} data/raw/{entry.path} (source {entry.source}, sha256 {entry.sha256[:12]}...)")
+    if getattr(args, "mapping", None):  # a column mapping registered beside the case file
+        from analysis.ingest.sources import case_records
+
+        side = case_records.register_mapping(args.mapping, entry, data_dir=args.data_dir)
+        print(f"column mapping registered as data/raw/{side.path}")
     return 0
 
 
@@ -209,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--citation", help="citation for the file (default: the source's own)")
     p.add_argument("--retrieved", metavar="YYYY-MM-DD", help="retrieval date (default: today)")
     p.add_argument("--name", help="file name inside data/raw/<source>/ (default: FILE's name)")
+    p.add_argument("--mapping", metavar="YAML_OR_NAME",
+                   help="case records: a column mapping (YAML file, or a built-in: ddp-stays, "
+                        "ddp-stints) registered beside FILE and used by `parole ingest`")
     _data_dir_option(p)
     p.set_defaults(func=_cmd_add)
 

@@ -58,6 +58,13 @@ OUTCOME_MEANINGS: dict[str, str] = {
     "denied": "denied or refused",
     "withdrawn": "withdrawn by the applicant",
     "pending": "not decided by the record's date (decided_date empty): a censored duration",
+    # how a detention stay ends other than by parole (ICE release reasons, e.g. the
+    # Deportation Data Project's stays): competing events for time to parole
+    "removed": "removed (deported) from the United States",
+    "bonded-out": "released on bond",
+    "recognizance": "released on an order of (own) recognizance",
+    "transferred": "transferred to another facility or agency",
+    "other": "ended for another reason, or with no reason recorded",
 }
 OUTCOMES = tuple(OUTCOME_MEANINGS)
 
@@ -78,6 +85,11 @@ def _col(dtype, description: str, *, unit: str | None = None,
     metadata = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
     return pa.Column(dtype, checks=checks, nullable=nullable, required=required, unique=unique,
                      description=description, metadata=metadata or None)
+
+
+def _opt(dtype, description: str, **kw) -> pa.Column:
+    """A column a table may lack (files that do not give it), empty where unknown."""
+    return _col(dtype, description, nullable=True, required=False, **kw)
 
 
 def _text(description: str, **kw) -> pa.Column:
@@ -250,6 +262,19 @@ CASES = pa.DataFrameSchema(
         "county_fips": _col(str, "county of residence, 5-digit FIPS code", nullable=True,
                             checks=pa.Check.str_matches(r"^\d{5}$")),
         "office": _col(str, "USCIS office that decided the case (code or name)", nullable=True),
+        "person_id": _opt(str, "the person's identifier when the file gives one (a person "
+                               "may have several cases or detention stays)"),
+        "facility_code": _opt(str, "place of detention, the agency's code (where the person "
+                                   "was held; not residence)"),
+        "facility": _opt(str, "place of detention, its name (not residence)"),
+        "facility_state": _opt(str, "state of the place of detention, USPS code (not "
+                                    "residence)", checks=pa.Check.str_matches(r"^[A-Z]{2}$")),
+        "area_of_responsibility": _opt(str, "ICE area of responsibility (field office "
+                                            "region) at book-in: an enforcement region, not "
+                                            "residence"),
+        "birth_year": _opt(float, "year of birth as recorded", unit="year"),
+        "gender": _opt(str, "gender as recorded"),
+        "citizenship": _opt(str, "country of citizenship as recorded"),
         "synthetic": _col(bool, "true for generated records (tests and tutorials only, "
                                 "labelled SYNTHETIC wherever shown)"),
         **_provenance(locator_required=False),

@@ -128,7 +128,7 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
         "parole_stats_version": __version__,
         "data_dir": str(data_dir),
         "tables": {t: {"rows": len(f), "path": f"processed/{t}.parquet"}
-                   for t, f in tables.items()},
+                   for t, f in tables.items()} | _partitioned(files, tables["cases"]),
         "files": files,
         "duplicates": [{"path": later.path, "same_content_as": first.path,
                         "sha256": later.sha256} for later, first in twins],
@@ -153,6 +153,22 @@ def _build(data_dir: Path, entries: list[manifest.Entry], incoming: Path, cleane
 def _own_names() -> list[str]:
     """Names ingestion writes in ``data/processed`` (tables, their folders, the report)."""
     return [*(f"{t}.parquet" for t in TABLES), *TABLES, REPORT_NAME]
+
+
+def _partitioned(files: list[dict[str, Any]], small: pd.DataFrame) -> dict[str, Any]:
+    """The ``cases`` entry when large case files were written as partitions: the true row
+    count (both places) and the final paths (``processed/cases/``, the rejects files)."""
+    large = [f for f in files if "partitions" in f]
+    if not large:
+        return {}
+    for f in large:  # paths as readers find them once this generation is published
+        f["files"] = [f"processed/{p}" for p in f.get("files", [])]
+        if f.get("rejects_file"):
+            f["rejects_file"] = f"processed/{f['rejects_file']}"
+        f.pop("written_to", None)
+    rows = sum(f["rows"]["cases"] for f in large)
+    return {"cases": {"rows": len(small) + rows, "path": "processed/cases.parquet",
+                      "partitioned": {"rows": rows, "path": "processed/cases/"}}}
 
 
 def _chunked_writer(source: str, path: Path):
@@ -248,7 +264,9 @@ def possibly_truncated(path: Path) -> str | None:
 
 def summary(report: dict[str, Any]) -> str:
     """A few plain lines for the terminal."""
-    lines = [f"{t}: {info['rows']} rows -> {info['path']}" for t, info in report["tables"].items()]
+    lines = [f"{t}: {info['rows']} rows -> {info['path']}"
+             + (f" and {info['partitioned']['path']} ({info['partitioned']['rows']} rows)"
+                if "partitioned" in info else "") for t, info in report["tables"].items()]
     lines.append(f"files: {len(report['files'])}; rows rejected: {report['rows_rejected']}"
                  + (f"; odd rows and cells decided: {report['cell_decisions']} (per file in the "
                     "report's decisions)" if report.get("cell_decisions") else ""))

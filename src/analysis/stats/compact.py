@@ -617,3 +617,61 @@ def outcome_counts(data: Data, by: GroupBy = None, *,
         columns={"n": "count"}).astype({"fiscal_year": "int64", "quarter": "int64",
                                         "count": "int64"})
     return _finish(out, src, syn)
+
+
+#: the outcome that is the event of interest in :func:`ending_counts` (parole granted)
+PAROLED = "approved"
+
+
+def _ending_sql(src: Source, keys: list[str], as_of: pd.Timestamp, where, d: Dialect) -> str:
+    """One row per case: keys, ``duration``, ``ending`` (0 open at ``as_of``, 1 paroled,
+    2 ended otherwise), ``problem``, ``syn``."""
+    for col in ("received_date", "decided_date", "outcome"):
+        if col not in src.columns:
+            raise ParoleError(f"cases have no column {col!r}")
+    stop = f"DATE '{as_of.date()}'"
+    ended = f"(d_ IS NOT NULL AND d_ <= {stop} AND o_ NOT IN ({_in_list(NOT_DECIDED)}))"
+    names = ", ".join(f"k{i}" for i in range(len(keys)))
+    return (
+        f"SELECT {names}, "
+        f"CASE WHEN {ended} THEN {d.days('r_', 'd_')} ELSE {d.days('r_', stop)} END "
+        "AS duration, "
+        f"CASE WHEN NOT {ended} THEN 0 WHEN o_ = {_literal(PAROLED)} THEN 1 ELSE 2 END "
+        "AS ending, "
+        f"CASE WHEN r_ IS NULL THEN 1 WHEN r_ > {stop} THEN 2 WHEN d_ < r_ THEN 3 ELSE 0 END "
+        "AS problem, syn "
+        f"FROM (SELECT {', '.join(keys)}, CAST({d.ident('received_date')} AS DATE) AS r_, "
+        f"CAST({d.ident('decided_date')} AS DATE) AS d_, "
+        f"COALESCE(CAST({d.ident('outcome')} AS STRING), 'pending') AS o_, "
+        f"{_synthetic_expr(src, d)} AS syn FROM cases {_where(src, where, d)}) t")
+
+
+def ending_counts(data: Data, by: GroupBy = None, *, as_of: object = None,
+                  where: Mapping[str, Any] | None = None,
+                  engine: str | None = None) -> pd.DataFrame:
+    """Per group and whole-day duration: ``paroled`` (outcome approved), ``other`` (ended any
+    other way: removed, bonded out, recognizance, transferred, denied, withdrawn, other) and
+    ``censored`` (open at ``as_of``, or ended after it): the compact table of competing risks
+    (:mod:`analysis.stats.competing`). ``as_of`` defaults to the latest date in the data (the
+    cut date; ``attrs["as_of"]``)."""
+    src = source(data)
+    name = _engine(engine)
+    d = DIALECTS[name]
+    stop = (pd.Timestamp(as_of).normalize() if as_of is not None
+            else _as_of_default(src, where, name))
+    keys = _key_exprs(src, by, d)
+    names = ", ".join(f"k{i}" for i in range(len(keys)))
+    sql = (f"SELECT {names}, problem, duration, "
+           "sum(CASE WHEN ending = 1 THEN 1 ELSE 0 END) AS paroled, "
+           "sum(CASE WHEN ending = 2 THEN 1 ELSE 0 END) AS other, "
+           "sum(CASE WHEN ending = 0 THEN 1 ELSE 0 END) AS censored, max(syn) AS syn FROM "
+           f"({_ending_sql(src, keys, stop, where, d)}) t GROUP BY {names}, problem, duration")
+    raw = run(sql, src, name)
+    _check_problems(raw.groupby("problem")[["paroled", "other", "censored"]].sum().sum(axis=1),
+                    stop, src)
+    out = _sorted_by_keys(raw.drop(columns="problem"), ["duration"])
+    syn = out.pop("syn")
+    cols = ["duration", "paroled", "other", "censored"]
+    out = out[["group", *cols]].astype(dict.fromkeys(cols, "int64"))
+    out.attrs["as_of"] = str(stop.date())
+    return _finish(out, src, syn)

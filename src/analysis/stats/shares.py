@@ -39,10 +39,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from analysis.contract.schemas import VALUED_STATUSES
+from analysis.contract.statuses import VALUED_STATUSES
 from analysis.errors import ParoleError
 from analysis.stats import compact
 from analysis.stats.synthetic import LABEL, is_synthetic, mark
@@ -82,13 +80,30 @@ def interval(count: Any, nobs: Any, *, method: str = "wilson",
     hi = lo.copy()
     if np.any(ok):
         c, n = np.broadcast_arrays(count, nobs)
-        a, b = proportion_confint(c[ok], n[ok], alpha=alpha, method=name)
+        a, b = _confint(c[ok], n[ok], alpha, name)
         lo[ok] = np.clip(a, 0.0, 1.0)
         hi[ok] = np.clip(b, 0.0, 1.0)
         # exact limits at the edges (guard against rounding just inside)
         lo[ok & (c == 0)] = 0.0
         hi[ok & (c == n)] = 1.0
     return lo, hi
+
+
+def _confint(c: np.ndarray, n: np.ndarray, alpha: float, name: str):
+    """statsmodels ``proportion_confint``; Wilson's closed form written out (the same
+    formula), so computing shares does not import statsmodels and scipy."""
+    if name != "wilson":
+        from statsmodels.stats.proportion import proportion_confint
+
+        return proportion_confint(c, n, alpha=alpha, method=name)
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    p = c / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return centre - half, centre + half
 
 
 def _sources(values: Iterable[Any]) -> str:
@@ -277,6 +292,12 @@ def shares_from_cases(cases: Any, by: str = "state", *,
     return out
 
 
+def _ztest(*args, **kwargs):
+    from statsmodels.stats.proportion import proportions_ztest  # only for comparisons
+
+    return proportions_ztest(*args, **kwargs)
+
+
 def _region(name_or_region: Any):
     if hasattr(name_or_region, "members"):
         return name_or_region
@@ -371,7 +392,7 @@ def compare_pairs(shares: pd.DataFrame, *, correction: str = "holm",
             row.update(status="not_estimable",
                        reason="both shares are 0 or both are 1: the test is undefined")
         else:
-            z, p = proportions_ztest([a["numerator"], b["numerator"]],
+            z, p = _ztest([a["numerator"], b["numerator"]],
                                      [a["denominator"], b["denominator"]])
             row.update(z=float(z), p_value=float(p), difference=a["estimate"] - b["estimate"],
                        status="estimated", reason=None)
@@ -381,6 +402,8 @@ def compare_pairs(shares: pd.DataFrame, *, correction: str = "holm",
     out["p_adjusted"] = np.nan
     tested = out["status"].eq("estimated")
     if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
         reject, padj, _, _ = multipletests(out.loc[tested, "p_value"].astype(float), alpha=alpha,
                                            method=correction)
         out.loc[tested, "p_adjusted"] = padj

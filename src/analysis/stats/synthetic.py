@@ -194,3 +194,57 @@ def write_cases(path, n: int, *, seed: int = 42, chunk: int = 1_000_000,
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: Invented areas of responsibility and facility states for synthetic detention stays.
+STAY_AREAS: dict[str, tuple[str, float]] = {
+    "Synthetic AOR North": ("NY", 0.25), "Synthetic AOR South": ("TX", 0.35),
+    "Synthetic AOR West": ("CA", 0.25), "Synthetic AOR East": ("GA", 0.15),
+}
+#: how a synthetic stay ends: (outcome, basis, weight, median days); invented
+STAY_ENDINGS: tuple[tuple[str, str | None, float, float], ...] = (
+    ("approved", "paroled", 0.10, 20.0), ("approved", "humanitarian", 0.05, 30.0),
+    ("removed", None, 0.40, 45.0), ("bonded-out", None, 0.20, 25.0),
+    ("recognizance", None, 0.10, 15.0), ("transferred", None, 0.10, 10.0),
+    ("other", None, 0.05, 35.0),
+)
+
+
+def generate_stays(n: int, *, seed: int = 7, start: str = "2022-10-01",
+                   as_of: str = "2024-09-30") -> pd.DataFrame:
+    """``n`` invented detention stays in the ``cases`` contract (SYNTHETIC), shaped like a
+    FOIA stays extract: book-in as ``received_date``, book-out as ``decided_date``, the
+    release reason as ``outcome`` (parole subtypes as ``basis``), area of responsibility and
+    facility state as places of detention. Stays still open at ``as_of`` are pending."""
+    rng = np.random.default_rng(seed)
+    t0, t1 = pd.Timestamp(start), pd.Timestamp(as_of)
+    span = (t1 - t0).days
+    areas = list(STAY_AREAS)
+    w = np.array([STAY_AREAS[a][1] for a in areas])
+    area_idx = rng.choice(len(areas), size=n, p=w / w.sum())
+    ew = np.array([e[2] for e in STAY_ENDINGS])
+    end_idx = rng.choice(len(STAY_ENDINGS), size=n, p=ew / ew.sum())
+    median = np.array([e[3] for e in STAY_ENDINGS])[end_idx] * (1 + 0.2 * area_idx)
+    received = rng.integers(0, span + 1, n)
+    length = np.floor(median * np.exp(0.8 * rng.standard_normal(n))).astype(np.int64)
+    decided = received + length
+    open_ = decided > span
+    epoch = t0.to_datetime64().astype("datetime64[D]")
+    outcome = np.array([e[0] for e in STAY_ENDINGS], dtype=object)[end_idx]
+    basis = np.array([e[1] for e in STAY_ENDINGS], dtype=object)[end_idx]
+    outcome[open_] = "pending"
+    basis[open_] = None
+    dec = (epoch + decided.astype("timedelta64[D]")).astype("datetime64[ns]")
+    dec[open_] = np.datetime64("NaT")
+    frame = pd.DataFrame({
+        "case_id": pd.Series(np.arange(1, n + 1)).map("SYN-STAY-{:08d}".format),
+        "source": SOURCE, "form": None, "category": "detention-stay", "basis": basis,
+        "received_date": (epoch + received.astype("timedelta64[D]")).astype("datetime64[ns]"),
+        "decided_date": dec, "outcome": outcome, "age_years": np.nan, "state": None,
+        "county_fips": None, "office": None,
+        "area_of_responsibility": np.array(areas, dtype=object)[area_idx],
+        "facility_state": np.array([STAY_AREAS[a][0] for a in areas], dtype=object)[area_idx],
+        "synthetic": True,
+    })
+    frame.attrs["label"] = LABEL
+    return frame
