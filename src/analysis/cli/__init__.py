@@ -53,8 +53,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("analysis.cli.report", "render a parameterized report notebook to HTML"),
     "chart": ("analysis.cli.chart", "draw one chart from the processed tables (PNG/SVG, with "
                                     "its data as CSV)"),
-    "check": ("analysis.cli.claims", "fact-check the claims of an article against the data"),
-    "claims": ("analysis.cli.claims", "claims files: extract claims from an article's text"),
+    "check": ("analysis.cli.claims", "check an article or a claims file against the ingested "
+                                     "data"),
+    "regions": ("analysis.cli.claims", "list the places a claim can name (states, counties, "
+                                       "regions)"),
+    "periods": ("analysis.cli.claims", "list the period labels and the periods the ingested "
+                                       "data cover"),
+    "claims": ("analysis.cli.claims", "work with claims files (extract)"),
     "codebook": ("analysis.cli.docs", "write the codebook (every column of the data contract) "
                                       "from the schemas"),
     "freshness": ("analysis.cli.docs", "per source: latest period, retrieval date, next "

@@ -51,18 +51,14 @@ def _cmd_freshness(args: argparse.Namespace) -> int:
 
 
 def _cmd_cite(args: argparse.Namespace) -> int:
-    from analysis.contract import citation
     from analysis.reports import references
 
     if args.what is None and not (args.category or args.geo or args.period):
         raise ParoleError("name a source id, a raw file, or a figure (--category, --geo, "
                           "--period); see `parole sources --brief`")
-    if args.what is not None:
-        refs = references.for_source_or_file(args.what, data_dir=args.data_dir)
-    else:
-        refs = references.for_figures(category=args.category, measure=args.measure,
-                                      geo=args.geo, period=args.period, data_dir=args.data_dir)
-    print(citation.render(refs, args.style))
+    print(references.cite(args.what, category=args.category, measure=args.measure,
+                          geo=args.geo, period=args.period, style=args.style,
+                          data_dir=args.data_dir))
     return 0
 
 

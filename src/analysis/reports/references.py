@@ -97,3 +97,20 @@ def for_figures(*, category=None, measure=None, geo=None, period=None,
             accessed=retrieved.get(row.source_file, ""), year=year.group(1) if year else "",
             note=f"{row.source_file}, {row.source_locator}"))
     return list(refs.values())
+
+
+def cite(what: str | None = None, *, category=None, measure=None, geo=None, period=None,
+         style: str = "bibtex", data_dir=None) -> str:
+    """A reference for a source id, a registered raw file, or the table behind selected
+    figures, as ``bibtex``, ``csl`` (CSL-JSON) or ``text`` (a source line with the access
+    date). The same as ``parole cite``.
+
+    >>> print(cite("hhs-orr-uc", style="text"))  # doctest: +SKIP
+    HHS Administration for Children and Families, ..., accessed 2026-11-23
+    """
+    if what is not None:
+        refs = for_source_or_file(what, data_dir=data_dir)
+    else:
+        refs = for_figures(category=category, measure=measure, geo=geo, period=period,
+                           data_dir=data_dir)
+    return citation.render(refs, style)

@@ -358,8 +358,12 @@ def published_series(processing_times: pd.DataFrame, *,
                      office: str | None = None) -> pd.DataFrame:
     """The published median and 80th-percentile series by office and form, in date order.
 
-    Rows from a ``processing_times`` table; ``date`` is ``as_of`` or the end of ``period``.
-    Rows with no value keep their ``status`` and ``note`` (never filled in).
+    Rows from a ``processing_times`` table; ``as_of`` is the day the figure stands for: the
+    publication date of a page capture, else the end of ``period`` (``date`` is the same, kept
+    for older callers). Rows with no value keep their ``status`` and ``note`` (never filled in).
+
+    >>> from analysis import load_processing_times              # doctest: +SKIP
+    >>> published_series(load_processing_times(), form="I-131")  # doctest: +SKIP
     """
     needed = {"statistic", "months", "status", "geo_code", "form"}
     missing = needed - set(processing_times.columns)
@@ -377,12 +381,13 @@ def published_series(processing_times: pd.DataFrame, *,
             return pd.Timestamp(periods.parse(row["period"]).end)
         return pd.NaT
 
-    df["date"] = [_date(r) for r in df.to_dict("records")] if len(df) else pd.Series(
+    df["as_of"] = [_date(r) for r in df.to_dict("records")] if len(df) else pd.Series(
         dtype="datetime64[ns]")
-    keep = ["form", "subtype", "geo_level", "geo_code", "geo_name", "date", "period",
+    df["date"] = df["as_of"]
+    keep = ["form", "subtype", "geo_level", "geo_code", "geo_name", "as_of", "date", "period",
             "statistic", "months", "status", "note", "source_file", "source_locator", "citation"]
     df = df[[c for c in keep if c in df.columns]].sort_values(
-        [c for c in ("form", "subtype", "geo_code", "statistic", "date") if c in df.columns])
+        [c for c in ("form", "subtype", "geo_code", "statistic", "as_of") if c in df.columns])
     return mark(df.reset_index(drop=True), is_synthetic(processing_times))
 
 

@@ -1,0 +1,116 @@
+"""The researcher's toolkit: the package's entry points, the full-year ORR FY2021 table with its
+citations, and references for a figure's source."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+import analysis
+from analysis import cli
+from analysis.contract import citation
+
+FY2021 = "data/raw/published/hhs_orr_uc_released_by_state_fy2021.csv"
+
+
+def test_import_analysis_loads_no_scientific_stack():
+    code = ("import sys, analysis; heavy = [m for m in ('pandas', 'scipy', 'statsmodels', "
+            "'seaborn', 'pandera', 'matplotlib') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_help_and_version_load_no_scientific_stack():
+    code = ("import sys, contextlib, io\nfrom analysis import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: cli.main(['--help'])\n    except SystemExit: pass\n"
+            "print([m for m in ('pandas', 'matplotlib', 'statsmodels') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_export_resolves_and_has_a_docstring():
+    assert analysis.__all__ == sorted(analysis.__all__)
+    for name in analysis.__all__:
+        value = getattr(analysis, name)
+        assert callable(value), name
+        assert (value.__doc__ or "").strip(), f"{name} has no docstring"
+    with pytest.raises(AttributeError):
+        analysis.no_such_entry_point  # noqa: B018
+
+
+def test_every_subcommand_is_registered_in_cli():
+    parser = cli.build_parser()  # every command built in full
+    names = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    assert names == set(cli.COMMANDS)
+
+
+def test_place_error_comes_before_the_report_machinery(capsys):
+    code = ("import sys\nfrom analysis import cli\n"
+            "rc = cli.main(['report', 'regional_report', '-p', 'geo=Califrnia'])\n"
+            "print(rc, [m for m in ('pandas', 'papermill') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "2 []" or done.stdout.strip().endswith("[]"), done.stdout
+    assert "parole: error: geo='Califrnia' is neither a state" in done.stderr
+
+
+def test_fy2021_full_year_cites_each_cell(project_root):
+    with open(project_root / FY2021, newline="", encoding="utf-8") as handle:
+        rows = {r["state_name"]: r for r in csv.DictReader(handle)}
+    # HHS ORR's FY2021 state table: California 10,770 and Texas 15,338 of 107,646
+    assert rows["California"]["released_to_sponsors"] == "10770"
+    assert rows["Texas"]["released_to_sponsors"] == "15338"
+    assert rows["TOTAL"]["released_to_sponsors"] == "107646"
+    assert len(rows) == 54  # 50 states, DC, Puerto Rico, the Virgin Islands and the total
+    assert rows["California"]["source_locator"] == "sheet State, row 7 (California), column H (FY21)"
+    assert all(r["source_url"].startswith("https://www.acf.hhs.gov/") for r in rows.values())
+    assert not any("part" in r["period_note"].split(";")[0] for r in rows.values())
+
+
+def test_fy2021_matches_the_development_workbook(shared_data, project_root):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = shared_data / "real" / "hhs-orr-uc" / "UCP_ORR_datasets.xlsx"
+    if not book.is_file():
+        pytest.skip(f"{book} is absent")
+    sheet = openpyxl.load_workbook(book, read_only=True, data_only=True)["State"]
+    cells = {r[0]: r[7] for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]}
+    with open(project_root / FY2021, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name = row["source_locator"].split("(")[1].split(")")[0]
+            assert int(row["released_to_sponsors"]) == cells[name], name
+
+
+def test_full_year_fy2021_revises_the_part_year_table(ingested):
+    counts = analysis.load_counts(category="uc-released-to-sponsors", period="FY2021",
+                                  geo_level=["state", "nation"], data_dir=ingested)
+    by_place = counts.set_index("geo_code")
+    assert by_place.loc["CA", "value"] == 10770 and by_place.loc["US", "value"] == 107646
+    assert set(counts["source_file"]) == {"published/hhs_orr_uc_released_by_state_fy2021.csv"}
+    report = json.loads((ingested / "processed" / "ingest_report.json").read_text())
+    old = [r for r in report["revisions"] if r["geo_code"] == "CA" and r["period"] == "FY2021"]
+    assert old[0]["old_value"] == 705  # the part-year table, still in data/raw
+    assert old[0]["old_file"] == "published/hhs_orr_uc_released_by_state.csv"
+
+
+def test_cite_prints_bibtex_and_csl_with_the_access_date(ingested, capsys):
+    assert cli.main(["cite", "--category", "uc-released-to-sponsors", "--geo", "CA",
+                     "--period", "FY2021", "--data-dir", str(ingested)]) == 0
+    bib = capsys.readouterr().out
+    assert bib.startswith("@misc{") and "urldate = {2026-12-02}" in bib
+    assert "https://www.acf.hhs.gov/orr/grant-funding/" in bib
+    assert cli.main(["cite", "uscis-all-forms", "--style", "csl"]) == 0
+    item = json.loads(capsys.readouterr().out)[0]
+    assert item["type"] == "dataset" and item["URL"].startswith("https://www.uscis.gov/")
+
+
+def test_bibtex_escapes_and_csl_dates():
+    ref = citation.Reference("a b", "50% of T_1", "P & Q", url="https://x.gov/t",
+                             accessed="2026-01-31", year="2021")
+    assert "title = {50\\% of T\\_1}" in citation.bibtex(ref)
+    assert citation.bibtex(ref).startswith("@misc{a-b,")
+    assert citation.csl(ref)["accessed"] == {"date-parts": [[2026, 1, 31]]}
+    assert ref.source_line().endswith("https://x.gov/t, accessed 2026-01-31")
