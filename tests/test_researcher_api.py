@@ -66,7 +66,8 @@ def test_fy2021_full_year_cites_each_cell(project_root):
     assert rows["Texas"]["released_to_sponsors"] == "15338"
     assert rows["TOTAL"]["released_to_sponsors"] == "107646"
     assert len(rows) == 54  # 50 states, DC, Puerto Rico, the Virgin Islands and the total
-    assert rows["California"]["source_locator"] == "sheet State, row 7 (California), column H (FY21)"
+    assert rows["California"]["source_locator"] == (
+        "sheet State, row 7 (California), column H (FY21)")
     assert all(r["source_url"].startswith("https://www.acf.hhs.gov/") for r in rows.values())
     assert not any("part" in r["period_note"].split(";")[0] for r in rows.values())
 
