@@ -115,3 +115,20 @@ def test_bibtex_escapes_and_csl_dates():
     assert citation.bibtex(ref).startswith("@misc{a-b,")
     assert citation.csl(ref)["accessed"] == {"date-parts": [[2026, 1, 31]]}
     assert ref.source_line().endswith("https://x.gov/t, accessed 2026-01-31")
+
+
+def test_exported_rows_carry_their_own_url_and_locator():
+    import pandas as pd
+
+    from analysis.viz.downloads import csv_frame
+
+    rows = pd.DataFrame({
+        "period": ["FY2019", "FY2019"], "geo_code": ["CA", "TX"], "value": [8447.0, 9900.0],
+        "status": "reported", "source": "hhs-orr-uc",
+        "source_file": "published/hhs_orr_uc_released_by_state.csv",
+        "source_locator": ["line 34 (California)", "line 300 (Texas)"],
+        "citation": "HHS ORR, Unaccompanied Children Released to Sponsors by State, FY2019"})
+    out = csv_frame(rows[["period", "geo_code", "value"]], rows)
+    assert out["source_locator"].tolist() == ["line 34 (California)", "line 300 (Texas)"]
+    # no URL in the citation: the address comes from the source's catalog record
+    assert out["source_url"].str.startswith("https://www.acf.hhs.gov/").all()
