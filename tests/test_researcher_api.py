@@ -132,3 +132,16 @@ def test_exported_rows_carry_their_own_url_and_locator():
     assert out["source_locator"].tolist() == ["line 34 (California)", "line 300 (Texas)"]
     # no URL in the citation: the address comes from the source's catalog record
     assert out["source_url"].str.startswith("https://www.acf.hhs.gov/").all()
+
+
+def test_source_lines_carry_the_access_date():
+    import pandas as pd
+
+    from analysis.viz.provenance import source_line
+
+    rows = pd.DataFrame({"period": ["FY2019"], "source_file": ["published/t.csv"],
+                         "citation": ["Agency, Table 1, FY2019. https://example.gov/t1.csv"]})
+    line = source_line(rows, accessed={"published/t.csv": "2026-11-23"})
+    assert line == ("Source: Agency, Table 1, FY2019, https://example.gov/t1.csv, "
+                    "accessed 2026-11-23")
+    assert "accessed" not in source_line(rows, accessed={})
