@@ -112,6 +112,9 @@ def markdown() -> str:
                          f"{_cell(_allowed_short(col))} | {_cell(col.description)} |")
         lines += _value_tables(table, "###")
         lines.append("")
+    from analysis.contract.vocabulary import markdown_section
+
+    lines += markdown_section("##")
     return "\n".join(lines).rstrip() + "\n"
 
 
