@@ -43,6 +43,14 @@ def test_every_export_resolves_and_has_a_docstring():
         analysis.no_such_entry_point  # noqa: B018
 
 
+def test_entry_points_of_the_library_layers_show_an_example():
+    # the statistics, loaders and citations; charts and claims document their own examples
+    mine = [n for n in analysis.__all__ if getattr(analysis, n).__module__.split(".")[1]
+            in ("stats", "contract", "reports")]
+    assert len(mine) > 20
+    assert [n for n in mine if ">>>" not in getattr(analysis, n).__doc__] == []
+
+
 def test_every_subcommand_is_registered_in_cli():
     parser = cli.build_parser()  # every command built in full
     names = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001

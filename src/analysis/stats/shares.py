@@ -246,6 +246,13 @@ def shares_from_counts(counts: pd.DataFrame, by: str = "geo_code", *,
     built on them ``bounded``. Cells with no value (``not_available``, ``withheld``) make the
     group, and every share of a sum that includes it, ``not_estimable``.
     See the module docstring for the output columns and what the interval means.
+
+    >>> rows = pd.DataFrame({"geo_code": ["CA", "TX"], "period": "FY2019",
+    ...                      "value": [30.0, 70.0], "status": "reported"})
+    >>> shares_from_counts(rows)[["geo_code", "period", "share", "status"]]
+      geo_code  period  share     status
+    0       CA  FY2019    0.3  estimated
+    1       TX  FY2019    0.7  estimated
     """
     needed = {by, "value", "status"}
     missing = needed - set(counts.columns)
@@ -418,6 +425,11 @@ def shares_from_cases(cases: Any, by: str = "state", *,
     (they come back ``not_estimable``, "empty group", in the within-group form).
     The counts come from :func:`analysis.stats.compact.group_counts` (``where`` filters rows in the
     engine; ``engine`` is ``duckdb`` by default or ``spark``).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)                  # SYNTHETIC records
+    >>> medical = shares_from_cases(cases, by="state", of={"basis": "medical"})
+    >>> medical[["group", "share", "lower", "upper", "label"]]  # doctest: +SKIP
     """
     from analysis.stats import compact
 
@@ -466,6 +478,11 @@ def region_shares(counts: pd.DataFrame, regions: Iterable[Any], *, method: str =
     objects (``name``, ``level`` 'state' or 'county', ``members``). The denominator is the sum
     of every row at the regions' level (or ``total``); regions may overlap, so their shares
     need not add to 1. Members with no row are listed in ``note`` and counted as absent.
+
+    >>> from analysis import load_counts
+    >>> counts = load_counts(category="uc-released-to-sponsors", period="FY2019",
+    ...                      geo_level="state")               # doctest: +SKIP
+    >>> region_shares(counts, ["southern-california"])         # doctest: +SKIP
     """
     regs = [_region(r) for r in regions]
     if not regs:
@@ -522,6 +539,11 @@ def compare_pairs(shares: pd.DataFrame, *, correction: str = "holm",
     not-estimable share are listed as ``not_estimable`` with the reason.
     Columns: ``group_a, group_b, estimate_a, estimate_b, difference, z, p_value, p_adjusted,
     significant, correction, status, reason, note, synthetic, label``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> medical = shares_from_cases(generate_cases(500, seed=1), by="state",
+    ...                             of={"basis": "medical"})  # SYNTHETIC records
+    >>> compare_pairs(medical).sort_values("p_adjusted").head(3)  # doctest: +SKIP
     """
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest

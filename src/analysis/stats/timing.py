@@ -113,6 +113,10 @@ def survival_table(cases: Any, *, by: GroupBy = None, as_of: object = None,
     ``cases``: a DataFrame, a Parquet file or a hive-partitioned folder; ``where`` filters
     rows in the engine (``{"fiscal_year": [2023, 2024]}``); ``engine``: ``duckdb`` (default)
     or ``spark`` (see :mod:`analysis.stats.compact`).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> survival_table(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
     """
     out = compact.survival_counts(cases, by, as_of=as_of, withdrawn=withdrawn, where=where,
                                   engine=engine)
@@ -167,6 +171,10 @@ def kaplan_meier(data: Any, *, by: GroupBy = None, as_of: object = None,
     (pointwise log-log interval, confidence 1 - ``alpha``), ``decided_share`` (1 - survival),
     ``synthetic, label``. A group with no decisions has no rows here; see
     :func:`km_quantiles` for its reason.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> kaplan_meier(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
     """
     table = _as_table(data, by, as_of, withdrawn, engine)
     z = norm.ppf(1 - alpha / 2)
@@ -204,6 +212,10 @@ def km_quantiles(data: Any, *, by: GroupBy = None, probs: Iterable[float] = (0.5
     ``status`` is ``estimated`` or ``not_estimable`` (all cases pending; the quantile not
     reached while cases are still waiting); an upper limit not reached is explained in
     ``note``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> km_quantiles(cases, by="basis", probs=[0.5, 0.8], as_of="2024-09-30")  # doctest: +SKIP
     """
     table = _as_table(data, by, as_of, withdrawn, engine)
     rows = []
@@ -268,6 +280,10 @@ def empirical_quantiles(cases: Any, *, by: GroupBy = None,
 
     ``note`` says how many pending cases were left out: with a growing backlog these
     quantiles understate waits; prefer :func:`km_quantiles`.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> empirical_quantiles(cases, by="basis", probs=[0.5])  # doctest: +SKIP
     """
     table = _as_table(cases, by, as_of, withdrawn, engine)
     rows = []
@@ -312,7 +328,12 @@ def logrank(data: Any, *, by: GroupBy = None, as_of: object = None,
             withdrawn: str = "censor", engine: str | None = None) -> pd.DataFrame:
     """Log-rank test that all groups share one wait distribution (as statsmodels
     ``survdiff``, computed on the survival table). One row: ``groups, chisq, df, p_value,
-    status, reason``."""
+    status, reason``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> logrank(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
+    """
     table = _as_table(data, by, as_of, withdrawn, engine)
     synthetic = _label(data, table)
     names = list(dict.fromkeys(table["group"]))

@@ -57,6 +57,9 @@ def counts_by_period(cases: Any, *, freq: str = "FY", by: str | None = None,
     current, partial year is not read as a drop; ``complete`` says whether the period is fully
     covered (:func:`trend` leaves incomplete periods out by default).
     Columns: ``group, period, period_start, fiscal_year, count, exposure, complete``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> counts_by_period(generate_cases(500, seed=1))  # doctest: +SKIP
     """
     if freq not in ("FY", "quarter"):
         raise ParoleError(f"freq={freq!r}: expected FY or quarter")
@@ -190,6 +193,10 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     its coverage may be uneven within the year), naming them in ``note``; ``"offset"``
     includes them with ``log(exposure)`` as an offset. ``at``: the period labels the band is
     given for (default: the table's periods), e.g. periods left out of the fit.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> fit = trend_fit(counts_by_period(generate_cases(500, seed=1)))  # doctest: +SKIP
+    >>> fit.summary["pct_change_per_year"]                              # doctest: +SKIP
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -293,6 +300,9 @@ def trend(table: pd.DataFrame, *, value: str | None = None, by: str | None = "gr
     and ``note`` say so. Columns: ``group, family, n_periods, first_period, last_period,
     pct_change_per_year, lower, upper, p_value, dispersion, direction, status, reason, note,
     confidence``. For the chart band of the same fit use :func:`trend_fit`.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> trend(counts_by_period(generate_cases(500, seed=1)))  # doctest: +SKIP
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -324,6 +334,9 @@ def outcome_shares(cases: Any, *, freq: str = "FY", by: str | None = None,
     (:func:`analysis.stats.compact.outcome_counts`). Columns: ``group, period, outcome, numerator,
     denominator, estimate, share (= estimate), lower, upper, method, confidence, status,
     reason`` (``group`` is the value of ``by``, or ``all``).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> outcome_shares(generate_cases(500, seed=1))  # doctest: +SKIP
     """
     if freq not in ("FY", "quarter"):
         raise ParoleError(f"freq={freq!r}: expected FY or quarter")
