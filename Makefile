@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := parole-stats
+# JupyterLab's default kernel, in the environment's own Jupyter config (read by `jupyter lab`)
+JUPYTER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.d/parole-stats.json
 # Exact versions and hashes of every dependency (runtime, dev and lab), for Python 3.11 on
 # linux x86_64; `make lock` refreshes it. PIP_QUIET= (empty) shows pip's full output.
 LOCK   := requirements.lock
@@ -14,7 +16,7 @@ LOCK_PLATFORM ?= x86_64-unknown-linux-gnu
 PIP_QUIET     ?= -qq
 
 .DEFAULT_GOAL := help
-.PHONY: help report ingest test lint lab kernel bench lock chromium clean distclean
+.PHONY: help report ingest test lint lab kernel bench bench-startup lock chromium clean distclean
 
 help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
@@ -36,7 +38,12 @@ $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "Python ($(KERNEL))" >/dev/null
+	@$(MAKE) --no-print-directory $(JUPYTER_CONFIG)
 	@touch $@
+
+$(JUPYTER_CONFIG):
+	@mkdir -p $(dir $@)
+	@printf '{"MappingKernelManager": {"default_kernel_name": "%s"}}\n' $(KERNEL) > $@
 
 lock: | $(BIN)/python ## refresh requirements.lock from pyproject.toml (UPGRADE=1: newest versions)
 	$(BIN)/python -m pip install $(PIP_QUIET) 'uv>=0.5'
@@ -48,6 +55,7 @@ lock: | $(BIN)/python ## refresh requirements.lock from pyproject.toml (UPGRADE=
 kernel: $(STAMP) ## (re)register the parole-stats Jupyter kernel for this environment
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "Python ($(KERNEL))"
+	@rm -f $(JUPYTER_CONFIG) && $(MAKE) --no-print-directory $(JUPYTER_CONFIG)
 
 ingest: $(STAMP) ## verify and parse data/raw into data/processed (Parquet)
 	$(BIN)/parole ingest
@@ -61,11 +69,18 @@ test: $(STAMP) lint ## run the linter and the test suite
 lint: $(STAMP) ## run ruff on the code and tests
 	$(BIN)/ruff check src tests benchmarks
 
-lab: $(STAMP) ## open JupyterLab on notebooks/ with the parole-stats kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# As root (a container), JupyterLab refuses to start without --allow-root; the flag is added
+# only then. The parole-stats kernel is the default (JUPYTER_CONFIG, and on the command line).
+lab: $(STAMP) $(JUPYTER_CONFIG) ## open JupyterLab on notebooks/ with the parole-stats kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks \
+	  --MappingKernelManager.default_kernel_name=$(KERNEL) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) ## run the benchmarks: 10M and 100M case records (slow; prints timings)
 	$(BIN)/python benchmarks/bench_analysis.py --rows 10000000 100000000
+
+bench-startup: $(STAMP) ## time `parole --help/--version/check` and `import analysis` (needs ingest)
+	$(BIN)/python benchmarks/bench_startup.py
 
 chromium: ## install Debian's chromium (for the browser test) when it is absent
 	@if command -v chromium >/dev/null 2>&1; then :; \

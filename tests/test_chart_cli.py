@@ -116,13 +116,13 @@ def test_trend_leaves_part_year_out_and_names_the_place(ingested, tmp_path):
                "--out", str(out)) == 0
     data = pd.read_csv(out.with_suffix(".csv"))
     assert data["period"].tolist() == [f"FY{y}" for y in range(2015, 2026)]
-    part = data["period"].isin(["FY2021", "FY2025"])  # bundled part-year tables
+    part = data["period"].isin(["FY2025"])  # the bundled part-year table (FY2021: full year)
     assert data.loc[part, "fitted"].isna().all()  # not drawn, not fitted
     assert data.loc[part, "part_year"].all() and not data.loc[~part, "part_year"].any()
     assert data.loc[~part, "fitted"].notna().all()
     alt = out.with_suffix(".alt.txt").read_text()
     assert "in California" in alt.split(".")[1]  # the place filter is in the title
-    assert "part-year FY2021, FY2025 left out of the fit" in alt
+    assert "part-year FY2025 left out of the fit" in alt
     assert "500 in FY2025 (part year)" in alt
 
 

@@ -163,7 +163,9 @@ def test_cli_registration(server, tmp_path, capsys):
     publish_workbook(root, "sites/default/files/document/data/quarterly_all_forms_fy2025_q1.xlsx",
                      FIXTURES / "quarterly_all_forms_fy2025_q1.csv")
     parser = argparse.ArgumentParser()
-    fetch.register_cli(parser.add_subparsers())
+    from analysis.cli.ingest import REGISTER
+
+    REGISTER["fetch"](parser.add_subparsers())
     args = parser.parse_args(["fetch", "uscis-all-forms", "--fiscal-year", "2025", "--quarter",
                               "1", "--base-url", base, "--data-dir", str(tmp_path / "d"),
                               "--retries", "1", "-q"])

@@ -72,8 +72,9 @@ def test_nearest_series_years_come_from_the_data(ingested):
     params = regional.check_parameters("CA", 2015, 2025, str(ingested))
     available = regional.load(params, all_years=True)
     text = regional.nearest_series_markdown(available)
-    # bundled: state tables FY2015 to FY2025 with FY2021 and FY2025 part years; county FY2021
-    assert ("by state and fiscal year (FY2015 to FY2025; FY2021 and FY2025 part years) and "
+    # bundled: state tables FY2015 to FY2025 (FY2021 full year, FY2025 a part year); county
+    # FY2021 (part year)
+    assert ("by state and fiscal year (FY2015 to FY2025; FY2025 part year) and "
             "by county (FY2021, part year, only counties with 50 or more releases)") in text
     older = available[available["fiscal_year"] <= 2020]
     assert "(FY2015 to FY2020) (no county figures)" in regional.nearest_series_markdown(older)
@@ -90,12 +91,13 @@ def test_share_title_ranges_over_full_years_only():
 
 
 def test_regional_trend_leaves_out_the_part_year(ingested):
-    params = regional.check_parameters("CA", 2015, 2021, str(ingested))
+    # bundled: FY2021 is the full-year table; FY2025 is a part year
+    params = regional.check_parameters("CA", 2015, 2025, str(ingested))
     table, _ = regional.yearly(regional.load(params), params)
-    assert regional.part_year(table).tolist() == [False] * 6 + [True]
+    assert regional.part_year(table).tolist() == [False] * 10 + [True]
     result, text = regional.trend(table, params.label)
-    assert result["last_period"] == "FY2020"
-    assert "part-year FY2021 left out of the fit" in text
+    assert result["last_period"] == "FY2024"
+    assert "part-year FY2025 left out of the fit" in text
 
 
 @pytest.mark.slow

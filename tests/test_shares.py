@@ -231,3 +231,44 @@ def test_adding_a_suppressed_cell_never_narrows(vals, threshold, method):
         assert after.loc[g, "estimate_low"] <= before.loc[g, "estimate"] + 1e-12
         assert after.loc[g, "estimate_high"] >= before.loc[g, "estimate"] - 1e-12
         assert 0 <= after.loc[g, "lower"] <= after.loc[g, "upper"] <= 1
+
+
+def years(rows):
+    """Counts rows (geo_code, period, value) with status reported."""
+    return pd.DataFrame([{"geo_code": g, "period": p, "value": v, "status": "reported",
+                          "geo_level": "state", "measure": "released"} for g, p, v in rows])
+
+
+def test_shares_over_time_keeps_the_counts_vocabulary():
+    out = shares.shares_over_time(years([("TX", "FY2021", 40), ("CA", "FY2020", 30),
+                                         ("TX", "FY2020", 70), ("CA", "FY2021", 60)]))
+    assert list(out.columns[:4]) == ["geo_code", "geo_level", "period", "measure"]
+    assert list(zip(out["period"], out["geo_code"], out["share"], strict=True)) == [
+        ("FY2020", "CA", 0.3), ("FY2020", "TX", 0.7), ("FY2021", "CA", 0.6),
+        ("FY2021", "TX", 0.4)]
+    assert (out["group"] == out["geo_code"]).all()  # the old name still works
+
+
+def test_share_change_matches_the_wald_interval_by_hand():
+    data = years([("CA", "FY2020", 300), ("TX", "FY2020", 700),
+                  ("CA", "FY2021", 600), ("TX", "FY2021", 400)])
+    ch = shares.share_change(shares.shares_over_time(data), "FY2020", "FY2021",
+                             method="wald").set_index("geo_code")
+    p1, p2, n = 0.3, 0.6, 1000
+    half = 1.959963984540054 * np.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
+    assert ch.loc["CA", "change"] == pytest.approx(0.3)
+    assert (ch.loc["CA", "lower"], ch.loc["CA", "upper"]) == pytest.approx(
+        (0.3 - half, 0.3 + half))
+    newcomb = shares.share_change(shares.shares_over_time(data), "FY2020", "FY2021")
+    assert set(newcomb["method"]) == {"newcomb"}
+
+
+def test_share_change_of_a_suppressed_share_is_not_estimable():
+    data = pd.concat([years([("CA", "FY2020", 30), ("TX", "FY2020", 70),
+                             ("CA", "FY2021", 60)]),
+                      pd.DataFrame([{"geo_code": "TX", "period": "FY2021", "value": None,
+                                     "status": "suppressed", "geo_level": "state",
+                                     "measure": "released"}])])
+    ch = shares.share_change(shares.shares_over_time(data), "FY2020", "FY2021")
+    assert set(ch["status"]) == {"not_estimable"}
+    assert ch["reason"].str.contains("last period").all()

@@ -18,10 +18,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.errors import ParoleError
+
+if TYPE_CHECKING:  # pandas is imported by the callers that write tables, not at start-up
+    import pandas as pd
 
 
 class WriteError(ParoleError, OSError):

@@ -112,3 +112,19 @@ def check_source(source: str) -> Source:
 
 def default_citation(source: str) -> str:
     return check_source(source).citation
+
+
+def source_catalog():
+    """The source catalog as a table: one row per source with its publisher, table title,
+    address (``url``), licence, publishing frequency and caveats.
+
+    >>> cat = source_catalog()
+    >>> cat.set_index("id").loc["hhs-orr-uc", "publisher"]  # doctest: +ELLIPSIS
+    'HHS ...'
+    """
+    import pandas as pd
+
+    return pd.DataFrame([{"id": s.id, "title": s.title, "publisher": s.publisher,
+                          "table_title": s.table_title, "url": s.url, "licence": s.licence,
+                          "frequency": s.schedule.frequency, "caveats": " | ".join(s.caveats)}
+                         for s in SOURCES.values()])

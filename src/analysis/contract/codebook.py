@@ -14,10 +14,8 @@ runs the same check, so the documents cannot drift from the schemas).
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +112,9 @@ def markdown() -> str:
                          f"{_cell(_allowed_short(col))} | {_cell(col.description)} |")
         lines += _value_tables(table, "###")
         lines.append("")
+    from analysis.contract.vocabulary import markdown_section
+
+    lines += markdown_section("##")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -242,33 +243,3 @@ def write(root: Path | str | None = None, reports_dir: Path | str | None = None)
                 written.append(files.write_text(new, readme))
     written.append(render_html(reports_dir or root / "reports"))
     return written
-
-
-def _cmd_codebook(args: argparse.Namespace) -> int:
-    if args.check:
-        out = stale(args.root)
-        for item in out:
-            print(f"out of date: {item} (run `parole codebook`)", file=sys.stderr)
-        if not out:
-            print("docs/codebook.md and README.md are in step with the schemas")
-        return 1 if out else 0
-    for path in write(args.root, args.reports_dir):
-        print(f"wrote {path}")
-    return 0
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser(
-        "codebook", help="write docs/codebook.md, README's contract tables and "
-                         "reports/codebook.html from the schemas",
-        description="Generate the codebook (every column of the data contract with its type, "
-                    "unit, allowed values and meaning) from src/analysis/contract/schemas.py: "
-                    "docs/codebook.md, the contract section of README.md and "
-                    "reports/codebook.html.")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 naming the documents that are out of date")
-    p.add_argument("--root", type=Path, default=None, metavar="DIR",
-                   help="project folder holding README.md and docs/ (default: this project)")
-    p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
-                   help="where codebook.html goes (default: ./reports of the project)")
-    p.set_defaults(func=_cmd_codebook)

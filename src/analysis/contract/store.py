@@ -89,3 +89,55 @@ def read_table_once(table: str, data_dir: Path | str | None = None) -> pd.DataFr
         return read_table(table, data_dir)  # raises naming the table
     resolved = path.resolve()
     return _read_once(str(resolved), resolved.stat().st_mtime_ns).copy()
+
+
+def _select(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    """Rows whose columns hold the given values (a value, or a list of values); None: any."""
+    for column, wanted in filters.items():
+        if wanted is None:
+            continue
+        if column not in frame.columns:
+            raise ParoleError(f"no column {column!r} to filter on; columns: "
+                              + ", ".join(frame.columns))
+        values = wanted if isinstance(wanted, list | tuple | set | frozenset) else [wanted]
+        frame = frame[frame[column].isin(list(values))]
+    return frame.reset_index(drop=True)
+
+
+def load_table(table: str, data_dir: Path | str | None = None, **filters) -> pd.DataFrame:
+    """A processed table (``counts``, ``processing_times``, ``cases``, ``published_figures``),
+    keeping the rows whose columns hold the values given as keywords (a value or a list).
+
+    >>> load_table("counts", category="chnv-parole", period="FY2023")  # doctest: +SKIP
+    """
+    return _select(read_table_once(table, data_dir), filters)
+
+
+def load_counts(*, source=None, category=None, measure=None, geo_level=None, geo_code=None,
+                period=None, fiscal_year=None, form=None, status=None,
+                data_dir: Path | str | None = None) -> pd.DataFrame:
+    """The ``counts`` table (one row per published number, with its provenance), filtered.
+
+    Every filter takes a value or a list of values; left out, it keeps every row. Columns are
+    described in ``docs/codebook.md`` (``geo_level``, ``geo_code``, ``period``, ``value``,
+    ``status``, ``source_file``, ``source_locator``, ``citation``, ...).
+
+    >>> released = load_counts(category="uc-released-to-sponsors", geo_level="state",
+    ...                        period=["FY2020", "FY2021"])           # doctest: +SKIP
+    >>> released.groupby("period")["value"].sum()                      # doctest: +SKIP
+    """
+    return load_table("counts", data_dir, source=source, category=category, measure=measure,
+                      geo_level=geo_level, geo_code=geo_code, period=period,
+                      fiscal_year=fiscal_year, form=form, status=status)
+
+
+def load_processing_times(*, form=None, subtype=None, geo_code=None, statistic=None,
+                          data_dir: Path | str | None = None) -> pd.DataFrame:
+    """The ``processing_times`` table (published medians and 80th percentiles, by office and
+    form; ``as_of`` is the publication date of page captures), filtered like
+    :func:`load_counts`.
+
+    >>> load_processing_times(form="I-131", statistic="p80")  # doctest: +SKIP
+    """
+    return load_table("processing_times", data_dir, form=form, subtype=subtype,
+                      geo_code=geo_code, statistic=statistic)

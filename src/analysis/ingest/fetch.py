@@ -14,7 +14,6 @@ its address and a citation. ``parole remove`` undoes a registration.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import socket
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from analysis.contract import periods
-from analysis.errors import ParoleError, option_number
+from analysis.errors import ParoleError
 from analysis.ingest import manifest
 
 DEFAULT_BASE_URL = "https://www.uscis.gov"
@@ -388,45 +387,3 @@ def run(sources: list[str], *, fiscal_year: int | None = None, quarter: int | No
         shown = ", ".join(f"FY{fy} Q{q}" for fy, q in wanted)
         raise ParoleError(f"no all-forms report found for {shown} under {base_url}")
     return fetched
-
-
-def _cmd_fetch(args: argparse.Namespace) -> int:
-    results = run(args.sources or list(FETCHABLE), fiscal_year=args.fiscal_year,
-                  quarter=args.quarter, data_dir=args.data_dir, base_url=args.base_url,
-                  timeout=args.timeout, retries=args.retries, progress=not args.quiet,
-                  deadline=args.deadline)
-    for item in results:
-        verb = "fetched" if item.changed else "already registered, unchanged:"
-        print(f"{verb} data/raw/{item.path} from {item.url}")
-    return 0
-
-
-def register_cli(subparsers) -> argparse.ArgumentParser:
-    """Add ``parole fetch`` to the command line."""
-    p = subparsers.add_parser(
-        "fetch", help="download official files into data/raw/<source>/ and register them",
-        description="Download official files (today: the USCIS quarterly all-forms report) "
-                    "into data/raw/<source>/ and register them like `parole add`. Known "
-                    "address variants are tried in turn; without --fiscal-year the newest "
-                    "published quarter is fetched.")
-    p.add_argument("sources", nargs="*", metavar="SOURCE",
-                   help=f"source ids to fetch (default: {', '.join(FETCHABLE)})")
-    p.add_argument("--fiscal-year", type=int, metavar="Y", help="federal fiscal year, e.g. 2025")
-    p.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), metavar="Q",
-                   help="fiscal quarter 1-4 (default: every quarter of --fiscal-year)")
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
-                   help=f"server to download from (default {DEFAULT_BASE_URL}; for mirrors)")
-    p.add_argument("--timeout", type=option_number("--timeout"), default=30.0, metavar="SECONDS",
-                   help="longest wait for the server at any moment (default 30)")
-    p.add_argument("--deadline", type=option_number("--deadline"), default=600.0, metavar="SECONDS",
-                   help="longest time for the whole download of one file, retries included "
-                        "(default 600)")
-    p.add_argument("--retries", type=option_number("--retries", minimum=1, whole=True,
-                                                   above=False), default=3, metavar="N",
-                   help="attempts per address on network errors (default 3)")
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                   help="data folder holding raw/ and processed/ (default: ./data of the "
-                        "project)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_fetch)
-    return p

@@ -8,8 +8,6 @@ their differences, and the adapter's notes. Nothing is copied or written.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -126,26 +124,3 @@ def format_text(summary: dict[str, Any], *, limit: int = 20) -> str:
         lines.extend(f"  {note}" for note in summary["notes"])
     lines.append("nothing was registered; `parole add FILE` registers it")
     return "\n".join(lines)
-
-
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    summary = inspect_file(args.file, args.source)
-    if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-    else:
-        print(format_text(summary))
-    return 0
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser(
-        "inspect", help="show what a raw file holds (source, periods, tables, rejected rows, "
-                        "reconciliation) without registering it",
-        description="Detect FILE's source from its content (or use --source), run its adapter "
-                    "and the contract's validation as `parole ingest` would, and print the "
-                    "source, periods, tables with row counts, rejected rows with reasons, "
-                    "reconciliation differences and notes. Nothing is copied or registered.")
-    p.add_argument("file", type=Path, metavar="FILE", help="the file as downloaded")
-    p.add_argument("--source", metavar="ID", help="source id (default: detected from content)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cmd_inspect)

@@ -12,9 +12,7 @@ page says so.
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +21,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.contract import periods, store
-from analysis.errors import ParoleError, option_date
+from analysis.errors import ParoleError
 
 _STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
@@ -222,21 +220,6 @@ def latest_periods_of(data_dir: Path | str | None = None) -> str:
     return latest_periods_line(*frames)
 
 
-def _text_table(items: list[Freshness], today: date) -> str:
-    header = ("source", "latest period", "retrieved", "next release due", "status")
-    body = [(f.source, (f.latest_period or "none") + (" (part year)" if f.part_year else ""),
-             f.retrieved.isoformat() if f.retrieved else "-",
-             f.next_due.isoformat() if f.next_due else "-",
-             f.status.upper() if f.status == "stale" else f.status) for f in items]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in body]
-    lines.append(f"as of {today.isoformat()}; due dates are estimates from each source's usual "
-                 "publication lag (see `parole sources`), not the publishers' commitments")
-    return "\n".join(lines)
-
-
 def html_page(items: list[Freshness], today: date) -> str:
     """The freshness page (``reports/freshness.html``)."""
     esc = html.escape
@@ -290,36 +273,3 @@ def render_html(data_dir: Path | str | None = None, reports_dir: Path | str | No
     folder = Path(reports_dir) if reports_dir else config.default_reports_dir()
     return files.write_text(html_page(freshness(data_dir, today=today), today),
                               folder / "freshness.html")
-
-
-def _cmd_freshness(args: argparse.Namespace) -> int:
-    today = date.fromisoformat(args.today) if args.today else date.today()
-    items = freshness(args.data_dir, today=today)
-    if args.json:
-        print(json.dumps([f.as_dict() for f in items], indent=2, ensure_ascii=False))
-    else:
-        print(_text_table(items, today))
-    if args.html:
-        path = render_html(args.data_dir, args.reports_dir, today=today)
-        print(f"wrote {path}")
-    return 0
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser(
-        "freshness", help="per source: latest period ingested, retrieval date, next release "
-                          "due, stale flag",
-        description="For every source: the latest period in data/processed, when its raw "
-                    "files were retrieved (data/raw/manifest.csv), when the publisher's next "
-                    "release is due by its schedule (sources.yml), and STALE when that date "
-                    "has passed. Run `parole ingest` first.")
-    p.add_argument("--json", action="store_true", help="print the records as JSON")
-    p.add_argument("--html", action="store_true", help="also write reports/freshness.html")
-    p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
-                   help="folder for freshness.html (default: ./reports of the project)")
-    p.add_argument("--today", type=option_date("--today"), metavar="YYYY-MM-DD",
-                   help="judge staleness as of this date")
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                   help="data folder holding raw/ and processed/ (default: ./data of the "
-                        "project)")
-    p.set_defaults(func=_cmd_freshness)

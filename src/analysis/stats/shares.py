@@ -3,6 +3,8 @@
 Functions
 ---------
 :func:`shares_from_counts`   shares of a total from a ``counts`` table (suppressed cells as bounds)
+:func:`shares_over_time`     the same for every period at once (one row per place and period)
+:func:`share_change`         change of each share between two periods, with its interval
 :func:`shares_from_cases`    shares from ``cases`` records (of all cases, or within each group)
 :func:`region_shares`        shares over custom regions (``analysis.contract.geo.region``)
 :func:`compare_pairs`        pairwise two-proportion z-tests with a multiple-testing correction
@@ -13,6 +15,11 @@ Output columns (one row per group)
 ``group, numerator, denominator, estimate, lower, upper, estimate_low, estimate_high,
 numerator_low, numerator_high, denominator_low, denominator_high, method, confidence,
 status, reason, note, sources, synthetic, label``
+
+:func:`shares_from_counts` and :func:`shares_over_time` speak the vocabulary of the counts
+table: the grouping column keeps its own name (``geo_code`` by default, first), the columns
+the rows share (``geo_level``, ``period``, ``category``, ``measure``) come along, and
+``share`` is the estimate. ``group`` stays as an alias of the grouping column (older callers).
 
 ``status`` is ``estimated`` (every input is a number), ``bounded`` (a suppressed cell enters
 the numerator or denominator, so the share is only known to lie between ``estimate_low`` and
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -42,7 +50,6 @@ import pandas as pd
 
 from analysis.contract.statuses import VALUED_STATUSES
 from analysis.errors import ParoleError
-from analysis.stats import compact
 from analysis.stats.synthetic import LABEL, is_synthetic, mark
 
 #: Methods accepted by :func:`interval`, mapped to statsmodels ``proportion_confint`` names.
@@ -65,12 +72,27 @@ def _method(method: str) -> str:
     return "clopper-pearson" if METHODS[key] == "beta" else "wilson"
 
 
+def _wilson(count: np.ndarray, nobs: np.ndarray, alpha: float) -> tuple[np.ndarray, ...]:
+    """Wilson score limits in closed form (statsmodels' formula), without importing scipy:
+    the command line's claim checks stay quick to start."""
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    p = count / nobs
+    denom = 1 + z * z / nobs
+    center = (p + z * z / (2 * nobs)) / denom
+    half = z * np.sqrt(p * (1 - p) / nobs + z * z / (4 * nobs * nobs)) / denom
+    return center - half, center + half
+
+
 def interval(count: Any, nobs: Any, *, method: str = "wilson",
              alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Confidence limits for ``count`` successes out of ``nobs`` (arrays allowed).
 
     ``method`` is ``wilson`` (default) or ``clopper-pearson`` (exact, statsmodels ``beta``).
     Rows with ``nobs == 0`` give NaN limits; callers mark them not estimable.
+
+    >>> lo, hi = interval(30, 100)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.2189, 0.3958)
     """
     name = METHODS[_method(method).replace("clopper-pearson", "beta")]
     count = np.asarray(count, dtype=float)
@@ -236,6 +258,13 @@ def shares_from_counts(counts: pd.DataFrame, by: str = "geo_code", *,
     built on them ``bounded``. Cells with no value (``not_available``, ``withheld``) make the
     group, and every share of a sum that includes it, ``not_estimable``.
     See the module docstring for the output columns and what the interval means.
+
+    >>> rows = pd.DataFrame({"geo_code": ["CA", "TX"], "period": "FY2019",
+    ...                      "value": [30.0, 70.0], "status": "reported"})
+    >>> shares_from_counts(rows)[["geo_code", "period", "share", "status"]]
+      geo_code  period  share     status
+    0       CA  FY2019    0.3  estimated
+    1       TX  FY2019    0.7  estimated
     """
     needed = {by, "value", "status"}
     missing = needed - set(counts.columns)
@@ -246,7 +275,150 @@ def shares_from_counts(counts: pd.DataFrame, by: str = "geo_code", *,
         raise ParoleError("no rows: shares need at least one group")
     groups = _group_counts(counts, by, threshold)
     rows = _share_rows(groups, total=total, method=method, alpha=alpha, partition=True)
-    return _frame(rows, is_synthetic(counts))
+    return _with_vocabulary(_frame(rows, is_synthetic(counts)), counts, by)
+
+
+#: Columns of the counts table a shares table carries along when all its rows share them.
+CONTEXT = ("geo_level", "period", "category", "measure")
+
+
+def _with_vocabulary(out: pd.DataFrame, counts: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The grouping column under its own name (first), the context columns the rows share,
+    and ``share`` beside ``estimate``; ``group`` is kept as an alias."""
+    out = out.copy()
+    front = []
+    if by != "group":
+        out.insert(0, by, out["group"].to_numpy())
+        front.append(by)
+    for col in CONTEXT:
+        if col != by and col in counts.columns and counts[col].nunique(dropna=False) == 1:
+            out.insert(len(front), col, counts[col].iloc[0])
+            front.append(col)
+    out.insert(out.columns.get_loc("estimate") + 1, "share", out["estimate"])
+    return out
+
+
+def shares_over_time(counts: pd.DataFrame, by: str = "geo_code", *, period: str = "period",
+                     method: str = "wilson", alpha: float = 0.05,
+                     threshold: float = DEFAULT_THRESHOLD,
+                     totals: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Each group's share of each period's total, for every period at once.
+
+    ``counts`` holds one measure and category over several periods (e.g. children released to
+    sponsors by state, FY2015 to FY2025); the shares of each period are computed as
+    :func:`shares_from_counts` would, then stacked, oldest period first. ``totals`` maps a
+    period to a published total to divide by (e.g. the national figure, which includes places
+    not listed). Columns: ``by`` (``geo_code``), ``period``, then those of
+    :func:`shares_from_counts`.
+
+    >>> rows = pd.DataFrame({"geo_code": ["CA", "TX", "CA", "TX"],
+    ...                      "period": ["FY2020", "FY2020", "FY2021", "FY2021"],
+    ...                      "value": [30.0, 70.0, 60.0, 40.0], "status": "reported"})
+    >>> shares_over_time(rows)[["geo_code", "period", "share"]]
+      geo_code  period  share
+    0       CA  FY2020    0.3
+    1       TX  FY2020    0.7
+    2       CA  FY2021    0.6
+    3       TX  FY2021    0.4
+    """
+    if period not in counts.columns:
+        raise ParoleError(f"counts table lacks the period column {period!r}")
+    if counts.empty:
+        raise ParoleError("no rows: shares need at least one group")
+    parts = []
+    for label, part in counts.groupby(counts[period].astype(str), sort=False):
+        total = (totals or {}).get(label)
+        res = shares_from_counts(part, by=by, method=method, alpha=alpha, threshold=threshold,
+                                 total=total)
+        if period not in res.columns:
+            res.insert(1 if by != "group" else 0, period, label)
+        res["_order"] = _period_order(part, label, period)
+        parts.append(res)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["_order", by], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def _period_order(part: pd.DataFrame, label: str, period: str):
+    """Sort key of a period: its first day when known, else its label."""
+    if "period_start" in part.columns and part["period_start"].notna().any():
+        return pd.Timestamp(part["period_start"].min())
+    try:
+        from analysis.contract import periods
+
+        return pd.Timestamp(periods.parse(label).start)
+    except (ValueError, ImportError):
+        return pd.Timestamp.max
+
+
+#: Methods of statsmodels ``confint_proportions_2indep`` for a difference of proportions.
+CHANGE_METHODS = ("newcomb", "wald", "agresti-caffo", "score")
+
+
+def share_change(shares: pd.DataFrame, start: str, end: str, *, by: str = "geo_code",
+                 period: str = "period", method: str = "newcomb",
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """The change of each group's share from period ``start`` to period ``end``, with the
+    confidence interval of the difference of two independent proportions (statsmodels
+    ``confint_proportions_2indep``, ``compare="diff"``; Newcombe's hybrid score interval by
+    default). ``shares`` is a :func:`shares_over_time` table.
+
+    Columns: ``by, period_start, period_end, share_start, share_end, change, lower, upper,
+    numerator_start, denominator_start, numerator_end, denominator_end, method, confidence,
+    status, reason``. A group whose share is not a single estimate in either period (bounded
+    by suppression, missing, zero total) is ``not_estimable`` with the reason. As for the
+    shares themselves, for complete counts the interval is model-based: how much the share
+    could move by chance alone.
+
+    >>> rows = pd.DataFrame({"geo_code": ["CA", "TX", "CA", "TX"],
+    ...                      "period": ["FY2020", "FY2020", "FY2021", "FY2021"],
+    ...                      "value": [300.0, 700.0, 600.0, 400.0], "status": "reported"})
+    >>> ch = share_change(shares_over_time(rows), "FY2020", "FY2021").set_index("geo_code")
+    >>> round(float(ch.loc["CA", "change"]), 2), bool(ch.loc["CA", "lower"] > 0.25)
+    (0.3, True)
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    if method not in CHANGE_METHODS:
+        raise ParoleError(f"unknown method {method!r} for a change of shares; expected one of "
+                          + ", ".join(CHANGE_METHODS))
+    key = by if by in shares.columns else "group"
+    a = shares[shares[period].astype(str) == str(start)].set_index(key)
+    b = shares[shares[period].astype(str) == str(end)].set_index(key)
+    for label, part in ((start, a), (end, b)):
+        if part.empty:
+            raise ParoleError(f"no shares for period {label!r}; periods present: "
+                              + ", ".join(map(str, shares[period].unique())))
+    rows = []
+    for group in sorted(set(a.index) | set(b.index), key=str):
+        rows.append({by: group, **_change_row(group, a, b, method, alpha,
+                                              confint_proportions_2indep)})
+    cols = [by, "period_start", "period_end", "share_start", "share_end", "change", "lower",
+            "upper", "numerator_start", "denominator_start", "numerator_end",
+            "denominator_end", "method", "confidence", "status", "reason"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["period_start"], out["period_end"] = str(start), str(end)
+    out["method"], out["confidence"] = method, 1 - alpha
+    return mark(out, bool(shares.get("synthetic", pd.Series([False])).any()))
+
+
+def _change_row(group, a: pd.DataFrame, b: pd.DataFrame, method: str, alpha: float,
+                confint) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    recs = [a.loc[group] if group in a.index else None, b.loc[group] if group in b.index
+            else None]
+    missing = [i for i, r in enumerate(recs) if r is None or r["status"] != "estimated"]
+    if missing:
+        which = " and ".join(("the first", "the last")[i] for i in missing)
+        row.update(status="not_estimable",
+                   reason=f"no single estimate of the share in {which} period")
+        return row
+    (k1, n1), (k2, n2) = [(float(r["numerator"]), float(r["denominator"])) for r in recs]
+    low, high = confint(k2, n2, k1, n1, method=method, compare="diff", alpha=alpha)
+    row.update(share_start=k1 / n1, share_end=k2 / n2, change=k2 / n2 - k1 / n1,
+               lower=float(low), upper=float(high), numerator_start=k1, denominator_start=n1,
+               numerator_end=k2, denominator_end=n2, status="estimated", reason=None)
+    return row
 
 
 def shares_from_cases(cases: Any, by: str = "state", *,
@@ -265,7 +437,14 @@ def shares_from_cases(cases: Any, by: str = "state", *,
     (they come back ``not_estimable``, "empty group", in the within-group form).
     The counts come from :func:`analysis.stats.compact.group_counts` (``where`` filters rows in the
     engine; ``engine`` is ``duckdb`` by default or ``spark``).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)                  # SYNTHETIC records
+    >>> medical = shares_from_cases(cases, by="state", of={"basis": "medical"})
+    >>> medical[["group", "share", "lower", "upper", "label"]]  # doctest: +SKIP
     """
+    from analysis.stats import compact
+
     table = compact.group_counts(cases, by, of=of, where=where, engine=engine)
     src = _sources(table.attrs.get("sources", []))
     present = table["group"].tolist()
@@ -317,6 +496,11 @@ def region_shares(counts: pd.DataFrame, regions: Iterable[Any], *, method: str =
     objects (``name``, ``level`` 'state' or 'county', ``members``). The denominator is the sum
     of every row at the regions' level (or ``total``); regions may overlap, so their shares
     need not add to 1. Members with no row are listed in ``note`` and counted as absent.
+
+    >>> from analysis import load_counts
+    >>> counts = load_counts(category="uc-released-to-sponsors", period="FY2019",
+    ...                      geo_level="state")               # doctest: +SKIP
+    >>> region_shares(counts, ["southern-california"])         # doctest: +SKIP
     """
     regs = [_region(r) for r in regions]
     if not regs:
@@ -373,7 +557,14 @@ def compare_pairs(shares: pd.DataFrame, *, correction: str = "holm",
     not-estimable share are listed as ``not_estimable`` with the reason.
     Columns: ``group_a, group_b, estimate_a, estimate_b, difference, z, p_value, p_adjusted,
     significant, correction, status, reason, note, synthetic, label``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> medical = shares_from_cases(generate_cases(500, seed=1), by="state",
+    ...                             of={"basis": "medical"})  # SYNTHETIC records
+    >>> compare_pairs(medical).sort_values("p_adjusted").head(3)  # doctest: +SKIP
     """
+    from statsmodels.stats.multitest import multipletests
+
     cols = ["group_a", "group_b", "estimate_a", "estimate_b", "difference", "z", "p_value",
             "p_adjusted", "significant", "correction", "status", "reason", "note"]
     recs = shares.to_dict("records")

@@ -64,6 +64,10 @@ def generate_cases(n: int, *, seed: int = 42, start: str = "2020-10-01",
     median that depends on the basis and ``duration_sigma`` as the log-scale spread; cases
     whose decision would fall after ``as_of`` are pending (decided_date empty), i.e.
     right-censored. ``states`` limits the states used (weights renormalised).
+
+    >>> cases = generate_cases(100, seed=1)
+    >>> len(cases), bool(cases["synthetic"].all())
+    (100, True)
     """
     if n < 0:
         raise ValueError("n must be zero or more")

@@ -115,6 +115,10 @@ def survival_table(cases: Any, *, by: GroupBy = None, as_of: object = None,
     ``cases``: a DataFrame, a Parquet file or a hive-partitioned folder; ``where`` filters
     rows in the engine (``{"fiscal_year": [2023, 2024]}``); ``engine``: ``duckdb`` (default)
     or ``spark`` (see :mod:`analysis.stats.compact`).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> survival_table(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
     """
     out = compact.survival_counts(cases, by, as_of=as_of, withdrawn=withdrawn, where=where,
                                   engine=engine)
@@ -200,6 +204,10 @@ def kaplan_meier(data: Any, *, by: GroupBy = None, as_of: object = None,
     (pointwise log-log interval, confidence 1 - ``alpha``), ``decided_share`` (1 - survival),
     ``synthetic, label``. A group with no decisions has no rows here; see
     :func:`km_quantiles` for its reason.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> kaplan_meier(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
     """
     table = _as_table(data, by, as_of, withdrawn, engine)
     z = _z(alpha)
@@ -237,6 +245,10 @@ def km_quantiles(data: Any, *, by: GroupBy = None, probs: Iterable[float] = (0.5
     ``status`` is ``estimated`` or ``not_estimable`` (all cases pending; the quantile not
     reached while cases are still waiting); an upper limit not reached is explained in
     ``note``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> km_quantiles(cases, by="basis", probs=[0.5, 0.8], as_of="2024-09-30")  # doctest: +SKIP
     """
     table = _as_table(data, by, as_of, withdrawn, engine)
     rows = []
@@ -301,6 +313,10 @@ def empirical_quantiles(cases: Any, *, by: GroupBy = None,
 
     ``note`` says how many pending cases were left out: with a growing backlog these
     quantiles understate waits; prefer :func:`km_quantiles`.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> empirical_quantiles(cases, by="basis", probs=[0.5])  # doctest: +SKIP
     """
     table = _as_table(cases, by, as_of, withdrawn, engine)
     rows = []
@@ -345,7 +361,12 @@ def logrank(data: Any, *, by: GroupBy = None, as_of: object = None,
             withdrawn: str = "censor", engine: str | None = None) -> pd.DataFrame:
     """Log-rank test that all groups share one wait distribution (as statsmodels
     ``survdiff``, computed on the survival table). One row: ``groups, chisq, df, p_value,
-    status, reason``."""
+    status, reason``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> cases = generate_cases(500, seed=1)        # SYNTHETIC records
+    >>> logrank(cases, by="basis", as_of="2024-09-30")  # doctest: +SKIP
+    """
     table = _as_table(data, by, as_of, withdrawn, engine)
     synthetic = _label(data, table)
     names = list(dict.fromkeys(table["group"]))
@@ -397,8 +418,12 @@ def published_series(processing_times: pd.DataFrame, *,
                      office: str | None = None) -> pd.DataFrame:
     """The published median and 80th-percentile series by office and form, in date order.
 
-    Rows from a ``processing_times`` table; ``date`` is ``as_of`` or the end of ``period``.
-    Rows with no value keep their ``status`` and ``note`` (never filled in).
+    Rows from a ``processing_times`` table; ``as_of`` is the day the figure stands for: the
+    publication date of a page capture, else the end of ``period`` (``date`` is the same, kept
+    for older callers). Rows with no value keep their ``status`` and ``note`` (never filled in).
+
+    >>> from analysis import load_processing_times              # doctest: +SKIP
+    >>> published_series(load_processing_times(), form="I-131")  # doctest: +SKIP
     """
     needed = {"statistic", "months", "status", "geo_code", "form"}
     missing = needed - set(processing_times.columns)
@@ -416,12 +441,13 @@ def published_series(processing_times: pd.DataFrame, *,
             return pd.Timestamp(periods.parse(row["period"]).end)
         return pd.NaT
 
-    df["date"] = [_date(r) for r in df.to_dict("records")] if len(df) else pd.Series(
+    df["as_of"] = [_date(r) for r in df.to_dict("records")] if len(df) else pd.Series(
         dtype="datetime64[ns]")
-    keep = ["form", "subtype", "geo_level", "geo_code", "geo_name", "date", "period",
+    df["date"] = df["as_of"]
+    keep = ["form", "subtype", "geo_level", "geo_code", "geo_name", "as_of", "date", "period",
             "statistic", "months", "status", "note", "source_file", "source_locator", "citation"]
     df = df[[c for c in keep if c in df.columns]].sort_values(
-        [c for c in ("form", "subtype", "geo_code", "statistic", "date") if c in df.columns])
+        [c for c in ("form", "subtype", "geo_code", "statistic", "as_of") if c in df.columns])
     return mark(df.reset_index(drop=True), is_synthetic(processing_times))
 
 

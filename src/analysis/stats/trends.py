@@ -37,7 +37,7 @@ from analysis.contract import periods
 from analysis.contract.schemas import VALUED_STATUSES
 from analysis.errors import ParoleError
 from analysis.stats import compact
-from analysis.stats.shares import _method, interval, shares_from_counts
+from analysis.stats.shares import _method, interval, shares_over_time
 from analysis.stats.synthetic import LABEL, is_synthetic, mark
 
 FAMILIES = ("quasi-poisson", "poisson", "negative-binomial")
@@ -57,6 +57,9 @@ def counts_by_period(cases: Any, *, freq: str = "FY", by: str | None = None,
     current, partial year is not read as a drop; ``complete`` says whether the period is fully
     covered (:func:`trend` leaves incomplete periods out by default).
     Columns: ``group, period, period_start, fiscal_year, count, exposure, complete``.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> counts_by_period(generate_cases(500, seed=1))  # doctest: +SKIP
     """
     if freq not in ("FY", "quarter"):
         raise ParoleError(f"freq={freq!r}: expected FY or quarter")
@@ -190,6 +193,10 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     its coverage may be uneven within the year), naming them in ``note``; ``"offset"``
     includes them with ``log(exposure)`` as an offset. ``at``: the period labels the band is
     given for (default: the table's periods), e.g. periods left out of the fit.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> fit = trend_fit(counts_by_period(generate_cases(500, seed=1)))  # doctest: +SKIP
+    >>> fit.summary["pct_change_per_year"]                              # doctest: +SKIP
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -293,6 +300,9 @@ def trend(table: pd.DataFrame, *, value: str | None = None, by: str | None = "gr
     and ``note`` say so. Columns: ``group, family, n_periods, first_period, last_period,
     pct_change_per_year, lower, upper, p_value, dispersion, direction, status, reason, note,
     confidence``. For the chart band of the same fit use :func:`trend_fit`.
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> trend(counts_by_period(generate_cases(500, seed=1)))  # doctest: +SKIP
     """
     if family not in FAMILIES:
         raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
@@ -322,7 +332,11 @@ def outcome_shares(cases: Any, *, freq: str = "FY", by: str | None = None,
 
     Completions are decided cases (approved, denied, withdrawn), counted by the engine
     (:func:`analysis.stats.compact.outcome_counts`). Columns: ``group, period, outcome, numerator,
-    denominator, estimate, lower, upper, method, confidence, status, reason``.
+    denominator, estimate, share (= estimate), lower, upper, method, confidence, status,
+    reason`` (``group`` is the value of ``by``, or ``all``).
+
+    >>> from analysis.stats.synthetic import generate_cases
+    >>> outcome_shares(generate_cases(500, seed=1))  # doctest: +SKIP
     """
     if freq not in ("FY", "quarter"):
         raise ParoleError(f"freq={freq!r}: expected FY or quarter")
@@ -338,11 +352,12 @@ def outcome_shares(cases: Any, *, freq: str = "FY", by: str | None = None,
             k = int(hits.get((g, per, oc), 0))
             lo, hi = interval(k, n, method=meth, alpha=alpha)
             rows.append({"group": g, "period": per, "outcome": oc, "numerator": float(k),
-                         "denominator": float(n), "estimate": k / n, "lower": float(lo),
+                         "denominator": float(n), "estimate": k / n, "share": k / n,
+                         "lower": float(lo),
                          "upper": float(hi), "method": meth, "confidence": 1 - alpha,
                          "status": "estimated", "reason": None})
-    cols = ["group", "period", "outcome", "numerator", "denominator", "estimate", "lower",
-            "upper", "method", "confidence", "status", "reason"]
+    cols = ["group", "period", "outcome", "numerator", "denominator", "estimate", "share",
+            "lower", "upper", "method", "confidence", "status", "reason"]
     out = pd.DataFrame(rows, columns=cols)
     if not out.empty:
         out["_start"] = [periods.parse(p).start for p in out["period"]]
@@ -354,17 +369,20 @@ def outcome_shares_from_counts(counts: pd.DataFrame, *, method: str = "wilson",
                                alpha: float = 0.05, threshold: float = 10.0) -> pd.DataFrame:
     """Approval and denial shares of approved + denied per period from a ``counts`` table
     (one form, category and place), suppressed cells as bounds (see
-    :func:`analysis.stats.shares.shares_from_counts`). ``group`` is the measure."""
+    :func:`analysis.stats.shares.shares_over_time`). ``outcome`` (also ``measure`` and, for
+    older callers, ``group``) is the measure: ``approved`` or ``denied``.
+
+    >>> rows = pd.DataFrame({"measure": ["approved", "denied"], "period": "FY2024",
+    ...                      "value": [80.0, 20.0], "status": "reported"})
+    >>> outcome_shares_from_counts(rows)[["period", "outcome", "share"]]
+       period   outcome  share
+    0  FY2024  approved    0.8
+    1  FY2024    denied    0.2
+    """
     rows = counts[counts["measure"].isin(["approved", "denied"])]
     if rows.empty:
         raise ParoleError("no approved or denied rows in the counts table")
-    parts = []
-    for per, part in rows.groupby("period", sort=False):
-        res = shares_from_counts(part, by="measure", method=method, alpha=alpha,
-                                 threshold=threshold)
-        res.insert(1, "period", per)
-        parts.append(res)
-    out = pd.concat(parts, ignore_index=True)
-    out["_start"] = [periods.parse(p).start for p in out["period"]]
-    out = out.sort_values(["_start", "group"]).drop(columns="_start").reset_index(drop=True)
+    out = shares_over_time(rows, by="measure", method=method, alpha=alpha,
+                           threshold=threshold)
+    out.insert(out.columns.get_loc("measure") + 1, "outcome", out["measure"])
     return mark(out, is_synthetic(counts))

@@ -49,30 +49,66 @@ def _joined(values, most: int = 12) -> str:
     return "; ".join(items)
 
 
+#: Columns that identify the figures behind a shown row, matched together (a row of a state
+#: table is matched on its period *and* its place, so it gets its own locator, not all 53).
+KEYS = ("period", "geo_code", "group", "date")
+
+
+def _key(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    return frame[keys].astype(str).agg("|".join, axis=1)
+
+
+def _matched(out: pd.DataFrame, rows: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """``column`` of the ``rows`` matching each shown row on every key; a shown row matching
+    none that way (its place is a region, say) gets those matching its first key."""
+    found = _key(out, keys).map(rows.groupby(_key(rows, keys))[column].agg(_joined))
+    if len(keys) > 1 and found.isna().any():
+        first = out[keys[0]].astype(str).map(
+            rows.groupby(rows[keys[0]].astype(str))[column].agg(_joined))
+        found = found.fillna(first)
+    return found.fillna("")
+
+
+def _urls(rows: pd.DataFrame | None) -> dict[str, str]:
+    """Each citation of ``rows`` with the publisher's address, found from the citation, its
+    file and its source id (a citation without a URL still has its source's page)."""
+    if rows is None or "citation" not in rows.columns:
+        return {}
+    cols = [c for c in ("citation", "source_file", "source") if c in rows.columns]
+    found = {}
+    for rec in rows[cols].drop_duplicates().to_dict("records"):
+        url = publisher_url(str(rec["citation"]), str(rec.get("source_file", "") or ""),
+                            str(rec.get("source", "") or ""))
+        if url:
+            found.setdefault(str(rec["citation"]), url)
+    return found
+
+
 def csv_frame(shown: pd.DataFrame, rows: pd.DataFrame | None = None,
-              key: str | None = None) -> pd.DataFrame:
+              key: str | list[str] | None = None) -> pd.DataFrame:
     """``shown`` (the rows a chart or table shows) with provenance columns.
 
     A column of :data:`PROVENANCE` missing from ``shown`` is taken from ``rows`` (the
-    published figures it was computed from): per value of ``key`` when both have it (e.g.
-    the figures of each period), else all of them joined. Adds ``source_url`` (the
-    publisher's address), ``part_year`` and ``flagged`` where periods and notes say so.
+    published figures it was computed from): per value of ``key`` (default: every column of
+    :data:`KEYS` that both have, e.g. period and place) when both have it, else all of them
+    joined. Adds ``source_url`` (the publisher's address, per row), ``part_year`` and
+    ``flagged`` where periods and notes say so.
     """
     out = shown.copy().reset_index(drop=True)
-    if key is None and rows is not None:
-        key = next((k for k in ("period", "geo_code", "group", "date") if k in out.columns
-                    and k in rows.columns), None)
+    keys = [key] if isinstance(key, str) else list(key or [])
+    if not keys and rows is not None:
+        keys = [k for k in KEYS if k in out.columns and k in rows.columns]
     for column in PROVENANCE:
         if column in out.columns:
             continue
         if rows is None or column not in rows.columns:
             out[column] = ""
-        elif key:
-            groups = rows.groupby(rows[key].astype(str))[column].agg(_joined)
-            out[column] = out[key].astype(str).map(groups).fillna("")
+        elif keys:
+            out[column] = _matched(out, rows, keys, column)
         else:
             out[column] = _joined(rows[column])
-    out["source_url"] = [_joined(publisher_url(c) for c in str(cit).split("; "))
+    urls = _urls(rows if rows is not None else out)
+    out["source_url"] = [_joined(urls.get(c) or publisher_url(c) for c in str(cit).split("; "))
                          for cit in out["citation"]]
     if "period" in out.columns:
         notes = (out["note"] if "note" in out.columns else
@@ -81,6 +117,11 @@ def csv_frame(shown: pd.DataFrame, rows: pd.DataFrame | None = None,
                             zip(out["period"], notes, strict=True)]
     if "note" in out.columns:
         out["flagged"] = formatting.flagged_figures(out)["flag"].reindex(out.index).fillna("")
+    return _plain_cells(out)
+
+
+def _plain_cells(out: pd.DataFrame) -> pd.DataFrame:
+    """Dates as YYYY-MM-DD, whole numbers without ".0", helper columns (``_...``) dropped."""
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].dt.strftime("%Y-%m-%d")

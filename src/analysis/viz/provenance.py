@@ -79,18 +79,58 @@ def _stem(citation: str) -> str:
     return _URL.sub("", str(citation)).strip().rstrip(" .;,")
 
 
-def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ", local: bool = False) -> str:
+def accessed_dates(data_dir=None) -> dict[str, str]:
+    """The date each registered raw file was retrieved (``data/raw/manifest.csv``), by its
+    path under ``data/raw``: the access date a source line gives. Empty without a manifest."""
+    import csv
+
+    from analysis import config
+
+    path = config.manifest_path(data_dir or config.default_data_dir())
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {r.get("path", ""): r.get("retrieved", "") for r in csv.DictReader(handle)}
+
+
+def _address(group: pd.DataFrame) -> str:
+    """", URL" of a table's rows (the latest of several releases, saying how many)."""
+    urls: list[str] = []
+    for citation, source_file, source in zip(
+            group.get("citation", pd.Series("", index=group.index)),
+            group["source_file"], group.get("source", pd.Series("", index=group.index)),
+            strict=True):
+        url = publisher_url(citation, source_file, source)
+        if url and url not in urls:
+            urls.append(url)
+    if len(urls) == 1:
+        return f", {urls[0]}"
+    if urls:  # one release per period: name the latest, say how many
+        return f", {urls[-1]} (latest of {len(urls)} releases)"
+    return ""
+
+
+def _accessed(files, dates: dict[str, str]) -> str:
+    found = sorted({dates[str(f)] for f in files if dates.get(str(f))})
+    return f", accessed {found[-1]}" if found else ""
+
+
+def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ", local: bool = False,
+                accessed: dict[str, str] | None = None) -> str:
     """One line naming the publishers' tables, the range of periods of exactly the rows of
     ``frame``, and each table's address (URL) where known.
 
     ``local``: add the raw file each figure was read from (for the notebook and the CSV;
-    a reader's page names the publisher, not a path on this machine).
+    a reader's page names the publisher, not a path on this machine). Each table's entry
+    ends with the date its file was retrieved ("accessed 2026-11-23"; ``accessed`` maps raw
+    files to dates, default :func:`accessed_dates` of the project's data).
 
     >>> source_line(counts[counts.category == "parole-in-place"])  # doctest: +SKIP
     'Source: USCIS, Number of Service-wide Forms ..., FY2020-Q1 to FY2026-Q2, https://...'
     """
     if frame.empty:
         return f"{prefix}no data"
+    dates = accessed_dates() if accessed is None else accessed
     data = frame.assign(_stem=frame["citation"].map(_stem) if "citation" in frame.columns
                         else "")
     if "source_file" not in data.columns:
@@ -108,18 +148,7 @@ def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ", local: bool = 
         text = (title or "unnamed source") + (f", {span}" if shown else "")
         if "period_start" in group.columns:
             group = group.sort_values("period_start", kind="stable")
-        urls = []
-        for citation, source_file, source in zip(
-                group.get("citation", pd.Series("", index=group.index)),
-                group["source_file"], group.get("source", pd.Series("", index=group.index)),
-                strict=True):
-            url = publisher_url(citation, source_file, source)
-            if url and url not in urls:
-                urls.append(url)
-        if len(urls) == 1:
-            text += f", {urls[0]}"
-        elif urls:  # one release per period: name the latest, say how many
-            text += f", {urls[-1]} (latest of {len(urls)} releases)"
+        text += _address(group) + _accessed(group["source_file"].dropna(), dates)
         if local:
             files = sorted({str(f) for f in group["source_file"].dropna() if str(f)})
             if files:
