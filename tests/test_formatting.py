@@ -219,3 +219,18 @@ def test_outputs_write_csv_beside_the_html_with_a_relative_link(tmp_path, monkey
     hand = downloads.Outputs("", "x")
     hand.table(data, data, "yearly", columns={"period": "Year"})
     assert "Download" not in shown[-1]  # run by hand: no file, no link
+
+
+def test_shape_sentence_says_the_turn_and_rounds_like_the_table():
+    from analysis.stats import trends
+
+    found = trends.shape(["FY2020", "FY2021", "FY2022", "FY2023", "FY2024"],
+                         [8000, 11000, 13730, 11121, 10819])
+    text = formatting.shape_sentence("Children released", found, "California")
+    assert text == ("Children released in California rose 72% from 8,000 in FY2020 to a peak "
+                    "of 13,730 in FY2022, then fell 21% to 10,819 in FY2024")
+    small = trends.shape(["FY2020", "FY2021", "FY2022"], [1, 4, 17])
+    assert formatting.shape_sentence("Releases", small).endswith(
+        "rose from 1 in FY2020 to 17 in FY2022 (numbers too small to state a rate of change)")
+    assert "%" not in formatting.shape_sentence("Releases", small)
+    assert "regression" not in formatting.shape_method(found)

@@ -93,9 +93,19 @@ def test_regional_trend_leaves_out_the_part_year(ingested):
     params = regional.check_parameters("CA", 2015, 2021, str(ingested))
     table, _ = regional.yearly(regional.load(params), params)
     assert regional.part_year(table).tolist() == [False] * 6 + [True]
-    result, text = regional.trend(table, params.label)
-    assert result["last_period"] == "FY2020"
-    assert "part-year FY2021 left out of the fit" in text
+    found, text = regional.trend(table, params.label)
+    assert found.periods[-1] == "FY2020" and "FY2021" not in found.periods
+    assert "Part-year FY2021 left out" in text
+
+
+def test_regional_trend_states_the_turn_not_one_rate(ingested):
+    """California rose to FY2022 and then fell to FY2024 (13,730 -> 10,819 published): the
+    sentence must say both, and the fall between the published figures."""
+    params = regional.check_parameters("CA", 2015, 2025, str(ingested))
+    table, _ = regional.yearly(regional.load(params), params)
+    _, text = regional.trend(table, params.label)
+    assert "peak of 13,730 in FY2022, then fell 21% to 10,819 in FY2024" in text
+    assert "a year" not in text and "regression" not in text.split("<small>")[0]
 
 
 @pytest.mark.slow

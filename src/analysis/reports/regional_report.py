@@ -144,27 +144,24 @@ def part_year(table: pd.DataFrame) -> pd.Series:
                      dtype=bool)
 
 
-def trend(table: pd.DataFrame, label: str) -> tuple[pd.Series | None, str]:
-    """Percent change per year over full fiscal years (part-year figures left out), as a
-    title a reader can repeat and the statistics behind it."""
+def trend(table: pd.DataFrame, label: str) -> tuple[trends.Shape | None, str]:
+    """The shape of the full fiscal years (part-year figures left out) by the one trend rule
+    (:func:`analysis.stats.trends.shape`): a sentence a reader can repeat, then how it was
+    worked out (a footnote-style paragraph)."""
     if table.empty:
         return None, "No yearly figures: no trend."
     partial = part_year(table)
-    full = table[~partial]
+    full = table[~partial & table["value"].notna()]
     left_out = sorted(table.loc[partial, "period"])
-    if len(full) < 3:
-        return None, (f"Too few full fiscal years ({len(full)}) to estimate a trend"
-                      + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
-                      + ".")
-    result = trends.trend(full.assign(group=label, status="reported")[
-        ["group", "period", "value", "status"]], value="value").iloc[0]
-    if result["status"] != "estimated":
-        return result, f"No trend estimated: {result['reason']}."
-    title = formatting.trend_title("Children released to sponsors", result, label)
-    text = (f"**{title}.** {formatting.trend_detail(result, left_out)}. The words *rose* or "
-            "*fell* are used only when the whole 95% interval of the yearly change is above "
-            "or below zero.")
-    return result, text
+    found = trends.shape(full["period"].tolist(), full["value"].tolist())
+    if found.status != "described":
+        return found, (f"Too few full fiscal years ({len(full)}) to describe a trend"
+                       + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
+                       + ".")
+    sentence = formatting.shape_sentence("Children released to sponsors", found, label)
+    part = (f" Part-year {', '.join(left_out)} left out (covering only some months)."
+            if left_out else "")
+    return found, f"**{sentence}.**{part}\n\n<small>{formatting.shape_method(found)}</small>"
 
 
 def counties(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:

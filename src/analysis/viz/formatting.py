@@ -14,7 +14,10 @@ Rules (issue 11, item 4), each enforced here once so no chart or table can break
   is marked on the chart: :func:`flag_reason`.
 * Axis tick labels never round the gridline's value away (2.5 is "2.5", not "2"):
   :class:`TickFormatter`; dates and periods sit on a time axis: :func:`time_values`.
-* Trend titles are sentences a reader can repeat: :func:`trend_title`.
+* Trend titles are sentences a reader can repeat: :func:`shape_sentence` says the shape found by
+  the one trend rule (:func:`analysis.stats.trends.shape`): "rose 175% from 5,000 in FY2015 to a
+  peak of 13,730 in FY2018, then fell 21% to 10,819 in FY2020"; :func:`shape_method` is its
+  footnote. Titles and body text use the same sentence, so they round the same way.
 * Marks render in any browser font (no emoji): :data:`MARKS`.
 """
 
@@ -357,3 +360,55 @@ def trend_detail(result: pd.Series | dict, left_out: list[str] | None = None) ->
     if left_out:
         detail += f"; part-year {', '.join(left_out)} left out of the fit"
     return detail
+
+
+def change(pct: float) -> str:
+    """A percent change as titles and body text both write it: whole percent, sign as a
+    word elsewhere ("21%"); under 1% as "less than 1%"."""
+    a = abs(float(pct))
+    if a < 1:
+        return "less than 1%"
+    return f"{a:,.0f}%"
+
+
+_PEAK = {"rose": "a peak of ", "fell": "a low of ", "little change": ""}
+
+
+def _segment_words(seg, *, first: bool, more: bool) -> str:
+    """One segment in words (see :func:`shape_sentence`)."""
+    end = f"{_PEAK[seg.direction] if more else ''}{count(seg.last)} in {seg.end}"
+    if seg.direction == "little change":
+        where = f"from {count(seg.first)} in {seg.start} to {end}" if first else f"at {end}"
+        return f"changed little ({where})" if first else f"held about level, {where}"
+    rate = f" {change(seg.pct)}" if seg.pct is not None else ""
+    start = f" from {count(seg.first)} in {seg.start}" if first else ""
+    return f"{seg.direction}{rate}{start} to {end}"
+
+
+def shape_sentence(subject: str, found, place: str = "") -> str:
+    """The shape of a series (:class:`analysis.stats.trends.Shape`) as one sentence a reader
+    can repeat and check against the table, without a final full stop."""
+    where = f" in {place}" if place else ""
+    if found.status != "described" or not found.segments:
+        return f"{subject}{where}: too few full years to describe a trend ({found.reason})"
+    segs = found.segments
+    parts = [_segment_words(seg, first=i == 0, more=i < len(segs) - 1)
+             for i, seg in enumerate(segs)]
+    text = f"{subject}{where} " + parts[0] + "".join(f", then {p}" for p in parts[1:])
+    if any(seg.small for seg in segs if seg.direction != "little change"):
+        text += " (numbers too small to state a rate of change)"
+    elif found.swings:
+        text += ", with large swings from year to year in between"
+    return text
+
+
+def shape_method(found) -> str:
+    """The footnote that says how the shape was found, in plain words."""
+    knots = found.knots
+    turned = (f"it changed direction in {' and '.join(knots)}" if knots else
+              "it did not change direction")
+    return ("How this was worked out: the yearly figures were tested for a change of "
+            "direction with a segmented fit (straight segments on a log scale, joined at "
+            f"published figures; `ruptures`), and {turned}. Percent changes are between the "
+            "published figures named; none is given when a figure is below 50. Part-year "
+            "figures are left out.")
