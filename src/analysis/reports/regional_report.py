@@ -225,7 +225,7 @@ def display_columns(table: pd.DataFrame) -> dict[str, str]:
     return columns
 
 
-DISPLAY_FORMATS = {"value": tables.count, "states_total": tables.count,
+DISPLAY_FORMATS = {"value": tables.count_or_unpublished, "states_total": tables.count,
                    "upper_bound": tables.count, "estimate": tables.percent,
                    "lower": tables.percent, "upper": tables.percent}
 
@@ -256,19 +256,34 @@ class Coverage:
     unlisted: tuple[tuple[str, str], ...]  # (FIPS, name) of members with no figure
     threshold: int | None  # the publisher's listing threshold ("50 or more"), when stated
     partial: bool
+    #: per state of an unlisted member: the most its unlisted counties can hold, from the
+    #: published state total less every listed county of that state (None: no state total)
+    room: tuple[float | None, ...] = ()
+    #: per state, in the order of ``room``: how many unlisted members it has
+    unlisted_per_state: tuple[int, ...] = ()
 
     @property
     def total_listed(self) -> float:
         return float(self.listed["value"].sum())
 
+    def _cap(self, room: float | None, n: int) -> float | None:
+        by_threshold = None if self.threshold is None else (self.threshold - 1) * n
+        known = [v for v in (by_threshold, room) if v is not None]
+        return min(known) if known else None
+
     @property
     def upper_bound(self) -> float | None:
-        """The region's total is at most this: listed counties plus, for each unlisted
-        county, one less than the threshold (the publisher lists every county at or above
-        it). None without a stated threshold."""
-        if self.threshold is None:
+        """The region's total is at most this: the listed counties plus, for the unlisted
+        ones of each state, the smaller of one less than the threshold each (the publisher
+        lists every county at or above it) and what the published state total leaves after
+        every listed county of that state. None when neither is known."""
+        if not self.unlisted:
+            return self.total_listed
+        caps = [self._cap(r, n) for r, n in zip(self.room, self.unlisted_per_state,
+                                                strict=True)]
+        if not caps or any(c is None for c in caps):
             return None
-        return self.total_listed + (self.threshold - 1) * len(self.unlisted)
+        return self.total_listed + float(sum(caps))
 
 
 def _threshold(notes) -> int | None:
@@ -279,11 +294,31 @@ def _threshold(notes) -> int | None:
     return None
 
 
+def _state_room(year: pd.DataFrame, states: pd.DataFrame, unlisted: tuple,
+                ) -> tuple[tuple[float | None, ...], tuple[int, ...]]:
+    """For each state holding an unlisted member: its published total less all its listed
+    counties (None without a total), and how many unlisted members it holds."""
+    per_state: dict[str, int] = {}
+    for fips, _ in unlisted:
+        code = geo.county_state(fips)
+        per_state[code] = per_state.get(code, 0) + 1
+    room = []
+    valued = year[year["status"].isin(VALUED_STATUSES)]
+    for code in per_state:
+        total = states[(states["geo_code"] == code) & states["status"].isin(VALUED_STATUSES)]
+        listed = valued[valued["geo_code"].str.startswith(geo.state_fips(code))]
+        room.append(float(total["value"].iloc[0] - listed["value"].sum())
+                    if len(total) == 1 else None)
+    return tuple(room), tuple(per_state.values())
+
+
 def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
     """Per year with county figures (in ``counts``, any state): the member counties listed
-    and those not listed (below the publisher's threshold). Empty when the publisher has no
-    county table for the years of ``counts``."""
+    and those not listed (below the publisher's threshold), with what the state totals
+    leave for them. Empty when the publisher has no county table for the years of
+    ``counts``."""
     county = counts[counts["geo_level"] == "county"]
+    states = counts[counts["geo_level"] == "state"]
     names = dict(zip(params.members, (geo.county_name(m) for m in params.members),
                      strict=True))
     out = []
@@ -292,28 +327,33 @@ def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
         mine = mine[mine["status"].isin(VALUED_STATUSES)]
         unlisted = tuple((m, names[m]) for m in params.members
                          if m not in set(mine["geo_code"]))
+        room, per_state = _state_room(year, states[states["period"] == period], unlisted)
         out.append(Coverage(str(period), mine.sort_values("value", ascending=False),
                             unlisted, _threshold(year["note"].dropna().unique()),
-                            any(formatting.part_year(period, n) for n in year["note"])))
+                            any(formatting.part_year(period, n) for n in year["note"]),
+                            room, per_state))
     return out
 
 
 def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame,
                                                                      pd.DataFrame]:
-    """Per year with county figures: the sum over the member counties listed, how many are
-    listed, and the most the region's total can be. Returns (table, rows used)."""
+    """Per year with county figures: the sum over the member counties listed ("not
+    published" when none is listed: never 0), how many are listed, and the most the
+    region's total can be. Returns (table, rows used)."""
     records, used = [], []
     for cov in county_coverage(counts, params):
         n = len(params.members)
         notes = _join(cov.listed["note"]) or (
             "partial year" if cov.partial else "")
         records.append({
-            "period": cov.period, "value": cov.total_listed if len(cov.listed) else 0.0,
+            "period": cov.period,
+            "value": cov.total_listed if len(cov.listed) else float("nan"),
+            "status": "reported" if len(cov.listed) else "not published",
             "counties_listed": f"{len(cov.listed)} of {n}",
             "upper_bound": cov.upper_bound, "notes": notes})
         used.append(cov.listed)
     table = pd.DataFrame.from_records(records, columns=[
-        "period", "value", "counties_listed", "upper_bound", "notes"])
+        "period", "value", "status", "counties_listed", "upper_bound", "notes"])
     rows = pd.concat(used, ignore_index=True) if used else counts.iloc[0:0]
     return table, rows
 
