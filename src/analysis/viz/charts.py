@@ -17,7 +17,9 @@ The command ``parole chart KIND`` is :func:`register_cli` at the end of this mod
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -26,6 +28,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -37,14 +40,24 @@ from matplotlib.ticker import MaxNLocator
 from analysis.errors import ParoleError
 from analysis.stats import synthetic as synthetic_rows
 from analysis.stats import timing
-from analysis.viz import formatting
+from analysis.viz import formatting, palette
 from analysis.viz.provenance import SYNTHETIC_LABEL, source_line
 
 DPI = 150
 #: Resolution of each size when saved: print needs at least 300 dpi.
-SAVE_DPI = {"slide": 150, "social": 150, "print": 300}
-SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0)}
-PALETTE = sns.color_palette("colorblind")
+SAVE_DPI = {"slide": 150, "social": 150, "print": 300, "phone": 200}
+#: ``phone`` is the narrow rendition shown on screens up to 600 px wide (see :func:`show`).
+SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0), "phone": (3.6, 7.6)}
+#: Smallest text of a size, in points: a phone chart is shown about 358 px wide, where 9 pt
+#: is 12 px.
+MIN_PT = {"phone": 9.0}
+#: Resolution of the charts shown in report pages: twice the CSS pixel (sharp on 2x screens
+#: and on paper).
+SHOW_DPI = 200
+#: Screens at most this wide (CSS px) get the ``phone`` rendition of a chart.
+PHONE_MAX_PX = 600
+#: The series colours in order (measures take theirs from :mod:`analysis.viz.palette`).
+PALETTE = list(palette.SERIES)
 INK, MUTED, FAINT = "#222222", "#555555", "#bbbbbb"
 SYNTHETIC_RED = "#c0392b"
 MISSING_FILL = "#e6e6e6"
@@ -53,12 +66,13 @@ SEQUENTIAL = "mako_r"
 
 _TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
 #: Header and footer text scale by size (a print chart is small on the page, read close).
-_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8}
+_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8, "phone": 1.0}
 _ALT = "_parole_alt_text"
 _LABELS = "_parole_direct_labels"
 _DATA = "_parole_data"
 _SIZE = "_parole_size"
-FLAG_COLOUR = "#d55e00"
+_CALL = "_parole_call"
+FLAG_COLOUR = palette.FLAG
 
 
 # ---------------------------------------------------------------- house layout
@@ -73,6 +87,46 @@ def figure(size: str = "slide"):
     fig, ax = plt.subplots(figsize=SIZES[size], dpi=SAVE_DPI[size])
     setattr(fig, _SIZE, size)
     return fig, ax
+
+
+def _floor(fig) -> float:
+    """The smallest text size (points) of ``fig``'s size (0: no floor)."""
+    return MIN_PT.get(getattr(fig, _SIZE, "slide"), 0.0)
+
+
+def _raise_small_text(fig) -> None:
+    """Every text already on ``fig`` (tick labels, annotations, axis titles) at least its
+    size's :data:`MIN_PT`."""
+    floor = _floor(fig)
+    if not floor:
+        return
+    for ax in fig.axes:
+        for axis in ("x", "y"):
+            labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+            if min((t.get_fontsize() for t in labels), default=floor) < floor:
+                ax.tick_params(axis=axis, labelsize=floor)
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+
+
+def redrawable(draw):
+    """Mark a chart kind whose figure can be drawn again at another size (:func:`redraw`)."""
+    @functools.wraps(draw)
+    def call(*args, **kwargs):
+        fig = draw(*args, **kwargs)
+        setattr(fig, _CALL, (call, args, kwargs))
+        return fig
+    return call
+
+
+def redraw(fig, size: str):
+    """``fig`` drawn again by its chart kind at ``size`` (None for a figure drawn by hand)."""
+    found = getattr(fig, _CALL, None)
+    if found is None:
+        return None
+    draw, args, kwargs = found
+    return draw(*args, **{**kwargs, "size": size})
 
 
 def _source_text(source: str | pd.DataFrame) -> str:
@@ -146,51 +200,96 @@ def _fit_axes(fig, ax, *, left: float, right: float, bottom: float, top: float) 
         ax.set_position([x0, y0, x1 - x0, y1 - y0])
 
 
+class _Box:
+    """The frame of a figure being finished: margins (figure fractions) and its text sizes."""
+
+    def __init__(self, fig) -> None:
+        self.fig = fig
+        self.k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
+        self.floor = _floor(fig)
+        self.width_in, self.height_in = fig.get_size_inches()
+        self.px, self.py = 0.16 / self.width_in, 0.12 / self.height_in
+        self.usable = 1 - 2 * self.px
+        self.renderer = fig.canvas.get_renderer()
+
+    def pt(self, size: float) -> float:
+        return max(size * self.k, self.floor)
+
+    def bottom_of(self, artist) -> float:
+        return _to_fig(self.fig, artist.get_window_extent(self.renderer)).y0
+
+    def top_of(self, artist) -> float:
+        return _to_fig(self.fig, artist.get_window_extent(self.renderer)).y1
+
+
+def _synthetic_tag(box: _Box) -> float:
+    """The SYNTHETIC DATA tag at the top right; returns the width left for the title."""
+    fig = box.fig
+    tag = fig.text(1 - box.px, 1 - box.py, f"{SYNTHETIC_LABEL} DATA", fontsize=11,
+                   color="white", fontweight="bold", ha="right", va="top", parse_math=False,
+                   bbox={"boxstyle": "square,pad=0.3", "fc": SYNTHETIC_RED, "ec": "none"})
+    return _to_fig(fig, tag.get_window_extent(box.renderer)).x0 - box.px - 0.02
+
+
+def _header(box: _Box, title: str, subtitle: str, title_width: float) -> float:
+    """Title and subtitle at the top; returns where the plot may begin (figure fraction)."""
+    head = _wrapped_text(box.fig, box.px, 1 - box.py, title, max_width=title_width,
+                         fontsize=box.pt(_TITLE_PT), fontweight="bold", color=INK, va="top",
+                         ha="left")
+    y = box.bottom_of(head) - 0.06 / box.height_in
+    sub = _wrapped_text(box.fig, box.px, y, subtitle, max_width=box.usable,
+                        fontsize=box.pt(_SUBTITLE_PT), color="#444444", va="top", ha="left")
+    return box.bottom_of(sub) - 0.16 / box.height_in
+
+
+def phone_source(source: str) -> str:
+    """A source line for the narrow rendition: each address shortened to its site (the full
+    address is in the wide chart, its alt text and the CSV)."""
+    return re.sub(r"https?://([^/\s]+)\S*", r"\1", source)
+
+
+def _footer(box: _Box, source: str, note: str) -> float:
+    """Source line (and ``note`` above it) at the bottom, the project's footer at the bottom
+    right (on a phone, on its own line); returns where the plot must end."""
+    fig, phone = box.fig, getattr(box.fig, _SIZE, "") == "phone"
+    brand = fig.text(1 - box.px, box.py, footer_text(), fontsize=box.pt(_SOURCE_PT - 0.5),
+                     color=MUTED, va="bottom", ha="right", parse_math=False, gid="footer")
+    extent = _to_fig(fig, brand.get_window_extent(box.renderer))
+    if phone:
+        foot = _wrapped_text(fig, box.px, extent.y1 + 0.03 / box.height_in,
+                             phone_source(source), max_width=box.usable,
+                             fontsize=box.pt(_SOURCE_PT), color=MUTED, va="bottom", ha="left")
+    else:
+        foot = _wrapped_text(fig, box.px, box.py, source,
+                             max_width=box.usable - extent.width - 0.03,
+                             fontsize=box.pt(_SOURCE_PT), color=MUTED, va="bottom", ha="left")
+    footer_top = box.top_of(foot)
+    if note:
+        extra = _wrapped_text(fig, box.px, footer_top + 0.05 / box.height_in, note,
+                              max_width=box.usable, fontsize=box.pt(_NOTE_PT), color=INK,
+                              style="italic", va="bottom", ha="left")
+        footer_top = box.top_of(extra)
+    return footer_top + 0.12 / box.height_in
+
+
 def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
            synthetic: bool = False, note: str = ""):
     """Apply the house layout: finding as title, measure as subtitle, ``note`` (optional,
     e.g. which states have no figure) above the source line at the bottom left."""
     source = _source_text(source)
-    k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
-    width_in, height_in = fig.get_size_inches()
-    px, py = 0.16 / width_in, 0.12 / height_in
-    usable = 1 - 2 * px
-    top = 1 - py
-    if synthetic:
-        tag = fig.text(1 - px, top, f"{SYNTHETIC_LABEL} DATA", fontsize=11, color="white",
-                       fontweight="bold", ha="right", va="top", parse_math=False,
-                       bbox={"boxstyle": "square,pad=0.3", "fc": SYNTHETIC_RED, "ec": "none"})
-        tag_box = _to_fig(fig, tag.get_window_extent(fig.canvas.get_renderer()))
-        title_width = tag_box.x0 - px - 0.02
-    else:
-        title_width = usable
-    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT * k,
-                         fontweight="bold", color=INK, va="top", ha="left")
-    renderer = fig.canvas.get_renderer()
-    y = _to_fig(fig, head.get_window_extent(renderer)).y0 - 0.06 / height_in
-    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT * k,
-                        color="#444444", va="top", ha="left")
-    header_bottom = _to_fig(fig, sub.get_window_extent(renderer)).y0 - 0.16 / height_in
-    brand = fig.text(1 - px, py, footer_text(), fontsize=(_SOURCE_PT - 0.5) * k, color=MUTED,
-                     va="bottom", ha="right", parse_math=False, gid="footer")
-    brand_w = _to_fig(fig, brand.get_window_extent(renderer)).width
-    foot = _wrapped_text(fig, px, py, source, max_width=usable - brand_w - 0.03,
-                         fontsize=_SOURCE_PT * k, color=MUTED, va="bottom", ha="left")
-    footer_top = _to_fig(fig, foot.get_window_extent(renderer)).y1
-    if note:
-        extra = _wrapped_text(fig, px, footer_top + 0.05 / height_in, note, max_width=usable,
-                              fontsize=_NOTE_PT * k, color=INK, style="italic", va="bottom",
-                              ha="left")
-        footer_top = _to_fig(fig, extra.get_window_extent(renderer)).y1
-    footer_top += 0.12 / height_in
+    _raise_small_text(fig)
+    box = _Box(fig)
+    title_width = _synthetic_tag(box) if synthetic else box.usable
+    header_bottom = _header(box, title, subtitle, title_width)
+    footer_top = _footer(box, source, note)
     if ax.axison:
         ax.spines[["top", "right"]].set_visible(False)
-    _fit_axes(fig, ax, left=px, right=1 - px, bottom=footer_top, top=header_bottom)
+    _fit_axes(fig, ax, left=box.px, right=1 - box.px, bottom=footer_top, top=header_bottom)
     _respread_labels(fig, ax)
     if synthetic:
-        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=min(60, 7 * width_in), color=SYNTHETIC_RED,
-                 alpha=0.14, ha="center", va="center", rotation=20, fontweight="bold",
-                 zorder=10, parse_math=False)
+        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=min(60, 7 * box.width_in),
+                 color=SYNTHETIC_RED, alpha=0.14, ha="center", va="center", rotation=20,
+                 fontweight="bold", zorder=10, parse_math=False)
     return fig
 
 
@@ -344,7 +443,7 @@ def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         ax.tick_params(axis="x", labelsize=8)
         return
-    step = max(1, math.ceil(len(labels) / 12))
+    step = max(1, math.ceil(len(labels) / (5 if _floor(ax.figure) else 12)))
     picked = list(range(len(labels)))[::step]
     for i, label in enumerate(labels):  # a part-year period is always labelled
         if label in partial and i not in picked:
@@ -355,9 +454,10 @@ def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
     if is_time and len(xs) > 1:
         pad = float(np.min(np.diff(np.sort(xs)))) * 0.6
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
-    rotate = _labels_collide(ax, [xs[i] for i in picked], names, _TICK_PT)
+    tick_pt = max(_TICK_PT, _floor(ax.figure))
+    rotate = _labels_collide(ax, [xs[i] for i in picked], names, tick_pt)
     ax.set_xticks([xs[i] for i in picked], names, rotation=45 if rotate else 0,
-                  ha="right" if rotate else "center", fontsize=_TICK_PT)
+                  ha="right" if rotate else "center", fontsize=tick_pt)
 
 
 _TICK_PT = 8
@@ -459,6 +559,7 @@ def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
 # ---------------------------------------------------------------- chart kinds
 
 
+@redrawable
 def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[str, str],
                title: str, subtitle: str, source: str | pd.DataFrame, ylabel: str = "",
                percent: bool = False, size: str = "slide", synthetic: bool | None = False,
@@ -484,7 +585,7 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     ends, details, flags = [], [], {}
     highest = 0.0
     for i, column in enumerate(columns):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = palette.colour(column, i)
         values = pd.to_numeric(table[column], errors="coerce").astype(float).to_numpy()
         highest = float(np.nanmax(np.r_[values, highest]))
         col_partial, col_flags = _marks_for(rows, column)
@@ -492,7 +593,7 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
         if is_time:
             part |= {n for n in names if formatting.part_year(n)}
         partial |= part
-        line = _full_line(xs, values, names, part)
+        line = _full_line(xs, values, names, part | set(col_flags))
         ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2)
         _draw_marks(ax, xs, values, names, colour, part, col_flags)
         name = labels.get(column, column)
@@ -525,6 +626,7 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
                   note=full_note)
 
 
+@redrawable
 def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = "estimate",
                   lower: str = "lower", upper: str = "upper", title: str, subtitle: str,
                   source: str | pd.DataFrame, percent: bool = True, xlabel: str = "",
@@ -595,11 +697,13 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
                   note=note)
 
 
+@redrawable
 def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, title: str,
                subtitle: str, source: str | pd.DataFrame, label: str = "",
                observed: str | None = None, observed_label: str = "Published",
                band_label: str = "95% interval", ylabel: str = "", percent: bool = False,
-               size: str = "slide", synthetic: bool | None = None, note: str = ""):
+               size: str = "slide", synthetic: bool | None = None, note: str = "",
+               colour_key: str | None = None):
     """A trend line ``y`` over ``x`` with a shaded interval band ``lower``..``upper``;
     ``observed`` (optional) adds the published points the trend was fitted to. Part-year
     periods are drawn hollow and flagged figures ringed (see :func:`line_chart`)."""
@@ -618,29 +722,33 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     lo = pd.to_numeric(data[lower], errors="coerce").to_numpy(float)
     hi = pd.to_numeric(data[upper], errors="coerce").to_numpy(float)
     band = ~np.isnan(lo) & ~np.isnan(hi)
-    ax.fill_between(pos, lo, hi, where=band, color=PALETTE[0], alpha=0.22, linewidth=0,
+    obs_colour = palette.colour(colour_key or observed or y)
+    fit_colour = palette.SHAPE if observed else obs_colour
+    ax.fill_between(pos, lo, hi, where=band, color=fit_colour, alpha=0.22, linewidth=0,
                     zorder=1)
-    ax.plot(pos, mid, color=PALETTE[0], linewidth=2.2, zorder=3)
+    ax.plot(pos, mid, color=fit_colour, linewidth=2.2, zorder=3,
+            linestyle="--" if observed else "-")
     ends = []
     valid = np.flatnonzero(~np.isnan(mid))
     if len(valid):
-        ends.append((pos[valid[-1]], mid[valid[-1]], label or y, PALETTE[0]))
+        ends.append((pos[valid[-1]], mid[valid[-1]], label or y, fit_colour))
     details = []
     obs = np.array([])
     if observed:
         obs = pd.to_numeric(data[observed], errors="coerce").to_numpy(float)
-        ax.plot(pos, _full_line(pos, obs, names, partial), color=PALETTE[1], marker="o",
+        ax.plot(pos, _full_line(pos, obs, names, partial | set(flags)), color=obs_colour,
+                marker="o",
                 markersize=3.5, linewidth=1, zorder=4)
-        _draw_marks(ax, pos, obs, names, PALETTE[1], partial, flags)
+        _draw_marks(ax, pos, obs, names, obs_colour, partial, flags)
         have = np.flatnonzero(~np.isnan(obs))
         if len(have):
-            ends.append((pos[have[-1]], obs[have[-1]], observed_label, PALETTE[1]))
+            ends.append((pos[have[-1]], obs[have[-1]], observed_label, obs_colour))
             details.append(f"{observed_label}: {fmt(obs[have[0]], percent)} in "
                            f"{formatting.period(names[have[0]], names[have[0]] in partial)}, "
                            f"{fmt(obs[have[-1]], percent)} in "
                            f"{formatting.period(names[have[-1]], names[have[-1]] in partial)}.")
     else:
-        _draw_marks(ax, pos, mid, names, PALETTE[0], partial, flags)
+        _draw_marks(ax, pos, mid, names, fit_colour, partial, flags)
     if len(valid):
         first, last = valid[0], valid[-1]
         est = (lambda v: fmt(v, True)) if percent else formatting.count  # noqa: E731
@@ -657,7 +765,7 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
         middle = int(np.flatnonzero(band)[band.sum() // 2])
         ax.annotate(band_label, (pos[middle], hi[middle]), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                    color=PALETTE[0])
+                    color=fit_colour)
     _direct_labels(fig, ax, ends)
     full_note = " ".join(t for t in (note, _partial_note(sorted(partial)),
                                      _flag_note({observed_label if observed else
@@ -677,6 +785,7 @@ def _range(low: float, high: float, percent: bool) -> str:
     return f"{formatting.count(low)} to {formatting.count(high)}"
 
 
+@redrawable
 def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
                      labels: Mapping[str, str] | None = None, title: str, subtitle: str,
                      source: str | pd.DataFrame, normalize: bool = False, ylabel: str = "",
@@ -706,7 +815,7 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     base = np.zeros(len(data))
     ends, flags = [], {}
     for i, part in enumerate(parts):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = palette.colour(part, i)
         height = shown[part].fillna(0).to_numpy()
         ax.bar(pos[~is_part], height[~is_part], bottom=base[~is_part], width=width,
                color=colour, edgecolor="white", linewidth=0.5, zorder=2)
@@ -776,6 +885,7 @@ def medians_from(quantiles: pd.DataFrame) -> dict[str, float]:
     return {str(g): float(d) for g, d in zip(rows["group"], rows["days"], strict=True)}
 
 
+@redrawable
 def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
               survival: str = "survival", lower: str | None = None, upper: str | None = None,
               title: str, subtitle: str, source: str | pd.DataFrame,
@@ -847,6 +957,7 @@ def _tile_values(values: Mapping[str, float] | pd.Series | pd.DataFrame, code: s
     return {k.upper(): float(v) for k, v in pairs}
 
 
+@redrawable
 def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: str,
              subtitle: str, source: str | pd.DataFrame, legend: str = "",
              code: str = "geo_code", value: str = "value", percent: bool = False,
@@ -964,26 +1075,46 @@ def _fallback_alt(fig) -> str:
     return " ".join(["Chart."] + [_sentence(t) for t in texts if t and t.strip()])
 
 
-def show(fig, *, alt: str | None = None) -> None:
-    """Display ``fig`` in a notebook as an embedded PNG that carries its alternative text
-    (``<img alt=...>``, which a plain figure output cannot), and release it."""
+def _png64(fig, dpi: int) -> str:
     import base64
-    import html
     import io
 
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def picture_html(fig, alt: str) -> str:
+    """``fig`` as an embedded ``<picture>``: the chart at :data:`SHOW_DPI`, and on screens up
+    to :data:`PHONE_MAX_PX` wide its ``phone`` rendition (drawn again, text at least 12 px),
+    when its chart kind can draw one. ``alt`` is escaped here."""
+    import html
+
+    wide = _png64(fig, SHOW_DPI)
+    narrow = None if getattr(fig, _SIZE, "slide") == "phone" else redraw(fig, "phone")
+    source = ""
+    if narrow is not None:
+        source = (f'<source media="(max-width: {PHONE_MAX_PX}px)" '
+                  f'srcset="data:image/png;base64,{_png64(narrow, SAVE_DPI["phone"])}">')
+        plt.close(narrow)
+    return (f'<picture class="chart">{source}<img src="data:image/png;base64,{wide}" '
+            f'alt="{html.escape(alt, quote=True)}" style="max-width:100%;height:auto">'
+            "</picture>")
+
+
+def show(fig, *, alt: str | None = None) -> None:
+    """Display ``fig`` in a notebook as embedded PNGs that carry its alternative text
+    (``<img alt=...>``, which a plain figure output cannot), with a narrow rendition for
+    phones (:func:`picture_html`), and release it."""
     from IPython.display import HTML, display
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
     try:
         text = alt or alt_text(fig)
     except ValueError:
         text = _fallback_alt(fig)
-    alt = html.escape(text, quote=True)
+    page = picture_html(fig, text)
     plt.close(fig)
-    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{alt}" '
-                 f'style="max-width:100%;height:auto">'))
+    display(HTML(page))
 
 
 def save(fig, path: Path | str, *, alt_text: str | None = None,

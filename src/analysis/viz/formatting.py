@@ -245,8 +245,51 @@ def flagged_figures(rows: pd.DataFrame) -> pd.DataFrame:
 
     reasons = [flag_reason(s, n, m) for s, n, m in
                zip(column("status"), column("note"), column("measure"), strict=True)]
+    dips = _dips(rows)
+    reasons = [r or dips.get(i, "") for i, r in zip(rows.index, reasons, strict=True)]
     out = rows.assign(flag=reasons)
     return out[out["flag"] != ""]
+
+
+#: A figure below this share of both its neighbours is flagged as a dip to check.
+DIP_SHARE = 1 / 3
+#: ... and only when both neighbours are at least this (small counts swing by chance).
+DIP_MIN_NEIGHBOUR = 100
+DIP_REASON = ("far below the periods either side (less than a third of each); check against "
+              "the publisher's table")
+
+
+def _dips(rows: pd.DataFrame) -> dict[object, str]:
+    """Quarterly figures far below both neighbouring quarters of the same measure and place
+    (index -> reason): a drop to a sixth and back is more likely a misprint than a real
+    quarter. (Yearly figures are left alone: FY2020's fall in releases was real.)"""
+    if not {"period", "value"} <= set(rows.columns):
+        return {}
+    rows = rows[rows["period"].astype(str).str.fullmatch(r"FY\d{4}-Q\d")]
+    keys = [c for c in ("measure", "geo_code", "category", "form") if c in rows.columns]
+    found: dict[object, str] = {}
+    groups = rows.groupby(keys, dropna=False, sort=False) if keys else [(None, rows)]
+    for _, part in groups:
+        if part["period"].duplicated().any() or len(part) < 3:
+            continue
+        full = part[[not part_year(p, n) for p, n in zip(
+            part["period"], part["note"] if "note" in part.columns else [None] * len(part),
+            strict=True)]]
+        order = sorted(full.index, key=lambda i: _period_start(full.at[i, "period"]))
+        values = pd.to_numeric(full.loc[order, "value"], errors="coerce").to_numpy(float)
+        for j in range(1, len(order) - 1):
+            low, near = values[j], min(values[j - 1], values[j + 1])
+            if np.isfinite([low, near]).all() and near >= DIP_MIN_NEIGHBOUR and \
+                    low < DIP_SHARE * near:
+                found[order[j]] = DIP_REASON
+    return found
+
+
+def _period_start(label: object) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(periods_mod.parse(text(label)).start)
+    except Exception:  # noqa: BLE001 - a label that is not a period sorts as written
+        return pd.Timestamp.max
 
 
 # ---------------------------------------------------------------- axes
