@@ -40,7 +40,7 @@ from matplotlib.ticker import MaxNLocator
 from analysis.errors import ParoleError
 from analysis.stats import synthetic as synthetic_rows
 from analysis.stats import timing
-from analysis.viz import formatting, palette
+from analysis.viz import csvdata, formatting, palette
 from analysis.viz.provenance import SYNTHETIC_LABEL, source_line
 
 DPI = 150
@@ -688,11 +688,8 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     ax.set_xlabel(xlabel)
     _set_alt(fig, "Horizontal bar chart with interval whiskers", title, subtitle,
              "Values, largest first: " + "; ".join(details) + ".", source, synthetic, note)
-    from analysis.viz.downloads import (
-        csv_frame,  # the estimates shown, with their inputs' provenance
-    )
-
-    attach_data(fig, csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
+    # the estimates shown, with their inputs' provenance
+    attach_data(fig, csvdata.csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
@@ -1126,8 +1123,6 @@ def save(fig, path: Path | str, *, alt_text: str | None = None,
     The PNG is written at :data:`SAVE_DPI` of the chart's size (``print``: 300 dpi) unless
     ``dpi`` is given; text stays text in the SVG (``svg.fonttype`` ``none``).
     """
-    from analysis.viz import downloads
-
     text = alt_text if alt_text is not None else globals()["alt_text"](fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1145,5 +1140,5 @@ def save(fig, path: Path | str, *, alt_text: str | None = None,
     written.append(alt)
     rows = data if data is not None else chart_data(fig)
     if rows is not None:
-        written.append(downloads.write_csv(downloads.csv_frame(rows), path.with_suffix(".csv")))
+        written.append(csvdata.write_csv(csvdata.csv_frame(rows), path.with_suffix(".csv")))
     return written
