@@ -199,15 +199,15 @@ def share_finding(table: pd.DataFrame, label: str) -> str:
     partial = part_year(present)
     full = present[~partial]
     if full.empty:
-        return (f"{label} received {formatting.share(present['estimate'].iloc[-1])} of the "
+        return (f"{label} received {formatting.share_words(present['estimate'].iloc[-1])} of the "
                 "children released to sponsors in "
                 f"{formatting.period(present['period'].iloc[-1], True)}")
     low, high = full["estimate"].min(), full["estimate"].max()
     first, last = full["period"].iloc[0], full["period"].iloc[-1]
     span = f"in {first}" if first == last else f"each full year, {first} to {last}"
-    return (f"{label} received between {formatting.share_range(low, high, ' and ')} of the "
+    return (f"{label} received between {formatting.share_range_words(low, high)} of the "
             f"children released to sponsors {span}") if first != last else (
-        f"{label} received {formatting.share(low)} of the children released to sponsors "
+        f"{label} received {formatting.share_words(low)} of the children released to sponsors "
         f"{span}")
 
 

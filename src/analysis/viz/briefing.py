@@ -248,8 +248,8 @@ def _bar(opts: Options):
 
 @chart_kind("trend")
 def _trend(opts: Options):
-    from analysis.stats import trends
-
+    """A series over time: counts with the shape the trend rule found drawn as dashed
+    segments, or a share of decisions (``denial-share``, ``approval-share``)."""
     rows, label = _counts_rows(opts, "trend")
     rows = _pick(rows, "geo_level", "nation" if opts.geo_level == "state" and not opts.geo
                  else opts.geo_level, "--geo-level")
@@ -257,75 +257,108 @@ def _trend(opts: Options):
     rows = _periods_of_one_kind(rows, opts.freq)
     measure = opts.measure or "received"
     if measure in SHARE_MEASURES:
-        decided = _one_per_key(rows[rows["measure"].isin(["approved", "denied"])],
-                               ["measure", "geo_code", "period"])
-        if decided.empty:
-            raise ParoleError("no approved or denied figures for this selection")
-        out = trends.outcome_shares_from_counts(decided, method=opts.method)
-        wanted = "denied" if measure == "denial-share" else "approved"
-        table = out[out["group"] == wanted].reset_index(drop=True)
-        first, last = table.iloc[0], table.iloc[-1]
-        word = "Denials" if wanted == "denied" else "Approvals"
-        place = _place(decided, opts)
-        partial = formatting.part_year_periods(decided)
-        title = opts.title or (
-            f"{label}{' in ' + place if place else ''}: {word.lower()} were "
-            f"{fmt(last['estimate'], True)} of decisions in "
-            f"{formatting.period(last['period'], last['period'] in partial)} "
-            f"({fmt(first['estimate'], True)} in "
-            f"{formatting.period(first['period'], first['period'] in partial)})")
-        subtitle = opts.subtitle or (
-            f"{word} as a share of approvals plus denials per period; band: 95% "
-            f"{table['method'].iloc[0].title()} interval")
-        fig = trend_band(table, x="period", y="estimate", lower="lower", upper="upper",
-                         label=word, title=title, subtitle=subtitle, source=decided,
-                         note=_series_note(decided),
-                         percent=True, size=opts.size, synthetic=opts.synthetic or None,
-                         band_label="95% interval")
-        attach_data(fig, csv_frame(table, decided, key="period"))
-        return fig
+        return _share_trend(opts, rows, label, measure)
+    return _count_trend(opts, rows, label, measure)
+
+
+def _share_trend(opts: Options, rows: pd.DataFrame, label: str, measure: str):
+    """Denials (or approvals) as a share of approvals plus denials. These are complete
+    counts, not a sample: no interval is drawn."""
+    from analysis.stats import trends
+
+    decided = _one_per_key(rows[rows["measure"].isin(["approved", "denied"])],
+                           ["measure", "geo_code", "period"])
+    if decided.empty:
+        raise ParoleError("no approved or denied figures for this selection")
+    out = trends.outcome_shares_from_counts(decided, method=opts.method)
+    wanted = "denied" if measure == "denial-share" else "approved"
+    table = out[out["group"] == wanted].reset_index(drop=True)
+    table = table.assign(lower=np.nan, upper=np.nan)
+    first, last = table.iloc[0], table.iloc[-1]
+    word = "Denials" if wanted == "denied" else "Approvals"
+    place = _place(decided, opts)
+    partial = formatting.part_year_periods(decided)
+    title = opts.title or (
+        f"{label}{' in ' + place if place else ''}: {word.lower()} were "
+        f"{fmt(last['estimate'], True)} of decisions in "
+        f"{formatting.period(last['period'], last['period'] in partial)} "
+        f"({fmt(first['estimate'], True)} in "
+        f"{formatting.period(first['period'], first['period'] in partial)})")
+    subtitle = opts.subtitle or (
+        f"{word} as a share of approvals plus denials per period (all decisions counted, "
+        "so no interval is drawn)")
+    fig = trend_band(table, x="period", y="estimate", lower="lower", upper="upper",
+                     label=word, title=title, subtitle=subtitle, source=decided,
+                     note=_series_note(decided), percent=True, size=opts.size,
+                     synthetic=opts.synthetic or None, colour_key=measure)
+    attach_data(fig, csv_frame(table.drop(columns=["lower", "upper"]), decided,
+                               key="period"))
+    return fig
+
+
+def segment_line(found, periods_: list[str]) -> np.ndarray:
+    """The segments of ``found`` (a :class:`analysis.stats.trends.Shape`) as values at
+    ``periods_``: straight between the published figures at its knots (in time), NaN
+    outside the periods it describes."""
+    from analysis.contract import periods
+
+    if not found.segments:
+        return np.full(len(periods_), np.nan)
+    knots = [found.segments[0].start, *(seg.end for seg in found.segments)]
+    values = [found.segments[0].first, *(seg.last for seg in found.segments)]
+
+    def when(label: str) -> float:
+        return pd.Timestamp(periods.parse(label).start).value / 1e9
+
+    at = np.array([when(p) for p in periods_])
+    xs = np.array([when(k) for k in knots])
+    line = np.interp(at, xs, values)
+    line[(at < xs[0]) | (at > xs[-1])] = np.nan
+    return line
+
+
+def _count_trend(opts: Options, rows: pd.DataFrame, label: str, measure: str):
+    """Counts with the shape of their full, unflagged periods (the trend rule of
+    :func:`analysis.stats.trends.shape`) in the title and drawn as dashed segments."""
+    from analysis.stats import trends
+
     picked = _one_per_key(_pick(rows, "measure", measure, "--measure"),
                           ["geo_code", "period"])
     if picked["geo_code"].nunique() > 1:
         raise ParoleError("the selection holds several places; pick one with --geo")
+    picked = picked.sort_values("period_start").reset_index(drop=True)
     valued = picked["status"].isin(VALUED_STATUSES)
     partial = formatting.part_year_periods(picked)
     flagged = sorted(formatting.flagged_figures(picked)["period"])
-    # part-year and flagged figures are drawn but left out of the fit
+    # part-year and flagged figures are drawn but not described
     usable = valued & ~picked["period"].isin(partial) & ~picked["period"].isin(flagged)
     if usable.sum() < trends.MIN_PERIODS:
         raise ParoleError(f"{int(usable.sum())} full period(s) with a figure; a trend needs at "
                           f"least {trends.MIN_PERIODS}"
                           + (f" (part-year {', '.join(sorted(partial))} left out)"
                              if partial else ""))
-    fit_rows = picked[usable]
-    # the fitted mean is drawn at every full period (flagged ones too: the line is the
-    # model's, not the figure's), never at a part year, whose count is not a full period's
-    drawn = ~picked["period"].isin(partial)
-    # one fit gives both the numbers in the title and the band drawn
-    fit = trends.trend_fit(fit_rows[["period", "value", "status"]], value="value",
-                           at=picked.loc[drawn, "period"])
-    slope = pd.Series(fit.summary)
-    table = picked[["period", "value"]].reset_index(drop=True).merge(
-        fit.band[["period", "fitted", "lower", "upper"]], on="period", how="left")
+    used = picked[usable]
+    found = trends.shape(used["period"].tolist(), used["value"].tolist())
+    table = picked[["period", "value"]].assign(
+        direction=segment_line(found, picked["period"].tolist()), lower=np.nan, upper=np.nan)
     place = _place(picked, opts)
-    title = opts.title or formatting.trend_title(_subject(label, measure), slope, place)
-    gaps = picked.loc[~valued.to_numpy(), "period"].tolist()
+    title = opts.title or formatting.shape_sentence(_subject(label, measure), found, place)
     per = "fiscal quarter" if opts.freq == "quarter" else "fiscal year"
-    detail = formatting.trend_detail(slope, sorted(partial & set(picked["period"])))
-    if flagged:
-        detail += f"; flagged {', '.join(flagged)} left out of the fit"
+    left_out = sorted((partial & set(picked["period"])) | set(flagged))
     subtitle = opts.subtitle or (
-        f"Per {per}{' in ' + place if place else ''}. Trend {detail}; band: 95% interval "
-        "of the fitted mean")
-    note = f"No figure for {', '.join(gaps)} (left out of the fit). " if gaps else ""
+        f"Per {per}{' in ' + place if place else ''}. Dashed: the direction of change, "
+        "straight between the published figures where it turned"
+        + (f"; {', '.join(left_out)} left out" if left_out else ""))
+    gaps = picked.loc[~valued.to_numpy(), "period"].tolist()
+    note = f"No figure for {', '.join(gaps)}. " if gaps else ""
     note += _series_note(picked)
-    fig = trend_band(table, x="period", y="fitted", lower="lower", upper="upper",
-                     observed="value", observed_label="Published", label="Trend",
+    fig = trend_band(table, x="period", y="direction", lower="lower", upper="upper",
+                     observed="value", observed_label="Published", label="Direction",
                      title=title, subtitle=subtitle, source=picked,
                      ylabel=CATEGORY_UNITS.get(opts.category or "", "Applications"),
-                     size=opts.size, synthetic=opts.synthetic or None, note=note)
-    attach_data(fig, csv_frame(table.merge(
+                     size=opts.size, synthetic=opts.synthetic or None, note=note,
+                     colour_key=measure)
+    attach_data(fig, csv_frame(table.drop(columns=["lower", "upper"]).merge(
         picked[["period", "status", "source_file", "source_locator", "citation", "note"]],
         on="period", how="left")))
     return fig

@@ -326,7 +326,7 @@ def _direct_labels(fig, ax, items: list[tuple[float, float, str, object]], *,
     ax.set_ylim(y0, y1)  # freeze the limits so axes fractions stay valid
     labels = []
     for x, y, text, colour in items:
-        frac = (y - y0) / (y1 - y0) if y1 != y0 else 0.5
+        frac = min(max((y - y0) / (y1 - y0), 0.0), 1.0) if y1 != y0 else 0.5
         where = ((1.0, frac), "axes fraction") if edge else (
             (x, frac), ax.get_xaxis_transform())
         ann = ax.annotate(text, xy=where[0], xycoords=where[1],
@@ -533,7 +533,7 @@ def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colou
                     markeredgecolor=colour, markeredgewidth=1.6, linestyle="none", zorder=5)
             ax.annotate("part year", (xs[i], values[i]), xytext=(0, 7),
                         textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                        color=MUTED, style="italic", annotation_clip=False)
+                        color=MUTED, style="italic", annotation_clip=None)
         if label in flags:
             ax.plot([xs[i]], [values[i]], marker="o", markersize=13, markerfacecolor="none",
                     markeredgecolor=FLAG_COLOUR, markeredgewidth=1.6, linestyle="none",
@@ -544,6 +544,55 @@ def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colou
                         xytext=(0, 10), textcoords="offset points", ha="center", va="bottom",
                         fontsize=7, color=FLAG_COLOUR, fontweight="bold",
                         annotation_clip=False)
+
+
+def _mark_off_scale(ax, points: list[tuple[float, float, object]], percent: bool) -> None:
+    """Part-year figures above the full years' scale: a hollow arrowhead at the top edge
+    with the figure written beside it (the axis is not stretched for a part year)."""
+    top = ax.get_ylim()[1]
+    for x, value, colour in points:
+        if not np.isfinite(value) or value <= top:
+            continue
+        for artist in [*ax.lines, *ax.texts]:  # the hollow point and its label, off the axes
+            xy = getattr(artist, "xy", None)
+            if xy is None and len(artist.get_xdata()) == 1:
+                xy = (artist.get_xdata()[0], artist.get_ydata()[0])
+            if xy is not None and np.isclose(xy[0], x) and np.isclose(xy[1], value):
+                artist.remove()
+        ax.plot([x], [top], marker="^", markersize=7, markerfacecolor="white",
+                markeredgecolor=colour, markeredgewidth=1.4, clip_on=False, zorder=5)
+        ax.annotate(f"part year: {fmt(value, percent)} (off scale)", (x, top), xytext=(0, -9),
+                    textcoords="offset points", ha="center", va="top", fontsize=7,
+                    color=MUTED, style="italic")
+
+
+def join_period(rows: pd.DataFrame | None) -> str | None:
+    """The first period of a series taken from a joined (renamed) row: rows with a
+    ``series_note`` following rows without one (None when there is no join)."""
+    if not isinstance(rows, pd.DataFrame) or "series_note" not in rows.columns or \
+            "period" not in rows.columns:
+        return None
+    noted = rows["series_note"].fillna("").astype(str).str.strip() != ""
+    if not noted.any() or noted.all():
+        return None
+    starts = {str(p): formatting.time_values([str(p)]) for p in rows["period"].unique()}
+    if any(v is None for v in starts.values()):
+        return None
+    first = min(rows.loc[noted, "period"].astype(str), key=lambda p: starts[p][0])
+    return first
+
+
+def _mark_join(ax, rows: pd.DataFrame | None, names: list[str], xs: np.ndarray) -> None:
+    """A dotted vertical line before the first period of a joined series, labelled."""
+    first = join_period(rows)
+    if first is None or first not in names:
+        return
+    i = names.index(first)
+    x = xs[i] - (xs[i] - xs[i - 1]) / 2 if i > 0 else xs[i]
+    ax.axvline(x, color=MUTED, linestyle=":", linewidth=1.2, zorder=1, gid="series-join")
+    ax.annotate("renamed row joined here", (x, 1.0), xycoords=ax.get_xaxis_transform(),
+                xytext=(3, -2), textcoords="offset points", ha="left", va="top", fontsize=7.5,
+                color=MUTED, style="italic", annotation_clip=False)
 
 
 def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
@@ -582,17 +631,21 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     if "notes" in table.columns:
         partial |= {n for n, t in zip(names, table["notes"], strict=True)
                     if formatting.part_year(n, t)}
-    ends, details, flags = [], [], {}
+    ends, details, flags, offscale = [], [], {}, []
     highest = 0.0
     for i, column in enumerate(columns):
         colour = palette.colour(column, i)
         values = pd.to_numeric(table[column], errors="coerce").astype(float).to_numpy()
-        highest = float(np.nanmax(np.r_[values, highest]))
         col_partial, col_flags = _marks_for(rows, column)
         part = partial | (col_partial & set(names))
         if is_time:
             part |= {n for n in names if formatting.part_year(n)}
         partial |= part
+        # part years stay off the scale of full years: the axis is set by full periods
+        full = np.array([v for v, n in zip(values, names, strict=True) if n not in part])
+        highest = float(np.nanmax(np.r_[full if np.isfinite(full).any() else values,
+                                        highest]))
+        offscale += [(xs[j], values[j], colour) for j, n in enumerate(names) if n in part]
         line = _full_line(xs, values, names, part | set(col_flags))
         ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2)
         _draw_marks(ax, xs, values, names, colour, part, col_flags)
@@ -616,6 +669,8 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     _y_axis(ax, highest, percent)
+    _mark_off_scale(ax, offscale, percent)
+    _mark_join(ax, rows, names, xs)
     _direct_labels(fig, ax, ends)
     full_note = " ".join(t for t in (note, _partial_note(sorted(partial & set(names))),
                                      _flag_note(flags)) if t)
@@ -757,6 +812,7 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     _y_axis(ax, float(np.nanmax(np.r_[hi, mid, obs, [0.0]])), percent)
+    _mark_join(ax, rows, names, pos)
     if len(valid) and band.any():
         # name the band once, inside it at its widest point
         middle = int(np.flatnonzero(band)[band.sum() // 2])

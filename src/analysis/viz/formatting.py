@@ -124,6 +124,41 @@ def share(value: float, digits: int | None = None, *, status: str | None = None)
     return text + "%"
 
 
+#: Shares below this are written in words ("about 2 in 10,000"), not as "0.021%".
+TINY_SHARE = 0.001
+
+
+def _per(high: float) -> int:
+    """The round base (10,000, 100,000, ...) at which ``high`` is at least 1."""
+    base = 10_000
+    while high * base < 1 and base < 10**9:
+        base *= 10
+    return base
+
+
+def share_words(value: float) -> str:
+    """A share for a sentence: a percentage (:func:`share`), or for a tiny share "about 2 in
+    10,000" (never "0.00000%")."""
+    if is_missing(value) or value == 0 or abs(float(value)) >= TINY_SHARE:
+        return share(value)
+    base = _per(abs(float(value)))
+    return f"about {round(float(value) * base):,} in {base:,}"
+
+
+def share_range_words(low: float, high: float, word: str = " and ") -> str:
+    """Two shares for a sentence: :func:`share_range`, or in words when both are tiny
+    ("between about 2 and 5 in 10,000" reads as "about 2 and 5 in 10,000" here)."""
+    if is_missing(low) or is_missing(high) or max(abs(low), abs(high)) >= TINY_SHARE:
+        return share_range(low, high, word)
+    nonzero = [abs(v) for v in (low, high) if v]
+    if not nonzero:
+        return share_range(low, high, word)
+    base = _per(min(nonzero))
+    if not low:
+        return f"0{word}about {round(high * base):,} in {base:,}"
+    return f"about {round(low * base):,}{word}{round(high * base):,} in {base:,}"
+
+
 def _decimals_needed(value: float) -> int:
     """Decimals of a percentage: significant digits kept, no trailing zeros added."""
     if not value:
