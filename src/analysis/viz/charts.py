@@ -804,10 +804,14 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     if len(valid):
         first, last = valid[0], valid[-1]
         est = (lambda v: fmt(v, True)) if percent else formatting.count  # noqa: E731
-        details.append(f"{label or y}: {est(mid[first])} in {names[first]} "
-                       f"({band_label} {_range(lo[first], hi[first], percent)}), "
-                       f"{est(mid[last])} in {names[last]} ({band_label} "
-                       f"{_range(lo[last], hi[last], percent)}).")
+
+        def banded(i: int) -> str:
+            if np.isnan(lo[i]) or np.isnan(hi[i]):
+                return ""
+            return f" ({band_label} {_range(lo[i], hi[i], percent)})"
+
+        details.append(f"{label or y}: {est(mid[first])} in {names[first]}{banded(first)}, "
+                       f"{est(mid[last])} in {names[last]}{banded(last)}.")
     _x_axis(ax, names, pos, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
@@ -824,7 +828,8 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
                                      _flag_note({observed_label if observed else
                                                  (label or y): flags} if flags else {}))
                          if t)
-    _set_alt(fig, "Line chart with interval band", title, subtitle, " ".join(details), source,
+    _set_alt(fig, "Line chart with interval band" if band.any() else "Line chart", title,
+             subtitle, " ".join(details), source,
              synthetic, full_note)
     _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
