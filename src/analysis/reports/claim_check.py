@@ -94,6 +94,12 @@ def card_markdown(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
+#: How the claim line is labelled, by the claim's comparator (never "claimed (about)").
+COMPARATOR_WORDS = {"about": "claimed: about", "at-least": "claimed: at least",
+                    "at-most": "claimed: at most", "more-than": "claimed: more than",
+                    "less-than": "claimed: less than"}
+
+
 def chart(verdict: Verdict):
     """A one-line chart: the data's value (with its interval) against the claim (and its
     tolerance band). ``None`` when the data give no value."""
@@ -108,7 +114,8 @@ def chart(verdict: Verdict):
         ax.axvspan((v.claimed - v.tolerance) * scale, (v.claimed + v.tolerance) * scale,
                    color=colour_claim, alpha=0.15, lw=0)
     ax.axvline(v.claimed * scale, color=colour_claim, lw=2)
-    ax.annotate(f"claimed ({v.comparator})", (v.claimed * scale, 1.35), color=colour_claim,
+    ax.annotate(COMPARATOR_WORDS.get(v.comparator, "claimed"), (v.claimed * scale, 1.35),
+                color=colour_claim,
                 ha="center", fontsize=8, annotation_clip=False)
     if v.lower is not None:
         ax.hlines(1, v.lower * scale, v.upper * scale, color=colour_data, lw=3)

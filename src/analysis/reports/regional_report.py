@@ -164,6 +164,39 @@ def trend(table: pd.DataFrame, label: str) -> tuple[trends.Shape | None, str]:
     return found, f"**{sentence}.**{part}\n\n<small>{formatting.shape_method(found)}</small>"
 
 
+def key_findings(table: pd.DataFrame, params: Parameters) -> list[str]:
+    """The report's opening box, from the same yearly table as the chart and the text: the
+    trend rule's sentence, the latest full year, and what the series is not."""
+    if table.empty:
+        return [f"No published figures for {params.label} in these years."]
+    not_parole = ("These are HHS ORR releases of unaccompanied children to sponsors, not "
+                  "parole: no agency publishes parole figures by place.")
+    if params.level == "county":
+        last = table.iloc[-1]
+        period = formatting.period(last["period"], "part" in str(last["notes"]))
+        bound = (f"; at most {formatting.count(last['upper_bound'])}"
+                 if pd.notna(last["upper_bound"]) else "")
+        if pd.isna(last["value"]):
+            text = (f"{period}: none of the {len(params.members)} counties is listed by HHS "
+                    f"ORR, so the region's figure is not published{bound}.")
+        else:
+            text = (f"{period}: {formatting.count(last['value'])} children released to "
+                    f"sponsors in the {last['counties_listed']} counties listed{bound}.")
+        return [text, not_parole]
+    found, _ = trend(table, params.label)
+    items = []
+    if found is not None and found.status == "described":
+        items.append(formatting.shape_sentence("Children released to sponsors", found,
+                                               params.label) + ".")
+    full = table[~part_year(table)].dropna(subset=["value"])
+    if not full.empty:
+        last = full.iloc[-1]
+        items.append(f"{last['period']} (latest full year): {formatting.count(last['value'])} "
+                     f"children released to sponsors in {params.label}, "
+                     f"{formatting.share_words(last['estimate'])} of the states' total.")
+    return [*items, not_parole]
+
+
 def counties(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:
     rows = counts[counts["geo_level"] == "county"]
     if params.level == "county":
@@ -218,9 +251,9 @@ def display_columns(table: pd.DataFrame) -> dict[str, str]:
         columns |= {"value": "Released to sponsors in the counties listed",
                     "counties_listed": "Counties listed", "upper_bound": "Region total at most"}
     else:
+        # all releases are counted (not a sample): the share has no interval
         columns |= {"value": "Released to sponsors", "states_total": "All states",
-                    "estimate": "Share", "lower": "95% interval, low",
-                    "upper": "95% interval, high"}
+                    "estimate": "Share of all states"}
     columns["notes"] = "Notes"
     return columns
 

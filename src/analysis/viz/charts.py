@@ -45,12 +45,15 @@ from analysis.viz.provenance import SYNTHETIC_LABEL, source_line
 
 DPI = 150
 #: Resolution of each size when saved: print needs at least 300 dpi.
-SAVE_DPI = {"slide": 150, "social": 150, "print": 300, "phone": 200}
+SAVE_DPI = {"slide": 150, "social": 150, "print": 300, "phone": 200, "phone-tall": 200}
 #: ``phone`` is the narrow rendition shown on screens up to 600 px wide (see :func:`show`).
-SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0), "phone": (3.6, 7.6)}
+SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0), "phone": (3.6, 7.6),
+         "phone-tall": (3.6, 10.5)}
 #: Smallest text of a size, in points: a phone chart is shown about 358 px wide, where 9 pt
 #: is 12 px.
-MIN_PT = {"phone": 9.0}
+MIN_PT = {"phone": 9.0, "phone-tall": 9.0}
+#: Narrow renditions tried in turn (a chart with long notes needs the taller one).
+PHONE_SIZES = ("phone", "phone-tall")
 #: Resolution of the charts shown in report pages: twice the CSS pixel (sharp on 2x screens
 #: and on paper).
 SHOW_DPI = 200
@@ -66,7 +69,7 @@ SEQUENTIAL = "mako_r"
 
 _TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
 #: Header and footer text scale by size (a print chart is small on the page, read close).
-_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8, "phone": 1.0}
+_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8, "phone": 1.0, "phone-tall": 1.0}
 _ALT = "_parole_alt_text"
 _LABELS = "_parole_direct_labels"
 _DATA = "_parole_data"
@@ -251,7 +254,7 @@ def phone_source(source: str) -> str:
 def _footer(box: _Box, source: str, note: str) -> float:
     """Source line (and ``note`` above it) at the bottom, the project's footer at the bottom
     right (on a phone, on its own line); returns where the plot must end."""
-    fig, phone = box.fig, getattr(box.fig, _SIZE, "") == "phone"
+    fig, phone = box.fig, getattr(box.fig, _SIZE, "") in PHONE_SIZES
     brand = fig.text(1 - box.px, box.py, footer_text(), fontsize=box.pt(_SOURCE_PT - 0.5),
                      color=MUTED, va="bottom", ha="right", parse_math=False, gid="footer")
     extent = _to_fig(fig, brand.get_window_extent(box.renderer))
@@ -1142,6 +1145,17 @@ def _png64(fig, dpi: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _narrow(fig):
+    """The first narrow rendition of ``fig`` that fits (None: drawn by hand, or none fits;
+    the page then scales the wide chart down)."""
+    for size in PHONE_SIZES:
+        try:
+            return redraw(fig, size)
+        except ParoleError:
+            plt.close(plt.gcf())  # the rendition that did not fit
+    return None
+
+
 def picture_html(fig, alt: str) -> str:
     """``fig`` as an embedded ``<picture>``: the chart at :data:`SHOW_DPI`, and on screens up
     to :data:`PHONE_MAX_PX` wide its ``phone`` rendition (drawn again, text at least 12 px),
@@ -1149,7 +1163,7 @@ def picture_html(fig, alt: str) -> str:
     import html
 
     wide = _png64(fig, SHOW_DPI)
-    narrow = None if getattr(fig, _SIZE, "slide") == "phone" else redraw(fig, "phone")
+    narrow = None if getattr(fig, _SIZE, "slide") in PHONE_SIZES else _narrow(fig)
     source = ""
     if narrow is not None:
         source = (f'<source media="(max-width: {PHONE_MAX_PX}px)" '

@@ -476,7 +476,7 @@ def shape_sentence(subject: str, found, place: str = "") -> str:
     if any(seg.small for seg in segs if seg.direction != "little change"):
         text += " (numbers too small to state a rate of change)"
     elif found.swings:
-        text += ", with large swings from year to year in between"
+        text += ", with large swings in between"
     return text
 
 
@@ -490,3 +490,13 @@ def shape_method(found) -> str:
             f"published figures; `ruptures`), and {turned}. Percent changes are between the "
             "published figures named; none is given when a figure is below 50. Part-year "
             "figures are left out.")
+
+
+def key_findings_html(items: list[str], heading: str = "Key findings") -> str:
+    """The short box a report opens with: ``items`` (sentences built from the same figures
+    as the charts and tables) as a list, escaped."""
+    import html
+
+    listed = "".join(f"<li>{html.escape(item)}</li>" for item in items if item)
+    return (f'<section class="key-findings" aria-label="{html.escape(heading)}">'
+            f"<h2>{html.escape(heading)}</h2><ul>{listed}</ul></section>")
