@@ -50,10 +50,13 @@ def test_san_joaquin_valley_is_rendered_with_a_clear_statement(ingested):
     counts = regional.load(params)
     table, rows = regional.yearly(counts, params)
     # no county listed: the figure is not published, never 0, in the table and its CSV
-    assert rows.empty and table["value"].isna().all()
-    assert table["status"].tolist() == ["not published"]
+    assert table["value"].isna().all() and table["status"].tolist() == ["not published"]
     page = regional.display_table(table, rows)
     assert "not published" in page and ">0<" not in page
+    # the table comes from the HHS county table (which lists none of these counties) and
+    # the state total bounding them: its source line names both, never "no data"
+    assert set(rows["geo_level"]) == {"county", "state"}
+    assert "Released to Sponsors by County" in page and "no data" not in page
     text = regional.coverage_markdown(regional.county_coverage(counts, params), params)
     assert "none of the 8 counties of San Joaquin Valley (8 counties) is listed" in text
     assert "fewer than 50" in text

@@ -384,11 +384,22 @@ def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFram
             "status": "reported" if len(cov.listed) else "not published",
             "counties_listed": f"{len(cov.listed)} of {n}",
             "upper_bound": cov.upper_bound, "notes": notes})
-        used.append(cov.listed)
+        # the table is built from the publisher's county table of the year (which counties
+        # it lists, and which it does not) and the state totals that bound the rest
+        states = _states_of_codes(params)
+        year = counts[counts["period"] == cov.period]
+        prefixes = tuple(geo.state_fips(c) for c in states)
+        used.append(year[((year["geo_level"] == "county")
+                          & year["geo_code"].str.startswith(prefixes))
+                         | ((year["geo_level"] == "state") & year["geo_code"].isin(states))])
     table = pd.DataFrame.from_records(records, columns=[
         "period", "value", "status", "counties_listed", "upper_bound", "notes"])
     rows = pd.concat(used, ignore_index=True) if used else counts.iloc[0:0]
     return table, rows
+
+
+def _states_of_codes(params: Parameters) -> set[str]:
+    return {geo.county_state(m) for m in params.members}
 
 
 def years_text(rows: pd.DataFrame) -> str:
