@@ -3,6 +3,7 @@ claim, built from :class:`~analysis.claims.checker.Verdict` objects (the noteboo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.ticker
@@ -11,7 +12,7 @@ import pandas as pd
 from analysis import config
 from analysis.claims.checker import Verdict, fmt
 from analysis.errors import ParoleError
-from analysis.viz import charts
+from analysis.viz import charts, formatting
 from analysis.viz.formatting import MARKS
 from analysis.viz.markup import md_code, md_text
 from analysis.viz.provenance import source_line
@@ -33,8 +34,11 @@ def resolve_claims_file(claims_file: str) -> Path:
 
 def _md(text: object) -> str:
     """Plain text made safe for Markdown (no emphasis, link or HTML; see
-    :func:`analysis.viz.markup.md_text`)."""
-    return md_text(text)
+    :func:`analysis.viz.markup.md_text`), slugs and codes in plain words, "(1 figure)"."""
+    words = formatting.plain(text) if text is not None else text
+    if isinstance(words, str):
+        words = re.sub(r"\b1 figures\b", "1 figure", words)
+    return md_text(words)
 
 
 def header_markdown(path: Path | str, claims) -> str:

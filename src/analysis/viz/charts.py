@@ -615,8 +615,9 @@ def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
 def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[str, str],
                title: str, subtitle: str, source: str | pd.DataFrame, ylabel: str = "",
                percent: bool = False, size: str = "slide", synthetic: bool | None = False,
-               note: str = ""):
+               note: str = "", steps: bool = False):
     """Lines for ``columns`` of ``table`` over ``x``, each labelled at its last point.
+    ``steps``: a change log (each value stands until the next), drawn as steps, not slopes.
 
     Periods and dates sit on a time axis. When ``source`` is the rows shown (a frame), a
     part-year period (see :func:`analysis.viz.formatting.part_year`; a ``notes`` column of
@@ -650,7 +651,8 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
                                         highest]))
         offscale += [(xs[j], values[j], colour) for j, n in enumerate(names) if n in part]
         line = _full_line(xs, values, names, part | set(col_flags))
-        ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2)
+        ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2,
+                drawstyle="steps-post" if steps else "default")
         _draw_marks(ax, xs, values, names, colour, part, col_flags)
         name = labels.get(column, column)
         if col_flags:

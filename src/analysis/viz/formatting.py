@@ -23,9 +23,11 @@ Rules (issue 11, item 4), each enforced here once so no chart or table can break
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -500,3 +502,29 @@ def key_findings_html(items: list[str], heading: str = "Key findings") -> str:
     listed = "".join(f"<li>{html.escape(item)}</li>" for item in items if item)
     return (f'<section class="key-findings" aria-label="{html.escape(heading)}">'
             f"<h2>{html.escape(heading)}</h2><ul>{listed}</ul></section>")
+
+
+@functools.cache
+def _labels() -> dict[str, dict[str, str]]:
+    import yaml
+
+    text = (resources.files("analysis.viz") / "labels.yml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def label(code: object, kind: str = "categories") -> str:
+    """The plain name of a slug or code (``kind``: categories, subtypes or statuses), or the
+    code itself when it has none."""
+    shown = text(code)
+    return _labels().get(kind, {}).get(shown, shown)
+
+
+def plain(sentence: object) -> str:
+    """``sentence`` with every slug and code of :file:`labels.yml` replaced by its plain name
+    ("durations for 'humanitarian-parole'" -> "durations for 'humanitarian parole (I-131,
+    outside the US)'")."""
+    out = text(sentence)
+    names = {**_labels().get("categories", {}), **_labels().get("subtypes", {})}
+    for code in sorted(names, key=len, reverse=True):
+        out = re.sub(rf"(?<![\w/.-]){re.escape(code)}(?![\w-])", names[code], out)
+    return out
