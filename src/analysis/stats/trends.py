@@ -195,6 +195,62 @@ def _part_periods(part: pd.DataFrame) -> pd.Series:
     return incomplete
 
 
+def _checked_column(table: pd.DataFrame, value: str | None, family: str,
+                    part_years: str) -> str:
+    """The counts column of ``table``, after checking the options and columns."""
+    if family not in FAMILIES:
+        raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
+    if part_years not in ("exclude", "offset"):
+        raise ParoleError(f"part_years={part_years!r}: expected exclude or offset")
+    col = value or ("count" if "count" in table.columns else "value")
+    for need in ("period", col):
+        if need not in table.columns:
+            raise ParoleError(f"trend needs a {need!r} column")
+    return col
+
+
+def _not_estimable(part: pd.DataFrame, y: pd.Series, group: Any) -> str | None:
+    """Why the counts of ``part`` cannot carry a trend (None when they can)."""
+    if "status" in part.columns:
+        unusable = ~part["status"].isin(VALUED_STATUSES)
+    else:
+        unusable = y.isna()
+    if unusable.any():
+        return ("counts without a value (suppressed or not available) in "
+                + ", ".join(part.loc[unusable, "period"]))
+    if len(part) < MIN_PERIODS:
+        return f"{len(part)} period(s); a trend needs at least {MIN_PERIODS}"
+    if (y < 0).any():
+        raise ParoleError(f"negative counts in group {group!r}")
+    if y.sum() == 0:
+        return "all counts are 0"
+    return None
+
+
+def _band_at(band: pd.DataFrame, at: Sequence[str]) -> pd.DataFrame:
+    """An empty band for the period labels ``at`` (observed values kept where known)."""
+    seen = dict(zip(band["period"], band["observed"], strict=True))
+    labels = list(dict.fromkeys(str(p) for p in at))
+    return pd.DataFrame({"period": labels,
+                         "period_start": [pd.Timestamp(periods.parse(p).start) for p in labels],
+                         "observed": [seen.get(p, np.nan) for p in labels], "used": False,
+                         "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+
+
+def _fill_band(band: pd.DataFrame, fit: dict[str, Any], origin: pd.Timestamp, alpha: float,
+               used: pd.Series) -> None:
+    """The fitted mean count of a whole period, with its interval, from the same fit."""
+    X = np.column_stack([np.ones(len(band)),
+                         ((pd.to_datetime(band["period_start"]) - origin).dt.days
+                          / 365.25).to_numpy()])
+    eta = X @ fit["params"]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, fit["cov"], X))
+    z = norm.ppf(1 - alpha / 2)
+    band["fitted"], band["lower"], band["upper"] = (np.exp(eta), np.exp(eta - z * se),
+                                                    np.exp(eta + z * se))
+    band["used"] = band["period"].isin(used).to_numpy()
+
+
 def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "all",
               family: str = "quasi-poisson", alpha: float = 0.05,
               part_years: str = "exclude", at: Sequence[str] | None = None) -> TrendFit:
@@ -207,14 +263,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     includes them with ``log(exposure)`` as an offset. ``at``: the period labels the band is
     given for (default: the table's periods), e.g. periods left out of the fit.
     """
-    if family not in FAMILIES:
-        raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
-    if part_years not in ("exclude", "offset"):
-        raise ParoleError(f"part_years={part_years!r}: expected exclude or offset")
-    col = value or ("count" if "count" in table.columns else "value")
-    for need in ("period", col):
-        if need not in table.columns:
-            raise ParoleError(f"trend needs a {need!r} column")
+    col = _checked_column(table, value, family, part_years)
     spans = [periods.parse(p) for p in table["period"]]
     part = table.assign(_start=[pd.Timestamp(x.start) for x in spans]).sort_values("_start")
     if part["period"].duplicated().any():
@@ -225,13 +274,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
                          "observed": y_all.to_numpy(float), "used": False,
                          "fitted": np.nan, "lower": np.nan, "upper": np.nan})
     if at is not None:
-        seen = dict(zip(band["period"], band["observed"], strict=True))
-        labels = list(dict.fromkeys(str(p) for p in at))
-        band = pd.DataFrame({"period": labels,
-                             "period_start": [pd.Timestamp(periods.parse(p).start)
-                                              for p in labels],
-                             "observed": [seen.get(p, np.nan) for p in labels], "used": False,
-                             "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+        band = _band_at(band, at)
     notes = []
     if part_years == "exclude":
         partial = _part_periods(part)
@@ -250,20 +293,9 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
         return TrendFit({**row, "status": status, "reason": reason}, band)
 
     y = pd.to_numeric(part[col], errors="coerce")
-    if "status" in part.columns:
-        unusable = ~part["status"].isin(VALUED_STATUSES)
-    else:
-        unusable = y.isna()
-    if unusable.any():
-        return done("not_estimable", "counts without a value (suppressed or not available) "
-                    "in " + ", ".join(part.loc[unusable, "period"]))
-    if len(part) < MIN_PERIODS:
-        return done("not_estimable", f"{len(part)} period(s); a trend needs at least "
-                                     f"{MIN_PERIODS}")
-    if (y < 0).any():
-        raise ParoleError(f"negative counts in group {group!r}")
-    if y.sum() == 0:
-        return done("not_estimable", "all counts are 0")
+    why_not = _not_estimable(part, y, group)
+    if why_not:
+        return done("not_estimable", why_not)
     origin = part["_start"].iloc[0]
     t = ((part["_start"] - origin).dt.days / 365.25).to_numpy()
     exposure = (part["exposure"].to_numpy(float) if "exposure" in part.columns
@@ -283,16 +315,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     row.update(family=used_family, pct_change_per_year=pct[0], lower=pct[1], upper=pct[2],
                p_value=float(fit["p"]), dispersion=fit["dispersion"],
                direction=_direction(pct[1], pct[2]), note="; ".join(notes) or None)
-    # the band: fitted mean count of a whole period, with its interval, from the same fit
-    X = np.column_stack([np.ones(len(band)),
-                         ((pd.to_datetime(band["period_start"]) - origin).dt.days
-                          / 365.25).to_numpy()])
-    eta = X @ fit["params"]
-    se = np.sqrt(np.einsum("ij,jk,ik->i", X, fit["cov"], X))
-    z = norm.ppf(1 - alpha / 2)
-    band["fitted"], band["lower"], band["upper"] = (np.exp(eta), np.exp(eta - z * se),
-                                                    np.exp(eta + z * se))
-    band["used"] = band["period"].isin(part["period"]).to_numpy()
+    _fill_band(band, fit, origin, alpha, part["period"])
     return done("estimated")
 
 

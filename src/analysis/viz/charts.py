@@ -754,6 +754,25 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
                   note=note)
 
 
+def _draw_observed(ax, pos: np.ndarray, obs: np.ndarray, names: list[str], colour,
+                   partial: set[str], flags: Mapping[str, str], observed_label: str,
+                   percent: bool, ends: list) -> list[str]:
+    """The published points a trend summarises (gaps at part years and flagged figures),
+    their end label (appended to ``ends``) and their alt-text sentence."""
+    ax.plot(pos, _full_line(pos, obs, names, partial | set(flags)), color=colour, marker="o",
+            markersize=3.5, linewidth=1, zorder=4)
+    _draw_marks(ax, pos, obs, names, colour, partial, flags)
+    have = np.flatnonzero(~np.isnan(obs))
+    if not len(have):
+        return []
+    ends.append((pos[have[-1]], obs[have[-1]], observed_label, colour))
+    first, last = have[0], have[-1]
+    return [f"{observed_label}: {fmt(obs[first], percent)} in "
+            f"{formatting.period(names[first], names[first] in partial)}, "
+            f"{fmt(obs[last], percent)} in "
+            f"{formatting.period(names[last], names[last] in partial)}."]
+
+
 @redrawable
 def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, title: str,
                subtitle: str, source: str | pd.DataFrame, label: str = "",
@@ -793,17 +812,8 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     obs = np.array([])
     if observed:
         obs = pd.to_numeric(data[observed], errors="coerce").to_numpy(float)
-        ax.plot(pos, _full_line(pos, obs, names, partial | set(flags)), color=obs_colour,
-                marker="o",
-                markersize=3.5, linewidth=1, zorder=4)
-        _draw_marks(ax, pos, obs, names, obs_colour, partial, flags)
-        have = np.flatnonzero(~np.isnan(obs))
-        if len(have):
-            ends.append((pos[have[-1]], obs[have[-1]], observed_label, obs_colour))
-            details.append(f"{observed_label}: {fmt(obs[have[0]], percent)} in "
-                           f"{formatting.period(names[have[0]], names[have[0]] in partial)}, "
-                           f"{fmt(obs[have[-1]], percent)} in "
-                           f"{formatting.period(names[have[-1]], names[have[-1]] in partial)}.")
+        details += _draw_observed(ax, pos, obs, names, obs_colour, partial, flags,
+                                  observed_label, percent, ends)
     else:
         _draw_marks(ax, pos, mid, names, fit_colour, partial, flags)
     if len(valid):
@@ -848,6 +858,34 @@ def _range(low: float, high: float, percent: bool) -> str:
     return f"{formatting.count(low)} to {formatting.count(high)}"
 
 
+def _ring_bars(ax, names: list[str], pos: np.ndarray, height: np.ndarray, base: np.ndarray,
+               width: float, flags: Mapping[str, str]) -> None:
+    """Outline the flagged bars of one part in black and label them."""
+    for j, name in enumerate(names):
+        if name not in flags:
+            continue
+        ax.bar([pos[j]], [height[j]], bottom=[base[j]], width=width, fill=False,
+               edgecolor=FLAG_COLOUR, linewidth=2.0, zorder=4, gid=f"flag-{name}")
+        ax.annotate(f"{formatting.MARKS['flagged']} check", (pos[j], base[j] + height[j]),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=7, color=FLAG_COLOUR, fontweight="bold", annotation_clip=False)
+
+
+def _stacked_details(values: pd.DataFrame, totals: pd.Series, parts: list[str],
+                     labels: Mapping[str, str], names: list[str], partial: set[str]) -> str:
+    """The alt text's figures: the first and last complete bars, each part with its share."""
+    details = []
+    complete = totals.dropna().index
+    for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
+        total = totals[idx]
+        shares = ", ".join(
+            f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
+            if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
+        details.append(f"{formatting.period(names[idx], names[idx] in partial)}: {shares}, "
+                       f"total {fmt(total)}.")
+    return " ".join(details)
+
+
 @redrawable
 def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
                      labels: Mapping[str, str] | None = None, title: str, subtitle: str,
@@ -886,14 +924,7 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
             ax.bar(pos[is_part], height[is_part], bottom=base[is_part], width=width,
                    color="white", edgecolor=colour, hatch="///", linewidth=1.0, zorder=2)
         col_flags = _marks_for(rows, part)[1]
-        for j, name in enumerate(names):
-            if name in col_flags:
-                ax.bar([pos[j]], [height[j]], bottom=[base[j]], width=width, fill=False,
-                       edgecolor=FLAG_COLOUR, linewidth=2.0, zorder=4, gid=f"flag-{name}")
-                ax.annotate(f"{formatting.MARKS['flagged']} check",
-                            (pos[j], base[j] + height[j]), xytext=(0, 3),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                            color=FLAG_COLOUR, fontweight="bold", annotation_clip=False)
+        _ring_bars(ax, names, pos, height, base, width, col_flags)
         if col_flags:
             flags[labels.get(part, part)] = col_flags
         last = len(data) - 1
@@ -917,17 +948,8 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     note = " ".join(t for t in (note, _partial_note(sorted(partial)).replace(
         "drawn hollow, not joined to the full periods", "hatched bars"), _flag_note(flags))
         if t)
-    details = []
-    complete = totals.dropna().index
-    for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
-        total = totals[idx]
-        shares = ", ".join(
-            f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
-            if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
-        details.append(f"{formatting.period(names[idx], names[idx] in partial)}: {shares}, "
-                       f"total {fmt(total)}.")
-    _set_alt(fig, "Stacked bar chart", title, subtitle, " ".join(details), source, synthetic,
-             note)
+    details = _stacked_details(values, totals, parts, labels, names, partial)
+    _set_alt(fig, "Stacked bar chart", title, subtitle, details, source, synthetic, note)
     _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
@@ -1020,6 +1042,47 @@ def _tile_values(values: Mapping[str, float] | pd.Series | pd.DataFrame, code: s
     return {k.upper(): float(v) for k, v in pairs}
 
 
+def _draw_tiles(ax, grid: pd.DataFrame, data: Mapping[str, float], cmap, norm,
+                percent: bool) -> list[str]:
+    """One square per state, coloured by its value and labelled; returns the codes with no
+    value (hatched grey)."""
+    missing = []
+    n_rows = int(grid["row"].max()) + 1
+    for tile in grid.itertuples():
+        x, y = tile.col, n_rows - 1 - tile.row
+        v = data.get(tile.code, float("nan"))
+        if math.isnan(v):
+            missing.append(tile.code)
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=MISSING_FILL,
+                                   edgecolor="#9a9a9a", hatch="////", linewidth=0.6,
+                                   gid=f"tile-{tile.code}"))
+            ink, shown = MUTED, "no data"
+        else:
+            rgba = cmap(norm(v))
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=rgba,
+                                   edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
+            lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
+            ink = "white" if lum < 0.5 else INK
+            shown = fmt(v, True) if percent else _short(v)
+        ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
+                fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
+        ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
+                parse_math=False)
+    return missing
+
+
+def _colour_bar(fig, ax, norm, cmap, legend: str, percent: bool, log: bool) -> None:
+    """The labelled colour scale at the top left of the map."""
+    bar_ax = ax.inset_axes([0.02, 0.80, 0.36, 0.04])
+    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
+    bar.outline.set_visible(False)
+    bar.ax.tick_params(labelsize=7.5, length=2)
+    if percent or not log:
+        bar.ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
+    bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
+
+
 @redrawable
 def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: str,
              subtitle: str, source: str | pd.DataFrame, legend: str = "",
@@ -1058,41 +1121,14 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
     else:
         norm = Normalize(vmin=min(0.0, vmin), vmax=vmax if vmax > min(0.0, vmin) else vmin + 1)
     cmap = sns.color_palette(SEQUENTIAL, as_cmap=True)
-    missing = []
     n_rows = int(grid["row"].max()) + 1
-    for tile in grid.itertuples():
-        x, y = tile.col, n_rows - 1 - tile.row
-        v = data.get(tile.code, float("nan"))
-        if math.isnan(v):
-            missing.append(tile.code)
-            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=MISSING_FILL,
-                                   edgecolor="#9a9a9a", hatch="////", linewidth=0.6,
-                                   gid=f"tile-{tile.code}"))
-            ink, shown = MUTED, "no data"
-        else:
-            rgba = cmap(norm(v))
-            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=rgba,
-                                   edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
-            lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
-            ink = "white" if lum < 0.5 else INK
-            shown = fmt(v, True) if percent else _short(v)
-        ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
-                fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
-        ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
-                parse_math=False)
+    missing = _draw_tiles(ax, grid, data, cmap, norm, percent)
     n_cols = int(grid["col"].max()) + 1
     ax.set_xlim(0, n_cols)
     ax.set_ylim(0, n_rows)
     ax.set_aspect("equal")
     ax.set_anchor("C")
-    bar_ax = ax.inset_axes([0.02, 0.80, 0.36, 0.04])
-    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
-    bar.outline.set_visible(False)
-    bar.ax.tick_params(labelsize=7.5, length=2)
-    if percent or not log:
-        bar.ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
-    bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
+    _colour_bar(fig, ax, norm, cmap, legend, percent, log)
     reasons = dict(missing_reason or {})
     notes = [note] if note else []
     if missing:
