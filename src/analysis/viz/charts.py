@@ -593,9 +593,11 @@ def _mark_join(ax, rows: pd.DataFrame | None, names: list[str], xs: np.ndarray) 
     i = names.index(first)
     x = xs[i] - (xs[i] - xs[i - 1]) / 2 if i > 0 else xs[i]
     ax.axvline(x, color=MUTED, linestyle=":", linewidth=1.2, zorder=1, gid="series-join")
+    right = x > (xs.min() + xs.max()) / 2  # written towards the middle, inside the plot
     ax.annotate("renamed row joined here", (x, 1.0), xycoords=ax.get_xaxis_transform(),
-                xytext=(3, -2), textcoords="offset points", ha="left", va="top", fontsize=7.5,
-                color=MUTED, style="italic", annotation_clip=False)
+                xytext=(-3 if right else 3, -2), textcoords="offset points",
+                ha="right" if right else "left", va="top", fontsize=7.5, color=MUTED,
+                style="italic", annotation_clip=False)
 
 
 def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
