@@ -117,41 +117,41 @@ def test_trend_leaves_part_year_out_and_names_the_place(ingested, tmp_path):
     data = pd.read_csv(out.with_suffix(".csv"))
     assert data["period"].tolist() == [f"FY{y}" for y in range(2015, 2026)]
     part = data["period"].isin(["FY2025"])  # the bundled part-year table (FY2021: full year)
-    assert data.loc[part, "fitted"].isna().all()  # not drawn, not fitted
+    # part years are not described: never a knot of the segments, none drawn after the last
+    # full year
+    assert (data.loc[part, "direction"] != data.loc[part, "value"]).all()
+    assert pd.isna(data.set_index("period").loc["FY2025", "direction"])
     assert data.loc[part, "part_year"].all() and not data.loc[~part, "part_year"].any()
-    assert data.loc[~part, "fitted"].notna().all()
     alt = out.with_suffix(".alt.txt").read_text()
     assert "in California" in alt.split(".")[1]  # the place filter is in the title
-    assert "part-year FY2025 left out of the fit" in alt
+    assert "FY2025 left out" in alt
     assert "500 in FY2025 (part year)" in alt
 
 
-def test_trend_numbers_and_band_come_from_one_fit(ingested, tmp_path):
-    import numpy as np
-    import statsmodels.api as sm
-
+def test_trend_title_and_segments_follow_the_published_turn(ingested, tmp_path):
+    """California's releases peaked at 13,730 in FY2022 and fell to 10,819 in FY2024
+    (published): one rate over FY2015-FY2024 would hide that. The title says the turn, and
+    the dashed segments pass through those published figures."""
     out = tmp_path / "ca.png"
     run("trend", "--category", "uc-released-to-sponsors", "--measure", "released", "--freq",
         "FY", "--geo", "CA", "--data-dir", str(ingested), "--out", str(out))
-    data = pd.read_csv(out.with_suffix(".csv"))
-    full = data[~data["part_year"]]
-    # an independent quasi-Poisson fit of the full years' published counts
-    starts = pd.to_datetime([f"{int(p[2:]) - 1}-10-01" for p in full["period"]])
-    years = ((starts - starts[0]).days / 365.25).to_numpy()
-    X = sm.add_constant(years)
-    res = sm.GLM(full["value"].to_numpy(float), X, family=sm.families.Poisson()).fit()
-    res = sm.GLM(full["value"].to_numpy(float), X, family=sm.families.Poisson()).fit(
-        scale=res.pearson_chi2 / res.df_resid)
-    frame = res.get_prediction(X).summary_frame(alpha=0.05)
-    assert full["fitted"].to_numpy() == pytest.approx(frame["mean"].to_numpy(), rel=1e-6)
-    assert full["lower"].to_numpy() == pytest.approx(frame["mean_ci_lower"].to_numpy(), rel=1e-6)
-    assert full["upper"].to_numpy() == pytest.approx(frame["mean_ci_upper"].to_numpy(), rel=1e-6)
-    # the yearly change in the title and subtitle is the slope of that same band
-    pct = 100 * np.expm1(res.params[1])
-    lo, hi = 100 * np.expm1(res.conf_int(0.05)[1])
     alt = out.with_suffix(".alt.txt").read_text()
-    assert f"rose about {pct:.0f}% a year" in alt
-    assert f"+{pct:.0f}% a year (95% interval +{lo:.1f}% to +{hi:.0f}%)" in alt
+    assert "peak of 13,730 in FY2022, then fell 21% to 10,819 in FY2024" in alt
+    assert "a year" not in alt and "regression" not in alt
+    data = pd.read_csv(out.with_suffix(".csv")).set_index("period")
+    for period in ("FY2015", "FY2022", "FY2024"):  # the knots: on the published figures
+        assert data.loc[period, "direction"] == data.loc[period, "value"]
+    # straight between knots: FY2023 lies between the FY2022 and FY2024 figures
+    assert 10_819 < data.loc["FY2023", "direction"] < 13_730
+
+
+def test_share_trend_draws_no_interval_on_complete_counts(ingested, tmp_path):
+    out = tmp_path / "ds.png"
+    run("trend", "--series", "humanitarian-parole", "--measure", "denial-share",
+        "--data-dir", str(ingested), "--out", str(out))
+    alt = out.with_suffix(".alt.txt").read_text()
+    assert "interval" not in alt.replace("no interval is drawn", "")
+    assert not {"lower", "upper"} & set(pd.read_csv(out.with_suffix(".csv")).columns)
 
 
 def test_flagged_pending_figures_are_marked_and_left_out_of_the_fit(ingested, tmp_path):
@@ -161,9 +161,10 @@ def test_flagged_pending_figures_are_marked_and_left_out_of_the_fit(ingested, tm
     svg = out.with_suffix(".svg").read_text()
     assert 'id="flag-FY2024-Q2"' in svg and 'id="flag-FY2024-Q3"' in svg
     alt = out.with_suffix(".alt.txt").read_text()
-    assert "flagged FY2024-Q2, FY2024-Q3 left out of the fit" in alt
+    assert "FY2024-Q2, FY2024-Q3 left out" in alt
     data = pd.read_csv(out.with_suffix(".csv"))
     assert data.loc[data["flagged"].notna(), "period"].tolist() == ["FY2024-Q2", "FY2024-Q3"]
+    assert data.loc[data["flagged"].notna(), "direction"].notna().all()  # the segment spans
 
 
 def test_print_size_writes_300_dpi(ingested, tmp_path):

@@ -247,3 +247,70 @@ def test_report_numbers_give_the_publisher_address():
     # an address in the citation wins; no number, no made-up address
     assert publisher_url("GAO-08-282. https://example.gov/x") == "https://example.gov/x"
     assert publisher_url("A table with no number") == ""
+
+
+# -- one palette, told apart under colour-vision deficiencies --------------------------------
+
+#: Machado, Oliveira and Fernandes (2009), severity 1.0, applied to linear RGB.
+MACHADO = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _linear(hex_colour: str) -> np.ndarray:
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of a linear-RGB colour."""
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ np.clip(linear, 0, 1)
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _distance(a: str, b: str, kind: str | None) -> float:
+    m = np.eye(3) if kind is None else np.array(MACHADO[kind])
+    return float(np.linalg.norm(_lab(m @ _linear(a)) - _lab(m @ _linear(b))))
+
+
+def test_measures_keep_one_colour_on_every_chart():
+    from analysis.viz import palette
+
+    assert palette.colour("approved") == palette.colour("approval_share")
+    assert palette.colour("denied") == palette.colour("denial-share")
+    measures = ["received", "approved", "denied", "pending"]
+    assert len({palette.colour(m) for m in measures}) == 4
+    assert palette.FLAG not in {palette.colour(m) for m in measures}
+    # the same measure drawn by two chart kinds gets the same colour
+    table = pd.DataFrame({"period": ["FY2023-Q1", "FY2023-Q2", "FY2023-Q3"],
+                          "approved": [10, 12, 11], "denied": [5, 6, 7]})
+    line = charts.line_chart(table, x="period", columns=["denied", "approved"], labels={},
+                             title="t", subtitle="s", source="Source: test")
+    stacked = charts.stacked_outcomes(table, x="period", parts=["approved", "denied"],
+                                      title="t", subtitle="s", source="Source: test")
+    line_colours = [matplotlib.colors.to_hex(ln.get_color()).upper()
+                    for ln in line.axes[0].lines[:2]]
+    bar_colours = {matplotlib.colors.to_hex(p.get_facecolor()).upper()
+                   for p in stacked.axes[0].patches}
+    assert line_colours == [palette.colour("denied"), palette.colour("approved")]
+    assert {palette.colour("approved"), palette.colour("denied")} <= bar_colours
+
+
+@pytest.mark.parametrize("kind", [None, *MACHADO])
+def test_pairs_drawn_together_stay_apart_under_colour_blindness(kind):
+    """Measures drawn on one chart stay at least 20 CIELAB (1976) units apart as seen with
+    each common deficiency (simulated); the old orange-on-vermillion pair (about 18 units
+    apart with deuteranopia) would fail."""
+    from analysis.viz import palette
+
+    for a, b in palette.PAIRS:
+        assert _distance(palette.colour(a), palette.colour(b), kind) >= 20, (a, b, kind)
+    assert _distance("#E69F00", "#D55E00", "deuteranopia") < 20  # the check can fail

@@ -219,3 +219,41 @@ def test_outputs_write_csv_beside_the_html_with_a_relative_link(tmp_path, monkey
     hand = downloads.Outputs("", "x")
     hand.table(data, data, "yearly", columns={"period": "Year"})
     assert "Download" not in shown[-1]  # run by hand: no file, no link
+
+
+def test_shape_sentence_says_the_turn_and_rounds_like_the_table():
+    from analysis.stats import trends
+
+    found = trends.shape(["FY2020", "FY2021", "FY2022", "FY2023", "FY2024"],
+                         [8000, 11000, 13730, 11121, 10819])
+    text = formatting.shape_sentence("Children released", found, "California")
+    assert text == ("Children released in California rose 72% from 8,000 in FY2020 to a peak "
+                    "of 13,730 in FY2022, then fell 21% to 10,819 in FY2024")
+    small = trends.shape(["FY2020", "FY2021", "FY2022"], [1, 4, 17])
+    assert formatting.shape_sentence("Releases", small).endswith(
+        "rose from 1 in FY2020 to 17 in FY2022 (numbers too small to state a rate of change)")
+    assert "%" not in formatting.shape_sentence("Releases", small)
+    assert "regression" not in formatting.shape_method(found)
+
+
+def test_tiny_shares_are_written_in_words():
+    assert formatting.share_words(0.00021) == "about 2 in 10,000"
+    assert formatting.share_words(0.0000021) == "about 2 in 1,000,000"
+    assert formatting.share_words(0.02) == "2.0%"
+    assert formatting.share_range_words(0.00021, 0.00048) == "about 2 and 5 in 10,000"
+    assert formatting.share_range_words(0.0, 0.000171) == "0 and about 2 in 10,000"
+    assert "%" not in formatting.share_range_words(0.0000021, 0.0000049)
+
+
+def test_a_quarter_far_below_both_neighbours_is_flagged():
+    table = rows(["FY2024-Q1", "FY2024-Q2", "FY2024-Q3", "FY2024-Q4"],
+                 [2051, 339, 1963, 1055], measure="approved")
+    assert formatting.flagged_figures(table)["period"].tolist() == ["FY2024-Q2"]
+    # a real fall that stays down, and small counts, are not flagged
+    assert formatting.flagged_figures(rows(
+        ["FY2024-Q1", "FY2024-Q2", "FY2024-Q3", "FY2024-Q4"], [2000, 300, 250, 260])).empty
+    assert formatting.flagged_figures(rows(
+        ["FY2024-Q1", "FY2024-Q2", "FY2024-Q3"], [60, 5, 70])).empty
+    # yearly figures are left alone (FY2020's fall in releases was real)
+    assert formatting.flagged_figures(rows(["FY2019", "FY2020", "FY2022"],
+                                           [8447, 2225, 13730])).empty

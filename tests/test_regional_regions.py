@@ -37,20 +37,31 @@ def test_southern_california_counts_los_angeles_and_bounds_the_rest(ingested):
     assert cov.listed["geo_code"].tolist() == ["06037"]
     assert cov.total_listed == 325  # Los Angeles County, FY2021, as published
     assert len(cov.unlisted) == 9 and cov.threshold == 50
-    assert cov.upper_bound == 325 + 9 * 49
+    # nine unlisted counties below 50 each could hold 441, but California's published
+    # FY2021 total (705) less its listed counties (Los Angeles 325, Alameda 53) leaves 327
+    assert cov.upper_bound == 325 + (705 - 325 - 53)
     text = regional.coverage_markdown([cov], params)
     assert "1 of the 10 counties has a published figure" in text
-    assert "Kern County" in text and "at most 766" in text
+    assert "Kern County" in text and "at most 652" in text
 
 
 def test_san_joaquin_valley_is_rendered_with_a_clear_statement(ingested):
     params = regional.check_parameters("San Joaquin Valley", 2015, 2021, str(ingested))
     counts = regional.load(params)
     table, rows = regional.yearly(counts, params)
-    assert rows.empty and table["value"].tolist() == [0]
+    # no county listed: the figure is not published, never 0, in the table and its CSV
+    assert table["value"].isna().all() and table["status"].tolist() == ["not published"]
+    page = regional.display_table(table, rows)
+    assert "not published" in page and ">0<" not in page
+    # the table comes from the HHS county table (which lists none of these counties) and
+    # the state total bounding them: its source line names both, never "no data"
+    assert set(rows["geo_level"]) == {"county", "state"}
+    assert "Released to Sponsors by County" in page and "no data" not in page
     text = regional.coverage_markdown(regional.county_coverage(counts, params), params)
     assert "none of the 8 counties of San Joaquin Valley (8 counties) is listed" in text
     assert "fewer than 50" in text
+    # 8 x 49 = 392 by the threshold, but the state total leaves only 705 - 325 - 53
+    assert "at most 327" in text
 
 
 def test_county_region_outside_the_county_years_says_none_exist(ingested):
@@ -95,9 +106,19 @@ def test_regional_trend_leaves_out_the_part_year(ingested):
     params = regional.check_parameters("CA", 2015, 2025, str(ingested))
     table, _ = regional.yearly(regional.load(params), params)
     assert regional.part_year(table).tolist() == [False] * 10 + [True]
-    result, text = regional.trend(table, params.label)
-    assert result["last_period"] == "FY2024"
-    assert "part-year FY2025 left out of the fit" in text
+    found, text = regional.trend(table, params.label)
+    assert found.periods[-1] == "FY2024" and "FY2025" not in found.periods
+    assert "Part-year FY2025 left out" in text
+
+
+def test_regional_trend_states_the_turn_not_one_rate(ingested):
+    """California rose to FY2022 and then fell to FY2024 (13,730 -> 10,819 published): the
+    sentence must say both, and the fall between the published figures."""
+    params = regional.check_parameters("CA", 2015, 2025, str(ingested))
+    table, _ = regional.yearly(regional.load(params), params)
+    _, text = regional.trend(table, params.label)
+    assert "peak of 13,730 in FY2022, then fell 21% to 10,819 in FY2024" in text
+    assert "a year" not in text and "regression" not in text.split("<small>")[0]
 
 
 @pytest.mark.slow
@@ -107,7 +128,7 @@ def test_southern_california_report_renders_with_data_downloads(ingested, tmp_pa
     done = reports.render("regional_report", {"geo": "Southern California"},
                           data_dir=ingested, reports_dir=tmp_path)
     page = done.html.read_text(encoding="utf-8")
-    assert "Los Angeles County" in page and "at most 766" in page
+    assert "Los Angeles County" in page and "at most 652" in page
     links = [part.split('"')[0] for part in page.split('href="')[1:]
              if part.split('"')[0].endswith(".csv")]
     assert links and all("/" not in href for href in links)  # relative, beside the HTML

@@ -176,3 +176,136 @@ def test_browser_check_finds_faults(tmp_path, chromium):
 _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+
+
+# -- what a reader sees on a phone and on a screen (issue 21) ---------------------------------
+
+#: Regional pages checked besides the default set: a large state, a tiny one, a county region
+#: and DC.
+REGIONAL = ("TX", "WY", "San Joaquin Valley", "DC")
+WIDTHS = (390, 1280)
+
+#: What the page shows: visible text without code listings (commands and identifiers set in
+#: <code> are meant to be typed), its tables as rows of cell texts, the trend sentences, and
+#: how wide the page is.
+_READ = """(() => {
+  const body = document.body.cloneNode(true);
+  body.querySelectorAll('code, pre, script, style').forEach(e => e.remove());
+  const tables = [...document.querySelectorAll('table')].map(t =>
+      [...t.rows].map(r => [...r.cells].map(c => c.innerText.trim())));
+  const trends = [...document.querySelectorAll('strong')].map(s => s.innerText)
+      .filter(t => t.startsWith('Children released to sponsors'));
+  return {width: document.documentElement.scrollWidth, viewport: window.innerWidth,
+          text: body.innerText, tables: tables, trends: trends};
+})()"""
+
+
+def read_page(chromium, page: Path, width: int) -> dict:
+    """Open ``page`` at ``width`` CSS px (a phone's or a screen's) and read what it shows."""
+    target = chromium.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = chromium.send("Target.attachToTarget",
+                            {"targetId": target, "flatten": True})["sessionId"]
+    try:
+        chromium.send("Page.enable", session=session)
+        chromium.send("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": 900, "deviceScaleFactor": 1,
+                       "mobile": False}, session=session)
+        chromium.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+        chromium.wait_for("Page.loadEventFired", session)
+        return chromium.send("Runtime.evaluate", {"expression": _READ, "returnByValue": True},
+                             session=session)["result"]["value"]
+    finally:
+        chromium.send("Target.closeTarget", {"targetId": target})
+
+
+def raw_slugs(data_dir: Path) -> set[str]:
+    """Labels a reader must never meet: the counts categories and named series as slugs."""
+    from analysis.contract import series, store
+
+    counts = store.read_table("counts", data_dir)
+    slugs = {str(c) for c in counts["category"].dropna().unique() if "-" in str(c)}
+    return slugs | {s for s in series.SERIES if "-" in s}
+
+
+_NUMBER = re.compile(r"^\d[\d,]*$")
+
+
+def trend_problems(found: dict) -> list[str]:
+    """A trend sentence whose last direction disagrees with the last three full years of
+    the yearly table shown ("rose" while they fell, or the reverse)."""
+    table = next((t for t in found["tables"] if t and t[0][:2] == ["Fiscal year",
+                                                                    "Released to sponsors"]),
+                 None)
+    if table is None or not found["trends"]:
+        return []
+    full = [int(r[1].replace(",", "")) for r in table[1:]
+            if "part year" not in r[0] and _NUMBER.match(r[1])]
+    if len(full) < 3:
+        return []
+    a, b, c = full[-3:]
+    moving = "rose" if a < b < c else "fell" if a > b > c else None
+    words = re.findall(r"\b(rose|fell|held about level|changed little)\b", found["trends"][0])
+    if moving and words and words[-1] != moving:
+        return [f"trend says {words[-1]!r} but the last three full years {a}, {b}, {c} "
+                f"{moving}: {found['trends'][0]}"]
+    return []
+
+
+def unpublished_zero_problems(found: dict) -> list[str]:
+    """A county-region row with no county listed ("0 of 8") must say "not published"."""
+    out = []
+    for table in found["tables"]:
+        for row in table[1:]:
+            if any(re.match(r"^0 of \d+$", cell) for cell in row) and \
+                    "not published" not in row:
+                out.append(f"unpublished county region shown as a number: {row}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def regional_pages(ingested, tmp_path_factory) -> list[Path]:
+    out = tmp_path_factory.mktemp("regional") / "reports"
+    batch = reports.render_batch([("regional_report", {"geo": g}) for g in REGIONAL],
+                                 data_dir=ingested, reports_dir=out, progress=False)
+    assert not batch.failed, batch.failed
+    return sorted((out / "regional_report").glob("*.html"))
+
+
+def test_pages_fit_a_phone_and_say_what_the_data_says(rendered, regional_pages, ingested,
+                                                      chromium):
+    """Every default page and the regional set at 390 px and 1280 px: no page wider than
+    the screen, no raw slug in what a reader sees, no 0 for an unpublished county region,
+    and no trend sentence whose direction disagrees with the last three full years."""
+    pages = [rendered / "index.html", *sorted(rendered.glob("*.html")), *_pages(rendered),
+             *regional_pages]
+    assert len(regional_pages) == len(REGIONAL)
+    slugs = raw_slugs(ingested)
+    problems = []
+    for page in dict.fromkeys(pages):
+        for width in WIDTHS:
+            found = read_page(chromium, page, width)
+            where = f"{page.parent.name}/{page.name} at {width} px"
+            if found["width"] > width:
+                problems.append(f"{where}: page is {found['width']} px wide")
+            problems += [f"{where}: raw label {s!r} shown" for s in sorted(slugs)
+                         if re.search(rf"(?<![\w/.-]){re.escape(s)}(?![\w-])", found["text"])]
+            problems += [f"{where}: {p}" for p in trend_problems(found)
+                         + unpublished_zero_problems(found)]
+    assert not problems, "\n".join(dict.fromkeys(problems))
+
+
+def test_page_checks_catch_each_fault():
+    """The checks themselves, on pages built to hold each fault."""
+    table = [["Fiscal year", "Released to sponsors"], ["FY2022", "13,730"], ["FY2023", "11,121"],
+             ["FY2024", "10,819"], ["FY2025 (part year)", "500"]]
+    wrong = {"tables": [table], "trends": ["Children released to sponsors rose about 11% a "
+                                           "year since FY2015"]}
+    assert trend_problems(wrong)
+    right = {"tables": [table], "trends": ["Children released to sponsors rose 278% from "
+                                           "3,629 in FY2015 to a peak of 13,730 in FY2022, "
+                                           "then fell 21% to 10,819 in FY2024"]}
+    assert not trend_problems(right)
+    county = [["Fiscal year", "Released", "Counties listed"], ["FY2021", "0", "0 of 8"]]
+    assert unpublished_zero_problems({"tables": [county]})
+    county[1][1] = "not published"
+    assert not unpublished_zero_problems({"tables": [county]})

@@ -119,3 +119,41 @@ def test_outcome_shares_from_counts_with_suppression():
     q2 = out[(out["period"] == "FY2023-Q2") & (out["group"] == "approved")].iloc[0]
     assert q2["status"] == "bounded"
     assert (q2["estimate_low"], q2["estimate_high"]) == pytest.approx((40 / 50, 1.0))
+
+
+# -- the trend rule: shape -------------------------------------------------------------------
+
+def _fy(n, start=2015):
+    return [f"FY{start + i}" for i in range(n)]
+
+
+def test_shape_finds_a_rise_then_a_fall_and_names_the_peak():
+    found = trends.shape(_fy(6), [5000, 8000, 13000, 13730, 12000, 10819])
+    assert [(s.start, s.end, s.direction) for s in found.segments] == [
+        ("FY2015", "FY2018", "rose"), ("FY2018", "FY2020", "fell")]
+    assert found.segments[1].pct == pytest.approx(100 * (10819 - 13730) / 13730)
+    assert found.knots == ["FY2018"]
+
+
+def test_shape_keeps_one_segment_for_a_noisy_steady_fall():
+    found = trends.shape(_fy(5), [100, 90, 95, 80, 70])
+    assert [s.direction for s in found.segments] == ["fell"]
+    assert found.segments[0].pct == pytest.approx(-30)
+
+
+def test_shape_states_no_rate_on_small_counts():
+    found = trends.shape(_fy(6), [1, 3, 2, 5, 9, 17])
+    assert [s.direction for s in found.segments] == ["rose"]
+    assert found.segments[0].pct is None
+
+
+def test_shape_last_three_years_are_never_contradicted():
+    # a peak early, then three years rising: the last segment must rise
+    found = trends.shape(_fy(6), [100, 900, 200, 150, 160, 400])
+    assert found.last_direction == "rose"
+
+
+def test_shape_calls_small_changes_little_change_and_refuses_gaps():
+    assert trends.shape(_fy(4), [100, 101, 99, 102]).last_direction == "little change"
+    assert trends.shape(_fy(3), [100, float("nan"), 99]).status == "not_described"
+    assert trends.shape(_fy(1), [100]).status == "not_described"

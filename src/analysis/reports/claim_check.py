@@ -3,6 +3,7 @@ claim, built from :class:`~analysis.claims.checker.Verdict` objects (the noteboo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.ticker
@@ -11,7 +12,7 @@ import pandas as pd
 from analysis import config
 from analysis.claims.checker import Verdict, fmt
 from analysis.errors import ParoleError
-from analysis.viz import charts
+from analysis.viz import charts, formatting
 from analysis.viz.formatting import MARKS
 from analysis.viz.markup import md_code, md_text
 from analysis.viz.provenance import source_line
@@ -33,8 +34,11 @@ def resolve_claims_file(claims_file: str) -> Path:
 
 def _md(text: object) -> str:
     """Plain text made safe for Markdown (no emphasis, link or HTML; see
-    :func:`analysis.viz.markup.md_text`)."""
-    return md_text(text)
+    :func:`analysis.viz.markup.md_text`), slugs and codes in plain words, "(1 figure)"."""
+    words = formatting.plain(text) if text is not None else text
+    if isinstance(words, str):
+        words = re.sub(r"\b1 figures\b", "1 figure", words)
+    return md_text(words)
 
 
 def header_markdown(path: Path | str, claims) -> str:
@@ -94,6 +98,12 @@ def card_markdown(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
+#: How the claim line is labelled, by the claim's comparator (never "claimed (about)").
+COMPARATOR_WORDS = {"about": "claimed: about", "at-least": "claimed: at least",
+                    "at-most": "claimed: at most", "more-than": "claimed: more than",
+                    "less-than": "claimed: less than"}
+
+
 def chart(verdict: Verdict):
     """A one-line chart: the data's value (with its interval) against the claim (and its
     tolerance band). ``None`` when the data give no value."""
@@ -108,7 +118,8 @@ def chart(verdict: Verdict):
         ax.axvspan((v.claimed - v.tolerance) * scale, (v.claimed + v.tolerance) * scale,
                    color=colour_claim, alpha=0.15, lw=0)
     ax.axvline(v.claimed * scale, color=colour_claim, lw=2)
-    ax.annotate(f"claimed ({v.comparator})", (v.claimed * scale, 1.35), color=colour_claim,
+    ax.annotate(COMPARATOR_WORDS.get(v.comparator, "claimed"), (v.claimed * scale, 1.35),
+                color=colour_claim,
                 ha="center", fontsize=8, annotation_clip=False)
     if v.lower is not None:
         ax.hlines(1, v.lower * scale, v.upper * scale, color=colour_data, lw=3)

@@ -12,7 +12,6 @@ page says so.
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 from analysis import config
 from analysis.contract import periods, store
 from analysis.errors import ParoleError
+from analysis.viz import pages
 
 _STEP_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
@@ -220,48 +220,23 @@ def latest_periods_of(data_dir: Path | str | None = None) -> str:
     return latest_periods_line(*frames)
 
 
+def _html_row(f: Freshness) -> dict[str, object]:
+    latest = f.latest_period or ("each figure counted under the source it cites"
+                                 if f.files else "none ingested")
+    return {"source": f.source, "title": f.title, "publisher": f.publisher or f.title,
+            "url": f.url, "latest": latest + (" (part year)" if f.part_year else ""),
+            "retrieved": f.retrieved.isoformat() if f.retrieved else "\u2013",
+            "next_due": f.next_due.isoformat() if f.next_due else "\u2013",
+            "schedule": f.schedule, "css": f.status.replace(" ", "-"),
+            "stale": f.status == "stale",
+            "status": {"current": "Current", "no schedule": "No publishing schedule",
+                       "no data": "No data ingested", "stale": "Stale"}[f.status]}
+
+
 def html_page(items: list[Freshness], today: date) -> str:
-    """The freshness page (``reports/freshness.html``)."""
-    esc = html.escape
-    rows = []
-    for f in items:
-        source = esc(f.publisher or f.title)
-        if f.url:
-            source = f'<a href="{esc(f.url)}">{source}</a>'
-        latest = esc(f.latest_period or "none ingested")
-        if f.part_year:
-            latest += " (part year)"
-        status = {"stale": "<strong>Stale</strong>: the next release was due "
-                           f"{f.next_due.isoformat() if f.next_due else ''}",
-                  "current": "Current", "no schedule": "No publishing schedule",
-                  "no data": "No data ingested"}[f.status]
-        rows.append(
-            f'<tr class="{esc(f.status.replace(" ", "-"))}"><th scope="row"><code>'
-            f"{esc(f.source)}</code><br>{esc(f.title)}</th><td>{source}</td><td>{latest}</td>"
-            f"<td>{f.retrieved.isoformat() if f.retrieved else '&ndash;'}</td>"
-            f"<td>{f.next_due.isoformat() if f.next_due else '&ndash;'}</td>"
-            f"<td>{esc(f.schedule)}</td><td>{status}</td></tr>")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Freshness of each source | parole-stats</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.45;color:#222}table{border-collapse:collapse;width:100%}"
-        "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
-        "thead th{background:#f3f3f3}tr.stale td:last-child{background:#fde8e8}"
-        "code{background:#f6f6f6;padding:0 .2rem}</style>", "</head>", "<body>",
-        "<h1>Freshness of each source</h1>",
-        f"<p>As of {today.isoformat()}. For each source: the latest period in the processed "
-        "data, when its raw files were retrieved, and when the publisher's next release is due "
-        "by its usual schedule. A source is <strong>stale</strong> when that date has passed: "
-        "fetch or add the newer file, then run <code>parole ingest</code>. Due dates are "
-        "estimates from each source's usual publication lag, not the publishers' "
-        "commitments.</p>",
-        '<table><thead><tr><th scope="col">Source</th><th scope="col">Publisher</th>'
-        '<th scope="col">Latest period ingested</th><th scope="col">Retrieved</th>'
-        '<th scope="col">Next release due</th><th scope="col">Schedule</th>'
-        '<th scope="col">Status</th></tr></thead><tbody>',
-        *rows, "</tbody></table>", "</body>", "</html>"]) + "\n"
+    """The freshness page (``reports/freshness.html``), from its template."""
+    return pages.render("freshness.html.j2", title="Freshness of each source | parole-stats",
+                        today=today.isoformat(), rows=[_html_row(f) for f in items])
 
 
 def render_html(data_dir: Path | str | None = None, reports_dir: Path | str | None = None,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from analysis import config
 from analysis.contract import series, store
 from analysis.reports import freshness
+from analysis.stats import trends
 from analysis.viz import formatting, tables
 
 MEASURES = ("received", "approved", "denied", "pending")
@@ -89,18 +90,48 @@ def quarterly(counts: pd.DataFrame, slug: str) -> tuple[pd.DataFrame, pd.DataFra
     return wide, rows
 
 
-def finding(table: pd.DataFrame, measure: str, label: str) -> str:
-    """A title that states what the data shows: first and latest value of ``measure``."""
+def _described(table: pd.DataFrame, rows: pd.DataFrame | None, measure: str) -> pd.DataFrame:
+    """The quarters the trend rule describes: a figure, not flagged (flagged figures are
+    shown, marked, but no sentence rests on them)."""
     present = table.dropna(subset=[measure])
+    if rows is None or rows.empty:
+        return present
+    flagged = formatting.flagged_figures(rows[rows["measure"] == measure])
+    return present[~present["period"].isin(set(flagged["period"]))]
+
+
+def finding(table: pd.DataFrame, measure: str, label: str,
+            rows: pd.DataFrame | None = None) -> str:
+    """A title that states what the data shows, by the one trend rule
+    (:func:`analysis.stats.trends.shape`): where the series turned, not one change from the
+    first to the last quarter. ``rows``: the published rows, so flagged figures are left out."""
+    present = _described(table, rows, measure)
     if present.empty:
         return f"{label}: no {measure} figures published in this range"
-    first, last = present.iloc[0], present.iloc[-1]
+    subject = f"{measure.capitalize()} applications for {label[:1].lower() + label[1:]}"
     if len(present) == 1:
-        return f"{label}: {formatting.number(last[measure])} {measure} in {last['period']}"
-    direction = ("rose" if last[measure] > first[measure]
-                 else "fell" if last[measure] < first[measure] else "was unchanged")
-    return (f"{label}: {measure} {direction} from {formatting.number(first[measure])} "
-            f"({first['period']}) to {formatting.number(last[measure])} ({last['period']})")
+        return f"{subject}: {formatting.number(present['period'].iloc[0])}"
+    found = trends.shape(present["period"].tolist(), present[measure].tolist())
+    return formatting.shape_sentence(subject, found)
+
+
+def key_findings(counts: pd.DataFrame, params: Parameters) -> list[str]:
+    """The report's opening box: per series, the shape of receipts and the latest denial
+    share, from the same figures and words as the charts."""
+    out = []
+    for slug in params.series:
+        label = series.get(slug).label
+        table, rows = quarterly(counts, slug)
+        if table.empty:
+            out.append(f"{label}: no published figures in these years.")
+            continue
+        out.append(finding(table, "received", label, rows) + ".")
+        decided = table.dropna(subset=["denial_share"])
+        if not decided.empty:
+            last = decided.iloc[-1]
+            out.append(f"{label}: {formatting.share(last['denial_share'])} of decisions in "
+                       f"{last['period']} were denials.")
+    return out
 
 
 def subtitle(text: str, rows: pd.DataFrame) -> str:
@@ -117,7 +148,8 @@ def share_finding(table: pd.DataFrame, label: str) -> str:
     last = present.iloc[-1]
     low, high = present["denial_share"].min(), present["denial_share"].max()
     return (f"{label}: {formatting.share(last['denial_share'])} of decisions in "
-            f"{last['period']} were denials (range {formatting.share_range(low, high)})")
+            f"{last['period']} were denials (lowest {formatting.share(low)}, highest "
+            f"{formatting.share(high)} of the quarters shown)")
 
 
 DISPLAY_COLUMNS = {"period": "Quarter", "received": "Received", "approved": "Approved",

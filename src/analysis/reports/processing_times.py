@@ -124,7 +124,21 @@ def office_wide(part: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
+def office_labels(part: pd.DataFrame) -> dict[str, str]:
+    """Line labels of the office chart: office names, not codes ("California Service
+    Center", not "CSC")."""
+    return dict(zip(part["geo_code"].astype(str), part["geo_name"].astype(str), strict=True))
+
+
+def subtype_name(subtype: str) -> str:
+    """A form subtype in words with its code: "advance parole document (all other
+    applicants; 141B-OTH)"."""
+    name = formatting.label(subtype, "subtypes")
+    return f"{name[:1].upper()}{name[1:]} ({subtype})" if name != subtype else subtype
+
+
 def office_finding(part: pd.DataFrame, subtype: str) -> str:
+    subtype = subtype_name(subtype)
     latest = part.sort_values("date").groupby("geo_code").tail(1).dropna(subset=["months"])
     if latest.empty:
         return f"{subtype}: no published values"
@@ -139,17 +153,26 @@ def office_finding(part: pd.DataFrame, subtype: str) -> str:
 
 SERIES_COLUMNS = {"date": "Published on", "geo_code": "Office", "geo_name": "Office name",
                   "months": "80% completed within (months)", "status": "Status"}
-SERIES_FORMATS = {"months": tables.months}
+def _status(value) -> str:
+    return formatting.label(value, "statuses")
+
+
+def _series(value) -> str:
+    return formatting.label(value)
+
+
+SERIES_FORMATS = {"months": tables.months, "status": _status}
 MEDIAN_COLUMNS = {"period": "Quarter", "subtype": "Series", "months": "Median (months)",
                   "status": "Status", "note": "Notes"}
-MEDIAN_FORMATS = {"months": tables.months}
+MEDIAN_FORMATS = {"months": tables.months, "status": _status, "subtype": _series}
 BACKLOG_COLUMNS = {
     "series": "Series", "months": "Months to clear", "pending": "Pending",
     "pending_period": "Pending at end of", "mean_monthly_completions":
     "Mean monthly completions", "completions_measure": "Completions counted as",
     "completions": "Completions by quarter", "status": "Status", "reason": "Why not"}
 BACKLOG_FORMATS = {"months": tables.months, "pending": tables.count,
-                   "mean_monthly_completions": tables.count}
+                   "mean_monthly_completions": tables.count, "series": _series,
+                   "status": _status}
 
 
 def display_series(part: pd.DataFrame) -> str:

@@ -144,27 +144,57 @@ def part_year(table: pd.DataFrame) -> pd.Series:
                      dtype=bool)
 
 
-def trend(table: pd.DataFrame, label: str) -> tuple[pd.Series | None, str]:
-    """Percent change per year over full fiscal years (part-year figures left out), as a
-    title a reader can repeat and the statistics behind it."""
+def trend(table: pd.DataFrame, label: str) -> tuple[trends.Shape | None, str]:
+    """The shape of the full fiscal years (part-year figures left out) by the one trend rule
+    (:func:`analysis.stats.trends.shape`): a sentence a reader can repeat, then how it was
+    worked out (a footnote-style paragraph)."""
     if table.empty:
         return None, "No yearly figures: no trend."
     partial = part_year(table)
-    full = table[~partial]
+    full = table[~partial & table["value"].notna()]
     left_out = sorted(table.loc[partial, "period"])
-    if len(full) < 3:
-        return None, (f"Too few full fiscal years ({len(full)}) to estimate a trend"
-                      + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
-                      + ".")
-    result = trends.trend(full.assign(group=label, status="reported")[
-        ["group", "period", "value", "status"]], value="value").iloc[0]
-    if result["status"] != "estimated":
-        return result, f"No trend estimated: {result['reason']}."
-    title = formatting.trend_title("Children released to sponsors", result, label)
-    text = (f"**{title}.** {formatting.trend_detail(result, left_out)}. The words *rose* or "
-            "*fell* are used only when the whole 95% interval of the yearly change is above "
-            "or below zero.")
-    return result, text
+    found = trends.shape(full["period"].tolist(), full["value"].tolist())
+    if found.status != "described":
+        return found, (f"Too few full fiscal years ({len(full)}) to describe a trend"
+                       + (f"; part-year {', '.join(left_out)} left out" if left_out else "")
+                       + ".")
+    sentence = formatting.shape_sentence("Children released to sponsors", found, label)
+    part = (f" Part-year {', '.join(left_out)} left out (covering only some months)."
+            if left_out else "")
+    return found, f"**{sentence}.**{part}\n\n<small>{formatting.shape_method(found)}</small>"
+
+
+def key_findings(table: pd.DataFrame, params: Parameters) -> list[str]:
+    """The report's opening box, from the same yearly table as the chart and the text: the
+    trend rule's sentence, the latest full year, and what the series is not."""
+    if table.empty:
+        return [f"No published figures for {params.label} in these years."]
+    not_parole = ("These are HHS ORR releases of unaccompanied children to sponsors, not "
+                  "parole: no agency publishes parole figures by place.")
+    if params.level == "county":
+        last = table.iloc[-1]
+        period = formatting.period(last["period"], "part" in str(last["notes"]))
+        bound = (f"; at most {formatting.count(last['upper_bound'])}"
+                 if pd.notna(last["upper_bound"]) else "")
+        if pd.isna(last["value"]):
+            text = (f"{period}: none of the {len(params.members)} counties is listed by HHS "
+                    f"ORR, so the region's figure is not published{bound}.")
+        else:
+            text = (f"{period}: {formatting.count(last['value'])} children released to "
+                    f"sponsors in the {last['counties_listed']} counties listed{bound}.")
+        return [text, not_parole]
+    found, _ = trend(table, params.label)
+    items = []
+    if found is not None and found.status == "described":
+        items.append(formatting.shape_sentence("Children released to sponsors", found,
+                                               params.label) + ".")
+    full = table[~part_year(table)].dropna(subset=["value"])
+    if not full.empty:
+        last = full.iloc[-1]
+        items.append(f"{last['period']} (latest full year): {formatting.count(last['value'])} "
+                     f"children released to sponsors in {params.label}, "
+                     f"{formatting.share_words(last['estimate'])} of the states' total.")
+    return [*items, not_parole]
 
 
 def counties(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:
@@ -202,15 +232,15 @@ def share_finding(table: pd.DataFrame, label: str) -> str:
     partial = part_year(present)
     full = present[~partial]
     if full.empty:
-        return (f"{label} received {formatting.share(present['estimate'].iloc[-1])} of the "
+        return (f"{label} received {formatting.share_words(present['estimate'].iloc[-1])} of the "
                 "children released to sponsors in "
                 f"{formatting.period(present['period'].iloc[-1], True)}")
     low, high = full["estimate"].min(), full["estimate"].max()
     first, last = full["period"].iloc[0], full["period"].iloc[-1]
     span = f"in {first}" if first == last else f"each full year, {first} to {last}"
-    return (f"{label} received between {formatting.share_range(low, high, ' and ')} of the "
+    return (f"{label} received between {formatting.share_range_words(low, high)} of the "
             f"children released to sponsors {span}") if first != last else (
-        f"{label} received {formatting.share(low)} of the children released to sponsors "
+        f"{label} received {formatting.share_words(low)} of the children released to sponsors "
         f"{span}")
 
 
@@ -221,14 +251,14 @@ def display_columns(table: pd.DataFrame) -> dict[str, str]:
         columns |= {"value": "Released to sponsors in the counties listed",
                     "counties_listed": "Counties listed", "upper_bound": "Region total at most"}
     else:
+        # all releases are counted (not a sample): the share has no interval
         columns |= {"value": "Released to sponsors", "states_total": "All states",
-                    "estimate": "Share", "lower": "95% interval, low",
-                    "upper": "95% interval, high"}
+                    "estimate": "Share of all states"}
     columns["notes"] = "Notes"
     return columns
 
 
-DISPLAY_FORMATS = {"value": tables.count, "states_total": tables.count,
+DISPLAY_FORMATS = {"value": tables.count_or_unpublished, "states_total": tables.count,
                    "upper_bound": tables.count, "estimate": tables.percent,
                    "lower": tables.percent, "upper": tables.percent}
 
@@ -259,19 +289,34 @@ class Coverage:
     unlisted: tuple[tuple[str, str], ...]  # (FIPS, name) of members with no figure
     threshold: int | None  # the publisher's listing threshold ("50 or more"), when stated
     partial: bool
+    #: per state of an unlisted member: the most its unlisted counties can hold, from the
+    #: published state total less every listed county of that state (None: no state total)
+    room: tuple[float | None, ...] = ()
+    #: per state, in the order of ``room``: how many unlisted members it has
+    unlisted_per_state: tuple[int, ...] = ()
 
     @property
     def total_listed(self) -> float:
         return float(self.listed["value"].sum())
 
+    def _cap(self, room: float | None, n: int) -> float | None:
+        by_threshold = None if self.threshold is None else (self.threshold - 1) * n
+        known = [v for v in (by_threshold, room) if v is not None]
+        return min(known) if known else None
+
     @property
     def upper_bound(self) -> float | None:
-        """The region's total is at most this: listed counties plus, for each unlisted
-        county, one less than the threshold (the publisher lists every county at or above
-        it). None without a stated threshold."""
-        if self.threshold is None:
+        """The region's total is at most this: the listed counties plus, for the unlisted
+        ones of each state, the smaller of one less than the threshold each (the publisher
+        lists every county at or above it) and what the published state total leaves after
+        every listed county of that state. None when neither is known."""
+        if not self.unlisted:
+            return self.total_listed
+        caps = [self._cap(r, n) for r, n in zip(self.room, self.unlisted_per_state,
+                                                strict=True)]
+        if not caps or any(c is None for c in caps):
             return None
-        return self.total_listed + (self.threshold - 1) * len(self.unlisted)
+        return self.total_listed + float(sum(caps))
 
 
 def _threshold(notes) -> int | None:
@@ -282,11 +327,31 @@ def _threshold(notes) -> int | None:
     return None
 
 
+def _state_room(year: pd.DataFrame, states: pd.DataFrame, unlisted: tuple,
+                ) -> tuple[tuple[float | None, ...], tuple[int, ...]]:
+    """For each state holding an unlisted member: its published total less all its listed
+    counties (None without a total), and how many unlisted members it holds."""
+    per_state: dict[str, int] = {}
+    for fips, _ in unlisted:
+        code = geo.county_state(fips)
+        per_state[code] = per_state.get(code, 0) + 1
+    room = []
+    valued = year[year["status"].isin(VALUED_STATUSES)]
+    for code in per_state:
+        total = states[(states["geo_code"] == code) & states["status"].isin(VALUED_STATUSES)]
+        listed = valued[valued["geo_code"].str.startswith(geo.state_fips(code))]
+        room.append(float(total["value"].iloc[0] - listed["value"].sum())
+                    if len(total) == 1 else None)
+    return tuple(room), tuple(per_state.values())
+
+
 def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
     """Per year with county figures (in ``counts``, any state): the member counties listed
-    and those not listed (below the publisher's threshold). Empty when the publisher has no
-    county table for the years of ``counts``."""
+    and those not listed (below the publisher's threshold), with what the state totals
+    leave for them. Empty when the publisher has no county table for the years of
+    ``counts``."""
     county = counts[counts["geo_level"] == "county"]
+    states = counts[counts["geo_level"] == "state"]
     names = dict(zip(params.members, (geo.county_name(m) for m in params.members),
                      strict=True))
     out = []
@@ -295,30 +360,46 @@ def county_coverage(counts: pd.DataFrame, params: Parameters) -> list[Coverage]:
         mine = mine[mine["status"].isin(VALUED_STATUSES)]
         unlisted = tuple((m, names[m]) for m in params.members
                          if m not in set(mine["geo_code"]))
+        room, per_state = _state_room(year, states[states["period"] == period], unlisted)
         out.append(Coverage(str(period), mine.sort_values("value", ascending=False),
                             unlisted, _threshold(year["note"].dropna().unique()),
-                            any(formatting.part_year(period, n) for n in year["note"])))
+                            any(formatting.part_year(period, n) for n in year["note"]),
+                            room, per_state))
     return out
 
 
 def county_yearly(counts: pd.DataFrame, params: Parameters) -> tuple[pd.DataFrame,
                                                                      pd.DataFrame]:
-    """Per year with county figures: the sum over the member counties listed, how many are
-    listed, and the most the region's total can be. Returns (table, rows used)."""
+    """Per year with county figures: the sum over the member counties listed ("not
+    published" when none is listed: never 0), how many are listed, and the most the
+    region's total can be. Returns (table, rows used)."""
     records, used = [], []
     for cov in county_coverage(counts, params):
         n = len(params.members)
         notes = _join(cov.listed["note"]) or (
             "partial year" if cov.partial else "")
         records.append({
-            "period": cov.period, "value": cov.total_listed if len(cov.listed) else 0.0,
+            "period": cov.period,
+            "value": cov.total_listed if len(cov.listed) else float("nan"),
+            "status": "reported" if len(cov.listed) else "not published",
             "counties_listed": f"{len(cov.listed)} of {n}",
             "upper_bound": cov.upper_bound, "notes": notes})
-        used.append(cov.listed)
+        # the table is built from the publisher's county table of the year (which counties
+        # it lists, and which it does not) and the state totals that bound the rest
+        states = _states_of_codes(params)
+        year = counts[counts["period"] == cov.period]
+        prefixes = tuple(geo.state_fips(c) for c in states)
+        used.append(year[((year["geo_level"] == "county")
+                          & year["geo_code"].str.startswith(prefixes))
+                         | ((year["geo_level"] == "state") & year["geo_code"].isin(states))])
     table = pd.DataFrame.from_records(records, columns=[
-        "period", "value", "counties_listed", "upper_bound", "notes"])
+        "period", "value", "status", "counties_listed", "upper_bound", "notes"])
     rows = pd.concat(used, ignore_index=True) if used else counts.iloc[0:0]
     return table, rows
+
+
+def _states_of_codes(params: Parameters) -> set[str]:
+    return {geo.county_state(m) for m in params.members}
 
 
 def years_text(rows: pd.DataFrame) -> str:

@@ -21,7 +21,6 @@ import ast
 import copy
 import functools
 import hashlib
-import html
 import importlib
 import json
 import multiprocessing
@@ -43,6 +42,7 @@ from tqdm.auto import tqdm
 from analysis import config, files
 from analysis.errors import InputError, ParoleError, ReportError
 from analysis.limits import load_yaml, read_yaml
+from analysis.viz import pages
 
 #: The reports ``parole report --default`` renders, with their parameters.
 DEFAULT_SET: list[tuple[str, dict[str, Any]]] = [
@@ -323,6 +323,10 @@ REPORT_TEMPLATE = """\
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+{{ super() }}
+<style>{{ resources.parole_css }}</style>
+{%- endblock extra_css -%}
 {%- block body_header -%}
 {{ super() }}
 <nav class="parole-nav" style="padding:0.5rem 1rem 0;font-family:var(--jp-ui-font-family,\
@@ -348,7 +352,7 @@ def to_html(notebook: Path, title: str | None = None) -> str:
             template_file="parole_report.html.j2")
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = title or notebook_title(nb) or Path(notebook).stem
-    body, _ = _EXPORTER.from_notebook_node(nb)
+    body, _ = _EXPORTER.from_notebook_node(nb, resources={"parole_css": pages.stylesheet()})
     return body
 
 
@@ -892,7 +896,14 @@ def _relative(link: str) -> str:
     if re.match(r"^[a-z][a-z0-9+.-]*:", link, re.I) or link.startswith(("/", "\\")) \
             or ".." in Path(link).parts:
         raise ReportError(f"index link {link!r} is not a relative path inside reports/")
-    return html.escape(link, quote=True)
+    return link  # escaped once, by the template
+
+
+def _index_row(kind: str, entry: dict[str, Any]) -> dict[str, str]:
+    words = describe_parameters(kind, entry["parameters"])
+    return {"html": _relative(entry["html"]), "notebook": _relative(entry["notebook"]),
+            "words": words[:1].upper() + words[1:],
+            "rendered": entry["rendered_at"].replace("T", " ").replace("+00:00", "")}
 
 
 def write_index(reports_dir: Path | str | None = None) -> Path:
@@ -906,42 +917,10 @@ def write_index(reports_dir: Path | str | None = None) -> Path:
                                                                           e["parameters"]))):
         groups.setdefault(e["name"], []).append(e)
     order = [k for k in KINDS if k in groups] + sorted(k for k in groups if k not in KINDS)
-    sections = []
-    for kind in order:
-        heading = KINDS.get(kind, kind.replace("_", " ").capitalize())
-        rows = []
-        for e in groups[kind]:
-            words = describe_parameters(kind, e["parameters"])
-            words = words[:1].upper() + words[1:]
-            rows.append(
-                f"<tr><td><a href=\"{_relative(e['html'])}\">{html.escape(words)}</a></td>"
-                f"<td>{html.escape(e['rendered_at'].replace('T', ' ').replace('+00:00', ''))}"
-                f"</td><td><a href=\"{_relative(e['notebook'])}\">executed notebook</a>"
-                f"</td></tr>")
-        sections.append(
-            f'<section id="{html.escape(kind)}"><h2>{html.escape(heading)} '
-            f'<small>({len(rows)})</small></h2>\n<table><thead><tr><th scope="col">Report'
-            f'</th><th scope="col">Rendered (UTC)</th><th scope="col">Code and outputs</th>'
-            f"</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></section>")
-    companions = [f'<li><a href="{_relative(page)}">{html.escape(label)}</a>: '
-                  f"{html.escape(what)}</li>"
+    sections = [{"kind": kind, "heading": KINDS.get(kind, kind.replace("_", " ").capitalize()),
+                 "rows": [_index_row(kind, e) for e in groups[kind]]} for kind in order]
+    companions = [{"href": _relative(page), "label": label, "what": what}
                   for page, label, what in COMPANION_PAGES if (reports_dir / page).is_file()]
-    about = (f"<nav aria-label=\"About the data\"><ul>{''.join(companions)}</ul></nav>"
-             if companions else "")
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>parole-stats reports</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.45}}table{{border-collapse:collapse;width:100%;margin-bottom:1.5rem;table-layout:fixed}}
-th:nth-child(1){{width:58%}}th:nth-child(2){{width:22%}}
-td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}}
-h2 small{{font-weight:normal;color:#555}}</style></head><body>
-<h1>parole-stats reports</h1>
-<p>Every figure in these reports comes from a published source named under its chart or table.
-No public dataset reports parole by medical basis or by state, county or region.</p>
-{about}
-{chr(10).join(sections) or '<p>No reports rendered yet: run <code>make report</code>.</p>'}
-</body></html>
-"""
+    page = pages.render("index.html.j2", title="parole-stats reports", sections=sections,
+                        companions=companions)
     return publish(files.write_text(page, reports_dir / "index.html"))

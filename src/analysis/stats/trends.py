@@ -4,6 +4,9 @@
 * :func:`trend`              a count regression on time, as percent change per year with its
                              interval and a plain-language label
 * :func:`outcome_shares`     approval and denial shares of completions, with intervals
+* :func:`shape`              the shape of a series in segments (rose, fell, changed little),
+                             found by a continuous piecewise-linear fit: the one trend rule
+                             every sentence and chart title uses (see below)
 
 The label (column ``direction``) is ``rising`` only when the whole interval is above 0,
 ``falling`` only when it is wholly below 0, and ``no clear trend`` otherwise; too few
@@ -18,10 +21,22 @@ Model: log E[count] = a + b * years (+ log exposure for part-covered periods). `
 * ``negative-binomial``: statsmodels ``NegativeBinomial`` (NB2), dispersion estimated.
 
 Percent change per year is ``100 * (exp(b) - 1)``, its limits the same transform of b's limits.
+
+**The trend rule** (:func:`shape`). One rate over a period is stated only when the series did not
+change direction. :func:`shape` fits the log counts with continuous piecewise-linear segments
+joining observed points (the ``clinear`` cost of ``ruptures``, knots searched exhaustively by
+``ruptures.Dynp``), with 0, 1 or 2 knots chosen by a BIC-type score with a noise floor of
+:data:`NOISE` (a 3% wobble is not a turn). Each segment is then described from its observed end
+points: ``rose``, ``fell`` or ``little change`` (within :data:`LEVEL_PCT`), with the percent change
+between its ends only when both are at least :data:`SMALL_COUNT` (smaller counts cannot carry a
+rate); consecutive segments in the same direction are merged. When the last three values move
+one way, the last segment says so (a knot is added if the fit hid it).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import ruptures
 import statsmodels.api as sm
 from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
@@ -182,6 +198,62 @@ def _part_periods(part: pd.DataFrame) -> pd.Series:
     return incomplete
 
 
+def _checked_column(table: pd.DataFrame, value: str | None, family: str,
+                    part_years: str) -> str:
+    """The counts column of ``table``, after checking the options and columns."""
+    if family not in FAMILIES:
+        raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
+    if part_years not in ("exclude", "offset"):
+        raise ParoleError(f"part_years={part_years!r}: expected exclude or offset")
+    col = value or ("count" if "count" in table.columns else "value")
+    for need in ("period", col):
+        if need not in table.columns:
+            raise ParoleError(f"trend needs a {need!r} column")
+    return col
+
+
+def _not_estimable(part: pd.DataFrame, y: pd.Series, group: Any) -> str | None:
+    """Why the counts of ``part`` cannot carry a trend (None when they can)."""
+    if "status" in part.columns:
+        unusable = ~part["status"].isin(VALUED_STATUSES)
+    else:
+        unusable = y.isna()
+    if unusable.any():
+        return ("counts without a value (suppressed or not available) in "
+                + ", ".join(part.loc[unusable, "period"]))
+    if len(part) < MIN_PERIODS:
+        return f"{len(part)} period(s); a trend needs at least {MIN_PERIODS}"
+    if (y < 0).any():
+        raise ParoleError(f"negative counts in group {group!r}")
+    if y.sum() == 0:
+        return "all counts are 0"
+    return None
+
+
+def _band_at(band: pd.DataFrame, at: Sequence[str]) -> pd.DataFrame:
+    """An empty band for the period labels ``at`` (observed values kept where known)."""
+    seen = dict(zip(band["period"], band["observed"], strict=True))
+    labels = list(dict.fromkeys(str(p) for p in at))
+    return pd.DataFrame({"period": labels,
+                         "period_start": [pd.Timestamp(periods.parse(p).start) for p in labels],
+                         "observed": [seen.get(p, np.nan) for p in labels], "used": False,
+                         "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+
+
+def _fill_band(band: pd.DataFrame, fit: dict[str, Any], origin: pd.Timestamp, alpha: float,
+               used: pd.Series) -> None:
+    """The fitted mean count of a whole period, with its interval, from the same fit."""
+    X = np.column_stack([np.ones(len(band)),
+                         ((pd.to_datetime(band["period_start"]) - origin).dt.days
+                          / 365.25).to_numpy()])
+    eta = X @ fit["params"]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, fit["cov"], X))
+    z = norm.ppf(1 - alpha / 2)
+    band["fitted"], band["lower"], band["upper"] = (np.exp(eta), np.exp(eta - z * se),
+                                                    np.exp(eta + z * se))
+    band["used"] = band["period"].isin(used).to_numpy()
+
+
 def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "all",
               family: str = "quasi-poisson", alpha: float = 0.05,
               part_years: str = "exclude", at: Sequence[str] | None = None) -> TrendFit:
@@ -198,14 +270,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     >>> fit = trend_fit(counts_by_period(generate_cases(500, seed=1)))  # doctest: +SKIP
     >>> fit.summary["pct_change_per_year"]                              # doctest: +SKIP
     """
-    if family not in FAMILIES:
-        raise ParoleError(f"family={family!r}: expected one of {', '.join(FAMILIES)}")
-    if part_years not in ("exclude", "offset"):
-        raise ParoleError(f"part_years={part_years!r}: expected exclude or offset")
-    col = value or ("count" if "count" in table.columns else "value")
-    for need in ("period", col):
-        if need not in table.columns:
-            raise ParoleError(f"trend needs a {need!r} column")
+    col = _checked_column(table, value, family, part_years)
     spans = [periods.parse(p) for p in table["period"]]
     part = table.assign(_start=[pd.Timestamp(x.start) for x in spans]).sort_values("_start")
     if part["period"].duplicated().any():
@@ -216,13 +281,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
                          "observed": y_all.to_numpy(float), "used": False,
                          "fitted": np.nan, "lower": np.nan, "upper": np.nan})
     if at is not None:
-        seen = dict(zip(band["period"], band["observed"], strict=True))
-        labels = list(dict.fromkeys(str(p) for p in at))
-        band = pd.DataFrame({"period": labels,
-                             "period_start": [pd.Timestamp(periods.parse(p).start)
-                                              for p in labels],
-                             "observed": [seen.get(p, np.nan) for p in labels], "used": False,
-                             "fitted": np.nan, "lower": np.nan, "upper": np.nan})
+        band = _band_at(band, at)
     notes = []
     if part_years == "exclude":
         partial = _part_periods(part)
@@ -241,20 +300,9 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
         return TrendFit({**row, "status": status, "reason": reason}, band)
 
     y = pd.to_numeric(part[col], errors="coerce")
-    if "status" in part.columns:
-        unusable = ~part["status"].isin(VALUED_STATUSES)
-    else:
-        unusable = y.isna()
-    if unusable.any():
-        return done("not_estimable", "counts without a value (suppressed or not available) "
-                    "in " + ", ".join(part.loc[unusable, "period"]))
-    if len(part) < MIN_PERIODS:
-        return done("not_estimable", f"{len(part)} period(s); a trend needs at least "
-                                     f"{MIN_PERIODS}")
-    if (y < 0).any():
-        raise ParoleError(f"negative counts in group {group!r}")
-    if y.sum() == 0:
-        return done("not_estimable", "all counts are 0")
+    why_not = _not_estimable(part, y, group)
+    if why_not:
+        return done("not_estimable", why_not)
     origin = part["_start"].iloc[0]
     t = ((part["_start"] - origin).dt.days / 365.25).to_numpy()
     exposure = (part["exposure"].to_numpy(float) if "exposure" in part.columns
@@ -274,16 +322,7 @@ def trend_fit(table: pd.DataFrame, *, value: str | None = None, group: Any = "al
     row.update(family=used_family, pct_change_per_year=pct[0], lower=pct[1], upper=pct[2],
                p_value=float(fit["p"]), dispersion=fit["dispersion"],
                direction=_direction(pct[1], pct[2]), note="; ".join(notes) or None)
-    # the band: fitted mean count of a whole period, with its interval, from the same fit
-    X = np.column_stack([np.ones(len(band)),
-                         ((pd.to_datetime(band["period_start"]) - origin).dt.days
-                          / 365.25).to_numpy()])
-    eta = X @ fit["params"]
-    se = np.sqrt(np.einsum("ij,jk,ik->i", X, fit["cov"], X))
-    z = norm.ppf(1 - alpha / 2)
-    band["fitted"], band["lower"], band["upper"] = (np.exp(eta), np.exp(eta - z * se),
-                                                    np.exp(eta + z * se))
-    band["used"] = band["period"].isin(part["period"]).to_numpy()
+    _fill_band(band, fit, origin, alpha, part["period"])
     return done("estimated")
 
 
@@ -386,3 +425,170 @@ def outcome_shares_from_counts(counts: pd.DataFrame, *, method: str = "wilson",
                            threshold=threshold)
     out.insert(out.columns.get_loc("measure") + 1, "outcome", out["measure"])
     return mark(out, is_synthetic(counts))
+
+
+# ---------------------------------------------------------------- the trend rule: shape
+
+#: Counts below this cannot carry a percent change (1 to 17 is not "+1,600%").
+SMALL_COUNT = 50
+#: A segment whose ends differ by less than this percent "changed little".
+LEVEL_PCT = 5.0
+#: Noise floor of the log fit (standard deviation): a wobble this size is not a turn.
+NOISE = 0.03
+MOST_KNOTS = 3
+#: Log-scale distance (about 30%) of the figures from their segments that counts as swinging.
+SWING = 0.3
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of a series between two observed points (``start``..``end`` periods)."""
+
+    start: str
+    end: str
+    first: float
+    last: float
+    direction: str  # "rose", "fell" or "little change"
+    pct: float | None  # percent change first -> last; None when the counts are too small
+
+    @property
+    def small(self) -> bool:
+        return self.pct is None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The shape of a series: its segments, in order (see :func:`shape`). ``status`` is
+    ``described`` or ``not_described`` (with ``reason``)."""
+
+    segments: tuple[Segment, ...]
+    status: str
+    reason: str | None = None
+    periods: tuple[str, ...] = ()
+    values: tuple[float, ...] = ()
+    #: True when the figures swing far around the segments (root-mean-square distance of
+    #: more than :data:`SWING` on the log scale): the words then say so.
+    swings: bool = False
+
+    @property
+    def knots(self) -> list[str]:
+        """The periods where one segment ends and the next begins."""
+        return [s.end for s in self.segments[:-1]]
+
+    @property
+    def last_direction(self) -> str | None:
+        return self.segments[-1].direction if self.segments else None
+
+
+def _direction_of(first: float, last: float) -> str:
+    if first == 0:
+        return "rose" if last > 0 else "little change"
+    pct = 100 * (last - first) / first
+    if abs(pct) < LEVEL_PCT:
+        return "little change"
+    return "rose" if pct > 0 else "fell"
+
+
+def _score(cost, n: int, ends: list[int]) -> float:
+    rss = float(cost.sum_of_costs(ends))
+    knots = len(ends) - 1
+    return n * math.log(rss / n + NOISE ** 2) + 2 * knots * math.log(n)
+
+
+def _knot_indices(y: np.ndarray) -> list[int]:
+    """Indices of the interior knots of the best continuous piecewise-linear fit of ``y``
+    (``ruptures``' ``clinear`` cost; every knot set of up to :data:`MOST_KNOTS` tried, each
+    segment at least two intervals long)."""
+    n = len(y)
+    cost = ruptures.costs.CostCLinear().fit(y.reshape(-1, 1))
+    cost.min_size = 2
+    best, best_score = [n], _score(cost, n, [n])
+    for k in range(1, MOST_KNOTS + 1):
+        for knots in itertools.combinations(range(2, n - 2), k):
+            if any(b - a < 2 for a, b in zip(knots[:-1], knots[1:], strict=True)):
+                continue
+            ends = [i + 1 for i in knots] + [n]
+            score = _score(cost, n, ends)
+            if score < best_score:
+                best, best_score = ends, score
+    return [b - 1 for b in best[:-1]]
+
+
+def _swings(y: np.ndarray, knots: list[int]) -> bool:
+    if len(y) < 4:
+        return False
+    cost = ruptures.costs.CostCLinear().fit(y.reshape(-1, 1))
+    cost.min_size = 1
+    rss = float(cost.sum_of_costs([k + 1 for k in knots] + [len(y)]))
+    return math.sqrt(rss / len(y)) > SWING
+
+
+def _last_three_knot(values: np.ndarray, knots: list[int]) -> list[int]:
+    """Add a knot three points from the end when the last three values move one way and
+    the last segment says otherwise."""
+    n = len(values)
+    if n < 4:
+        return knots
+    a, b, c = values[-3:]
+    moving = "rose" if a < b < c else "fell" if a > b > c else None
+    start = knots[-1] if knots else 0
+    if moving and _direction_of(values[start], values[-1]) != moving and start < n - 3:
+        return [*knots, n - 3]
+    return knots
+
+
+def _snap(values: np.ndarray, knots: list[int]) -> list[int]:
+    """Move each knot between a rise and a fall to the highest value between its neighbours
+    (the lowest, between a fall and a rise), so "a peak in FY2018" names the peak."""
+    points = [0, *knots, len(values) - 1]
+    for i in range(1, len(points) - 1):
+        p, k, q = points[i - 1], points[i], points[i + 1]
+        before, after = _direction_of(values[p], values[k]), _direction_of(values[k], values[q])
+        inner = values[p + 1:q]
+        if before == "rose" and after == "fell":
+            points[i] = p + 1 + int(np.argmax(inner))
+        elif before == "fell" and after == "rose":
+            points[i] = p + 1 + int(np.argmin(inner))
+    return points[1:-1]
+
+
+def _segments(labels: list[str], values: np.ndarray, knots: list[int]) -> list[Segment]:
+    points = [0, *_snap(values, knots), len(values) - 1]
+    out: list[Segment] = []
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        direction = _direction_of(values[a], values[b])
+        if out and out[-1].direction == direction:  # the same way on: one segment
+            a = labels.index(out.pop().start)
+        small = min(values[a], values[b]) < SMALL_COUNT
+        pct = None if small else 100 * (values[b] - values[a]) / values[a]
+        out.append(Segment(labels[a], labels[b], float(values[a]), float(values[b]),
+                           direction, pct))
+    return out
+
+
+def shape(periods_: Sequence[str], values: Sequence[float]) -> Shape:
+    """The shape of a series of full periods (part years left out by the caller) in
+    segments, by the trend rule of this module (see the module docstring).
+
+    Counts whose median is below :data:`SMALL_COUNT` are described by one segment from the
+    first to the last value, without a percent change.
+    """
+    labels = [str(p) for p in periods_]
+    y = np.asarray(values, float)
+    if len(labels) != len(y):
+        raise ParoleError("shape: periods and values differ in length")
+    if len(y) < 2 or np.isnan(y).any():
+        reason = ("a figure is missing" if np.isnan(y).any() else
+                  f"{len(y)} period(s); a shape needs at least 2")
+        return Shape((), "not_described", reason, tuple(labels), tuple(y))
+    if (y < 0).any():
+        raise ParoleError("shape: negative counts")
+    knots: list[int] = []
+    big = len(y) >= 4 and np.median(y) >= SMALL_COUNT
+    if big:
+        knots = _knot_indices(np.log(y + 0.5))
+    knots = _last_three_knot(y, knots)
+    segments = tuple(_segments(labels, y, knots))
+    snapped = [labels.index(seg.end) for seg in segments[:-1]]
+    return Shape(segments, "described", None, tuple(labels), tuple(y),
+                 swings=big and _swings(np.log(y + 0.5), snapped))

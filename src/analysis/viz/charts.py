@@ -17,7 +17,9 @@ The command ``parole chart KIND`` is :func:`register_cli` at the end of this mod
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -26,6 +28,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -37,14 +40,27 @@ from matplotlib.ticker import MaxNLocator
 from analysis.errors import ParoleError
 from analysis.stats import synthetic as synthetic_rows
 from analysis.stats import timing
-from analysis.viz import formatting
+from analysis.viz import csvdata, formatting, palette
 from analysis.viz.provenance import SYNTHETIC_LABEL, source_line
 
 DPI = 150
 #: Resolution of each size when saved: print needs at least 300 dpi.
-SAVE_DPI = {"slide": 150, "social": 150, "print": 300}
-SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0)}
-PALETTE = sns.color_palette("colorblind")
+SAVE_DPI = {"slide": 150, "social": 150, "print": 300, "phone": 200, "phone-tall": 200}
+#: ``phone`` is the narrow rendition shown on screens up to 600 px wide (see :func:`show`).
+SIZES = {"slide": (10, 5.6), "social": (8, 4.2), "print": (6.5, 4.0), "phone": (3.6, 7.6),
+         "phone-tall": (3.6, 10.5)}
+#: Smallest text of a size, in points: a phone chart is shown about 358 px wide, where 9 pt
+#: is 12 px.
+MIN_PT = {"phone": 9.0, "phone-tall": 9.0}
+#: Narrow renditions tried in turn (a chart with long notes needs the taller one).
+PHONE_SIZES = ("phone", "phone-tall")
+#: Resolution of the charts shown in report pages: twice the CSS pixel (sharp on 2x screens
+#: and on paper).
+SHOW_DPI = 200
+#: Screens at most this wide (CSS px) get the ``phone`` rendition of a chart.
+PHONE_MAX_PX = 600
+#: The series colours in order (measures take theirs from :mod:`analysis.viz.palette`).
+PALETTE = list(palette.SERIES)
 INK, MUTED, FAINT = "#222222", "#555555", "#bbbbbb"
 SYNTHETIC_RED = "#c0392b"
 MISSING_FILL = "#e6e6e6"
@@ -53,12 +69,13 @@ SEQUENTIAL = "mako_r"
 
 _TITLE_PT, _SUBTITLE_PT, _SOURCE_PT, _NOTE_PT, _LABEL_PT = 14, 10.5, 7.5, 8, 9
 #: Header and footer text scale by size (a print chart is small on the page, read close).
-_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8}
+_TEXT_SCALE = {"slide": 1.0, "social": 1.0, "print": 0.8, "phone": 1.0, "phone-tall": 1.0}
 _ALT = "_parole_alt_text"
 _LABELS = "_parole_direct_labels"
 _DATA = "_parole_data"
 _SIZE = "_parole_size"
-FLAG_COLOUR = "#d55e00"
+_CALL = "_parole_call"
+FLAG_COLOUR = palette.FLAG
 
 
 # ---------------------------------------------------------------- house layout
@@ -73,6 +90,46 @@ def figure(size: str = "slide"):
     fig, ax = plt.subplots(figsize=SIZES[size], dpi=SAVE_DPI[size])
     setattr(fig, _SIZE, size)
     return fig, ax
+
+
+def _floor(fig) -> float:
+    """The smallest text size (points) of ``fig``'s size (0: no floor)."""
+    return MIN_PT.get(getattr(fig, _SIZE, "slide"), 0.0)
+
+
+def _raise_small_text(fig) -> None:
+    """Every text already on ``fig`` (tick labels, annotations, axis titles) at least its
+    size's :data:`MIN_PT`."""
+    floor = _floor(fig)
+    if not floor:
+        return
+    for ax in fig.axes:
+        for axis in ("x", "y"):
+            labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+            if min((t.get_fontsize() for t in labels), default=floor) < floor:
+                ax.tick_params(axis=axis, labelsize=floor)
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+
+
+def redrawable(draw):
+    """Mark a chart kind whose figure can be drawn again at another size (:func:`redraw`)."""
+    @functools.wraps(draw)
+    def call(*args, **kwargs):
+        fig = draw(*args, **kwargs)
+        setattr(fig, _CALL, (call, args, kwargs))
+        return fig
+    return call
+
+
+def redraw(fig, size: str):
+    """``fig`` drawn again by its chart kind at ``size`` (None for a figure drawn by hand)."""
+    found = getattr(fig, _CALL, None)
+    if found is None:
+        return None
+    draw, args, kwargs = found
+    return draw(*args, **{**kwargs, "size": size})
 
 
 def _source_text(source: str | pd.DataFrame) -> str:
@@ -146,51 +203,96 @@ def _fit_axes(fig, ax, *, left: float, right: float, bottom: float, top: float) 
         ax.set_position([x0, y0, x1 - x0, y1 - y0])
 
 
+class _Box:
+    """The frame of a figure being finished: margins (figure fractions) and its text sizes."""
+
+    def __init__(self, fig) -> None:
+        self.fig = fig
+        self.k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
+        self.floor = _floor(fig)
+        self.width_in, self.height_in = fig.get_size_inches()
+        self.px, self.py = 0.16 / self.width_in, 0.12 / self.height_in
+        self.usable = 1 - 2 * self.px
+        self.renderer = fig.canvas.get_renderer()
+
+    def pt(self, size: float) -> float:
+        return max(size * self.k, self.floor)
+
+    def bottom_of(self, artist) -> float:
+        return _to_fig(self.fig, artist.get_window_extent(self.renderer)).y0
+
+    def top_of(self, artist) -> float:
+        return _to_fig(self.fig, artist.get_window_extent(self.renderer)).y1
+
+
+def _synthetic_tag(box: _Box) -> float:
+    """The SYNTHETIC DATA tag at the top right; returns the width left for the title."""
+    fig = box.fig
+    tag = fig.text(1 - box.px, 1 - box.py, f"{SYNTHETIC_LABEL} DATA", fontsize=11,
+                   color="white", fontweight="bold", ha="right", va="top", parse_math=False,
+                   bbox={"boxstyle": "square,pad=0.3", "fc": SYNTHETIC_RED, "ec": "none"})
+    return _to_fig(fig, tag.get_window_extent(box.renderer)).x0 - box.px - 0.02
+
+
+def _header(box: _Box, title: str, subtitle: str, title_width: float) -> float:
+    """Title and subtitle at the top; returns where the plot may begin (figure fraction)."""
+    head = _wrapped_text(box.fig, box.px, 1 - box.py, title, max_width=title_width,
+                         fontsize=box.pt(_TITLE_PT), fontweight="bold", color=INK, va="top",
+                         ha="left")
+    y = box.bottom_of(head) - 0.06 / box.height_in
+    sub = _wrapped_text(box.fig, box.px, y, subtitle, max_width=box.usable,
+                        fontsize=box.pt(_SUBTITLE_PT), color="#444444", va="top", ha="left")
+    return box.bottom_of(sub) - 0.16 / box.height_in
+
+
+def phone_source(source: str) -> str:
+    """A source line for the narrow rendition: each address shortened to its site (the full
+    address is in the wide chart, its alt text and the CSV)."""
+    return re.sub(r"https?://([^/\s]+)\S*", r"\1", source)
+
+
+def _footer(box: _Box, source: str, note: str) -> float:
+    """Source line (and ``note`` above it) at the bottom, the project's footer at the bottom
+    right (on a phone, on its own line); returns where the plot must end."""
+    fig, phone = box.fig, getattr(box.fig, _SIZE, "") in PHONE_SIZES
+    brand = fig.text(1 - box.px, box.py, footer_text(), fontsize=box.pt(_SOURCE_PT - 0.5),
+                     color=MUTED, va="bottom", ha="right", parse_math=False, gid="footer")
+    extent = _to_fig(fig, brand.get_window_extent(box.renderer))
+    if phone:
+        foot = _wrapped_text(fig, box.px, extent.y1 + 0.03 / box.height_in,
+                             phone_source(source), max_width=box.usable,
+                             fontsize=box.pt(_SOURCE_PT), color=MUTED, va="bottom", ha="left")
+    else:
+        foot = _wrapped_text(fig, box.px, box.py, source,
+                             max_width=box.usable - extent.width - 0.03,
+                             fontsize=box.pt(_SOURCE_PT), color=MUTED, va="bottom", ha="left")
+    footer_top = box.top_of(foot)
+    if note:
+        extra = _wrapped_text(fig, box.px, footer_top + 0.05 / box.height_in, note,
+                              max_width=box.usable, fontsize=box.pt(_NOTE_PT), color=INK,
+                              style="italic", va="bottom", ha="left")
+        footer_top = box.top_of(extra)
+    return footer_top + 0.12 / box.height_in
+
+
 def finish(fig, ax, *, title: str, subtitle: str, source: str | pd.DataFrame,
            synthetic: bool = False, note: str = ""):
     """Apply the house layout: finding as title, measure as subtitle, ``note`` (optional,
     e.g. which states have no figure) above the source line at the bottom left."""
     source = _source_text(source)
-    k = _TEXT_SCALE.get(getattr(fig, _SIZE, "slide"), 1.0)
-    width_in, height_in = fig.get_size_inches()
-    px, py = 0.16 / width_in, 0.12 / height_in
-    usable = 1 - 2 * px
-    top = 1 - py
-    if synthetic:
-        tag = fig.text(1 - px, top, f"{SYNTHETIC_LABEL} DATA", fontsize=11, color="white",
-                       fontweight="bold", ha="right", va="top", parse_math=False,
-                       bbox={"boxstyle": "square,pad=0.3", "fc": SYNTHETIC_RED, "ec": "none"})
-        tag_box = _to_fig(fig, tag.get_window_extent(fig.canvas.get_renderer()))
-        title_width = tag_box.x0 - px - 0.02
-    else:
-        title_width = usable
-    head = _wrapped_text(fig, px, top, title, max_width=title_width, fontsize=_TITLE_PT * k,
-                         fontweight="bold", color=INK, va="top", ha="left")
-    renderer = fig.canvas.get_renderer()
-    y = _to_fig(fig, head.get_window_extent(renderer)).y0 - 0.06 / height_in
-    sub = _wrapped_text(fig, px, y, subtitle, max_width=usable, fontsize=_SUBTITLE_PT * k,
-                        color="#444444", va="top", ha="left")
-    header_bottom = _to_fig(fig, sub.get_window_extent(renderer)).y0 - 0.16 / height_in
-    brand = fig.text(1 - px, py, footer_text(), fontsize=(_SOURCE_PT - 0.5) * k, color=MUTED,
-                     va="bottom", ha="right", parse_math=False, gid="footer")
-    brand_w = _to_fig(fig, brand.get_window_extent(renderer)).width
-    foot = _wrapped_text(fig, px, py, source, max_width=usable - brand_w - 0.03,
-                         fontsize=_SOURCE_PT * k, color=MUTED, va="bottom", ha="left")
-    footer_top = _to_fig(fig, foot.get_window_extent(renderer)).y1
-    if note:
-        extra = _wrapped_text(fig, px, footer_top + 0.05 / height_in, note, max_width=usable,
-                              fontsize=_NOTE_PT * k, color=INK, style="italic", va="bottom",
-                              ha="left")
-        footer_top = _to_fig(fig, extra.get_window_extent(renderer)).y1
-    footer_top += 0.12 / height_in
+    _raise_small_text(fig)
+    box = _Box(fig)
+    title_width = _synthetic_tag(box) if synthetic else box.usable
+    header_bottom = _header(box, title, subtitle, title_width)
+    footer_top = _footer(box, source, note)
     if ax.axison:
         ax.spines[["top", "right"]].set_visible(False)
-    _fit_axes(fig, ax, left=px, right=1 - px, bottom=footer_top, top=header_bottom)
+    _fit_axes(fig, ax, left=box.px, right=1 - box.px, bottom=footer_top, top=header_bottom)
     _respread_labels(fig, ax)
     if synthetic:
-        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=min(60, 7 * width_in), color=SYNTHETIC_RED,
-                 alpha=0.14, ha="center", va="center", rotation=20, fontweight="bold",
-                 zorder=10, parse_math=False)
+        fig.text(0.5, 0.5, SYNTHETIC_LABEL, fontsize=min(60, 7 * box.width_in),
+                 color=SYNTHETIC_RED, alpha=0.14, ha="center", va="center", rotation=20,
+                 fontweight="bold", zorder=10, parse_math=False)
     return fig
 
 
@@ -227,7 +329,7 @@ def _direct_labels(fig, ax, items: list[tuple[float, float, str, object]], *,
     ax.set_ylim(y0, y1)  # freeze the limits so axes fractions stay valid
     labels = []
     for x, y, text, colour in items:
-        frac = (y - y0) / (y1 - y0) if y1 != y0 else 0.5
+        frac = min(max((y - y0) / (y1 - y0), 0.0), 1.0) if y1 != y0 else 0.5
         where = ((1.0, frac), "axes fraction") if edge else (
             (x, frac), ax.get_xaxis_transform())
         ann = ax.annotate(text, xy=where[0], xycoords=where[1],
@@ -344,7 +446,7 @@ def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         ax.tick_params(axis="x", labelsize=8)
         return
-    step = max(1, math.ceil(len(labels) / 12))
+    step = max(1, math.ceil(len(labels) / (5 if _floor(ax.figure) else 12)))
     picked = list(range(len(labels)))[::step]
     for i, label in enumerate(labels):  # a part-year period is always labelled
         if label in partial and i not in picked:
@@ -355,9 +457,10 @@ def _x_axis(ax, labels: Sequence[object], xs: np.ndarray, is_time: bool,
     if is_time and len(xs) > 1:
         pad = float(np.min(np.diff(np.sort(xs)))) * 0.6
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
-    rotate = _labels_collide(ax, [xs[i] for i in picked], names, _TICK_PT)
+    tick_pt = max(_TICK_PT, _floor(ax.figure))
+    rotate = _labels_collide(ax, [xs[i] for i in picked], names, tick_pt)
     ax.set_xticks([xs[i] for i in picked], names, rotation=45 if rotate else 0,
-                  ha="right" if rotate else "center", fontsize=_TICK_PT)
+                  ha="right" if rotate else "center", fontsize=tick_pt)
 
 
 _TICK_PT = 8
@@ -433,7 +536,7 @@ def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colou
                     markeredgecolor=colour, markeredgewidth=1.6, linestyle="none", zorder=5)
             ax.annotate("part year", (xs[i], values[i]), xytext=(0, 7),
                         textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                        color=MUTED, style="italic", annotation_clip=False)
+                        color=MUTED, style="italic", annotation_clip=None)
         if label in flags:
             ax.plot([xs[i]], [values[i]], marker="o", markersize=13, markerfacecolor="none",
                     markeredgecolor=FLAG_COLOUR, markeredgewidth=1.6, linestyle="none",
@@ -444,6 +547,57 @@ def _draw_marks(ax, xs: np.ndarray, values: np.ndarray, labels: list[str], colou
                         xytext=(0, 10), textcoords="offset points", ha="center", va="bottom",
                         fontsize=7, color=FLAG_COLOUR, fontweight="bold",
                         annotation_clip=False)
+
+
+def _mark_off_scale(ax, points: list[tuple[float, float, object]], percent: bool) -> None:
+    """Part-year figures above the full years' scale: a hollow arrowhead at the top edge
+    with the figure written beside it (the axis is not stretched for a part year)."""
+    top = ax.get_ylim()[1]
+    for x, value, colour in points:
+        if not np.isfinite(value) or value <= top:
+            continue
+        for artist in [*ax.lines, *ax.texts]:  # the hollow point and its label, off the axes
+            xy = getattr(artist, "xy", None)
+            if xy is None and len(artist.get_xdata()) == 1:
+                xy = (artist.get_xdata()[0], artist.get_ydata()[0])
+            if xy is not None and np.isclose(xy[0], x) and np.isclose(xy[1], value):
+                artist.remove()
+        ax.plot([x], [top], marker="^", markersize=7, markerfacecolor="white",
+                markeredgecolor=colour, markeredgewidth=1.4, clip_on=False, zorder=5)
+        ax.annotate(f"part year: {fmt(value, percent)} (off scale)", (x, top), xytext=(0, -9),
+                    textcoords="offset points", ha="center", va="top", fontsize=7,
+                    color=MUTED, style="italic")
+
+
+def join_period(rows: pd.DataFrame | None) -> str | None:
+    """The first period of a series taken from a joined (renamed) row: rows with a
+    ``series_note`` following rows without one (None when there is no join)."""
+    if not isinstance(rows, pd.DataFrame) or "series_note" not in rows.columns or \
+            "period" not in rows.columns:
+        return None
+    noted = rows["series_note"].fillna("").astype(str).str.strip() != ""
+    if not noted.any() or noted.all():
+        return None
+    starts = {str(p): formatting.time_values([str(p)]) for p in rows["period"].unique()}
+    if any(v is None for v in starts.values()):
+        return None
+    first = min(rows.loc[noted, "period"].astype(str), key=lambda p: starts[p][0])
+    return first
+
+
+def _mark_join(ax, rows: pd.DataFrame | None, names: list[str], xs: np.ndarray) -> None:
+    """A dotted vertical line before the first period of a joined series, labelled."""
+    first = join_period(rows)
+    if first is None or first not in names:
+        return
+    i = names.index(first)
+    x = xs[i] - (xs[i] - xs[i - 1]) / 2 if i > 0 else xs[i]
+    ax.axvline(x, color=MUTED, linestyle=":", linewidth=1.2, zorder=1, gid="series-join")
+    right = x > (xs.min() + xs.max()) / 2  # written towards the middle, inside the plot
+    ax.annotate("renamed row joined here", (x, 1.0), xycoords=ax.get_xaxis_transform(),
+                xytext=(-3 if right else 3, -2), textcoords="offset points",
+                ha="right" if right else "left", va="top", fontsize=7.5, color=MUTED,
+                style="italic", annotation_clip=False)
 
 
 def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
@@ -459,11 +613,13 @@ def _full_line(xs: np.ndarray, values: np.ndarray, labels: list[str],
 # ---------------------------------------------------------------- chart kinds
 
 
+@redrawable
 def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[str, str],
                title: str, subtitle: str, source: str | pd.DataFrame, ylabel: str = "",
                percent: bool = False, size: str = "slide", synthetic: bool | None = False,
-               note: str = ""):
+               note: str = "", steps: bool = False):
     """Lines for ``columns`` of ``table`` over ``x``, each labelled at its last point.
+    ``steps``: a change log (each value stands until the next), drawn as steps, not slopes.
 
     Periods and dates sit on a time axis. When ``source`` is the rows shown (a frame), a
     part-year period (see :func:`analysis.viz.formatting.part_year`; a ``notes`` column of
@@ -481,19 +637,24 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     if "notes" in table.columns:
         partial |= {n for n, t in zip(names, table["notes"], strict=True)
                     if formatting.part_year(n, t)}
-    ends, details, flags = [], [], {}
+    ends, details, flags, offscale = [], [], {}, []
     highest = 0.0
     for i, column in enumerate(columns):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = palette.colour(column, i)
         values = pd.to_numeric(table[column], errors="coerce").astype(float).to_numpy()
-        highest = float(np.nanmax(np.r_[values, highest]))
         col_partial, col_flags = _marks_for(rows, column)
         part = partial | (col_partial & set(names))
         if is_time:
             part |= {n for n in names if formatting.part_year(n)}
         partial |= part
-        line = _full_line(xs, values, names, part)
-        ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2)
+        # part years stay off the scale of full years: the axis is set by full periods
+        full = np.array([v for v, n in zip(values, names, strict=True) if n not in part])
+        highest = float(np.nanmax(np.r_[full if np.isfinite(full).any() else values,
+                                        highest]))
+        offscale += [(xs[j], values[j], colour) for j, n in enumerate(names) if n in part]
+        line = _full_line(xs, values, names, part | set(col_flags))
+        ax.plot(xs, line, marker="o", markersize=3, color=colour, linewidth=2,
+                drawstyle="steps-post" if steps else "default")
         _draw_marks(ax, xs, values, names, colour, part, col_flags)
         name = labels.get(column, column)
         if col_flags:
@@ -515,6 +676,8 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     _y_axis(ax, highest, percent)
+    _mark_off_scale(ax, offscale, percent)
+    _mark_join(ax, rows, names, xs)
     _direct_labels(fig, ax, ends)
     full_note = " ".join(t for t in (note, _partial_note(sorted(partial & set(names))),
                                      _flag_note(flags)) if t)
@@ -525,6 +688,7 @@ def line_chart(table: pd.DataFrame, *, x: str, columns: list[str], labels: dict[
                   note=full_note)
 
 
+@redrawable
 def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = "estimate",
                   lower: str = "lower", upper: str = "upper", title: str, subtitle: str,
                   source: str | pd.DataFrame, percent: bool = True, xlabel: str = "",
@@ -586,20 +750,38 @@ def bar_intervals(table: pd.DataFrame, *, label: str = "group", estimate: str = 
     ax.set_xlabel(xlabel)
     _set_alt(fig, "Horizontal bar chart with interval whiskers", title, subtitle,
              "Values, largest first: " + "; ".join(details) + ".", source, synthetic, note)
-    from analysis.viz.downloads import (
-        csv_frame,  # the estimates shown, with their inputs' provenance
-    )
-
-    attach_data(fig, csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
+    # the estimates shown, with their inputs' provenance
+    attach_data(fig, csvdata.csv_frame(table, source if isinstance(source, pd.DataFrame) else None))
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
 
 
+def _draw_observed(ax, pos: np.ndarray, obs: np.ndarray, names: list[str], colour,
+                   partial: set[str], flags: Mapping[str, str], observed_label: str,
+                   percent: bool, ends: list) -> list[str]:
+    """The published points a trend summarises (gaps at part years and flagged figures),
+    their end label (appended to ``ends``) and their alt-text sentence."""
+    ax.plot(pos, _full_line(pos, obs, names, partial | set(flags)), color=colour, marker="o",
+            markersize=3.5, linewidth=1, zorder=4)
+    _draw_marks(ax, pos, obs, names, colour, partial, flags)
+    have = np.flatnonzero(~np.isnan(obs))
+    if not len(have):
+        return []
+    ends.append((pos[have[-1]], obs[have[-1]], observed_label, colour))
+    first, last = have[0], have[-1]
+    return [f"{observed_label}: {fmt(obs[first], percent)} in "
+            f"{formatting.period(names[first], names[first] in partial)}, "
+            f"{fmt(obs[last], percent)} in "
+            f"{formatting.period(names[last], names[last] in partial)}."]
+
+
+@redrawable
 def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, title: str,
                subtitle: str, source: str | pd.DataFrame, label: str = "",
                observed: str | None = None, observed_label: str = "Published",
                band_label: str = "95% interval", ylabel: str = "", percent: bool = False,
-               size: str = "slide", synthetic: bool | None = None, note: str = ""):
+               size: str = "slide", synthetic: bool | None = None, note: str = "",
+               colour_key: str | None = None):
     """A trend line ``y`` over ``x`` with a shaded interval band ``lower``..``upper``;
     ``observed`` (optional) adds the published points the trend was fitted to. Part-year
     periods are drawn hollow and flagged figures ringed (see :func:`line_chart`)."""
@@ -618,52 +800,53 @@ def trend_band(table: pd.DataFrame, *, x: str, y: str, lower: str, upper: str, t
     lo = pd.to_numeric(data[lower], errors="coerce").to_numpy(float)
     hi = pd.to_numeric(data[upper], errors="coerce").to_numpy(float)
     band = ~np.isnan(lo) & ~np.isnan(hi)
-    ax.fill_between(pos, lo, hi, where=band, color=PALETTE[0], alpha=0.22, linewidth=0,
+    obs_colour = palette.colour(colour_key or observed or y)
+    fit_colour = palette.SHAPE if observed else obs_colour
+    ax.fill_between(pos, lo, hi, where=band, color=fit_colour, alpha=0.22, linewidth=0,
                     zorder=1)
-    ax.plot(pos, mid, color=PALETTE[0], linewidth=2.2, zorder=3)
+    ax.plot(pos, mid, color=fit_colour, linewidth=2.2, zorder=3,
+            linestyle="--" if observed else "-")
     ends = []
     valid = np.flatnonzero(~np.isnan(mid))
     if len(valid):
-        ends.append((pos[valid[-1]], mid[valid[-1]], label or y, PALETTE[0]))
+        ends.append((pos[valid[-1]], mid[valid[-1]], label or y, fit_colour))
     details = []
     obs = np.array([])
     if observed:
         obs = pd.to_numeric(data[observed], errors="coerce").to_numpy(float)
-        ax.plot(pos, _full_line(pos, obs, names, partial), color=PALETTE[1], marker="o",
-                markersize=3.5, linewidth=1, zorder=4)
-        _draw_marks(ax, pos, obs, names, PALETTE[1], partial, flags)
-        have = np.flatnonzero(~np.isnan(obs))
-        if len(have):
-            ends.append((pos[have[-1]], obs[have[-1]], observed_label, PALETTE[1]))
-            details.append(f"{observed_label}: {fmt(obs[have[0]], percent)} in "
-                           f"{formatting.period(names[have[0]], names[have[0]] in partial)}, "
-                           f"{fmt(obs[have[-1]], percent)} in "
-                           f"{formatting.period(names[have[-1]], names[have[-1]] in partial)}.")
+        details += _draw_observed(ax, pos, obs, names, obs_colour, partial, flags,
+                                  observed_label, percent, ends)
     else:
-        _draw_marks(ax, pos, mid, names, PALETTE[0], partial, flags)
+        _draw_marks(ax, pos, mid, names, fit_colour, partial, flags)
     if len(valid):
         first, last = valid[0], valid[-1]
         est = (lambda v: fmt(v, True)) if percent else formatting.count  # noqa: E731
-        details.append(f"{label or y}: {est(mid[first])} in {names[first]} "
-                       f"({band_label} {_range(lo[first], hi[first], percent)}), "
-                       f"{est(mid[last])} in {names[last]} ({band_label} "
-                       f"{_range(lo[last], hi[last], percent)}).")
+
+        def banded(i: int) -> str:
+            if np.isnan(lo[i]) or np.isnan(hi[i]):
+                return ""
+            return f" ({band_label} {_range(lo[i], hi[i], percent)})"
+
+        details.append(f"{label or y}: {est(mid[first])} in {names[first]}{banded(first)}, "
+                       f"{est(mid[last])} in {names[last]}{banded(last)}.")
     _x_axis(ax, names, pos, is_time, partial)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(ylabel)
     _y_axis(ax, float(np.nanmax(np.r_[hi, mid, obs, [0.0]])), percent)
+    _mark_join(ax, rows, names, pos)
     if len(valid) and band.any():
         # name the band once, inside it at its widest point
         middle = int(np.flatnonzero(band)[band.sum() // 2])
         ax.annotate(band_label, (pos[middle], hi[middle]), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                    color=PALETTE[0])
+                    color=fit_colour)
     _direct_labels(fig, ax, ends)
     full_note = " ".join(t for t in (note, _partial_note(sorted(partial)),
                                      _flag_note({observed_label if observed else
                                                  (label or y): flags} if flags else {}))
                          if t)
-    _set_alt(fig, "Line chart with interval band", title, subtitle, " ".join(details), source,
+    _set_alt(fig, "Line chart with interval band" if band.any() else "Line chart", title,
+             subtitle, " ".join(details), source,
              synthetic, full_note)
     _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
@@ -677,6 +860,35 @@ def _range(low: float, high: float, percent: bool) -> str:
     return f"{formatting.count(low)} to {formatting.count(high)}"
 
 
+def _ring_bars(ax, names: list[str], pos: np.ndarray, height: np.ndarray, base: np.ndarray,
+               width: float, flags: Mapping[str, str]) -> None:
+    """Outline the flagged bars of one part in black and label them."""
+    for j, name in enumerate(names):
+        if name not in flags:
+            continue
+        ax.bar([pos[j]], [height[j]], bottom=[base[j]], width=width, fill=False,
+               edgecolor=FLAG_COLOUR, linewidth=2.0, zorder=4, gid=f"flag-{name}")
+        ax.annotate(f"{formatting.MARKS['flagged']} check", (pos[j], base[j] + height[j]),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=7, color=FLAG_COLOUR, fontweight="bold", annotation_clip=False)
+
+
+def _stacked_details(values: pd.DataFrame, totals: pd.Series, parts: list[str],
+                     labels: Mapping[str, str], names: list[str], partial: set[str]) -> str:
+    """The alt text's figures: the first and last complete bars, each part with its share."""
+    details = []
+    complete = totals.dropna().index
+    for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
+        total = totals[idx]
+        shares = ", ".join(
+            f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
+            if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
+        details.append(f"{formatting.period(names[idx], names[idx] in partial)}: {shares}, "
+                       f"total {fmt(total)}.")
+    return " ".join(details)
+
+
+@redrawable
 def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
                      labels: Mapping[str, str] | None = None, title: str, subtitle: str,
                      source: str | pd.DataFrame, normalize: bool = False, ylabel: str = "",
@@ -706,7 +918,7 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     base = np.zeros(len(data))
     ends, flags = [], {}
     for i, part in enumerate(parts):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = palette.colour(part, i)
         height = shown[part].fillna(0).to_numpy()
         ax.bar(pos[~is_part], height[~is_part], bottom=base[~is_part], width=width,
                color=colour, edgecolor="white", linewidth=0.5, zorder=2)
@@ -714,14 +926,7 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
             ax.bar(pos[is_part], height[is_part], bottom=base[is_part], width=width,
                    color="white", edgecolor=colour, hatch="///", linewidth=1.0, zorder=2)
         col_flags = _marks_for(rows, part)[1]
-        for j, name in enumerate(names):
-            if name in col_flags:
-                ax.bar([pos[j]], [height[j]], bottom=[base[j]], width=width, fill=False,
-                       edgecolor=FLAG_COLOUR, linewidth=2.0, zorder=4, gid=f"flag-{name}")
-                ax.annotate(f"{formatting.MARKS['flagged']} check",
-                            (pos[j], base[j] + height[j]), xytext=(0, 3),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                            color=FLAG_COLOUR, fontweight="bold", annotation_clip=False)
+        _ring_bars(ax, names, pos, height, base, width, col_flags)
         if col_flags:
             flags[labels.get(part, part)] = col_flags
         last = len(data) - 1
@@ -745,17 +950,8 @@ def stacked_outcomes(table: pd.DataFrame, *, x: str, parts: list[str],
     note = " ".join(t for t in (note, _partial_note(sorted(partial)).replace(
         "drawn hollow, not joined to the full periods", "hatched bars"), _flag_note(flags))
         if t)
-    details = []
-    complete = totals.dropna().index
-    for idx in ([complete[0], complete[-1]] if len(complete) > 1 else list(complete)):
-        total = totals[idx]
-        shares = ", ".join(
-            f"{labels.get(p, p)} {fmt(values[p][idx])} ({fmt(values[p][idx] / total, True)})"
-            if total > 0 else f"{labels.get(p, p)} {fmt(values[p][idx])}" for p in parts)
-        details.append(f"{formatting.period(names[idx], names[idx] in partial)}: {shares}, "
-                       f"total {fmt(total)}.")
-    _set_alt(fig, "Stacked bar chart", title, subtitle, " ".join(details), source, synthetic,
-             note)
+    details = _stacked_details(values, totals, parts, labels, names, partial)
+    _set_alt(fig, "Stacked bar chart", title, subtitle, details, source, synthetic, note)
     _keep_data(fig, source, data)
     return finish(fig, ax, title=title, subtitle=subtitle, source=source, synthetic=synthetic,
                   note=note)
@@ -776,6 +972,7 @@ def medians_from(quantiles: pd.DataFrame) -> dict[str, float]:
     return {str(g): float(d) for g, d in zip(rows["group"], rows["days"], strict=True)}
 
 
+@redrawable
 def km_curves(curves: pd.DataFrame, *, group: str = "group", time: str = "days",
               survival: str = "survival", lower: str | None = None, upper: str | None = None,
               title: str, subtitle: str, source: str | pd.DataFrame,
@@ -847,6 +1044,48 @@ def _tile_values(values: Mapping[str, float] | pd.Series | pd.DataFrame, code: s
     return {k.upper(): float(v) for k, v in pairs}
 
 
+def _draw_tiles(ax, grid: pd.DataFrame, data: Mapping[str, float], cmap, norm,
+                percent: bool) -> list[str]:
+    """One square per state, coloured by its value and labelled; returns the codes with no
+    value (hatched grey)."""
+    missing = []
+    n_rows = int(grid["row"].max()) + 1
+    for tile in grid.itertuples():
+        x, y = tile.col, n_rows - 1 - tile.row
+        v = data.get(tile.code, float("nan"))
+        if math.isnan(v):
+            missing.append(tile.code)
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=MISSING_FILL,
+                                   edgecolor="#9a9a9a", hatch="////", linewidth=0.6,
+                                   gid=f"tile-{tile.code}"))
+            ink, shown = MUTED, "no data"
+        else:
+            rgba = cmap(norm(v))
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=rgba,
+                                   edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
+            lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
+            ink = "white" if lum < 0.5 else INK
+            shown = fmt(v, True) if percent else _short(v)
+        ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
+                fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
+        ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
+                parse_math=False)
+    return missing
+
+
+def _colour_bar(fig, ax, norm, cmap, legend: str, percent: bool, log: bool) -> None:
+    """The labelled colour scale at the top left of the map."""
+    bar_ax = ax.inset_axes([0.02, 0.80, 0.36, 0.04])
+    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
+    bar.outline.set_visible(False)
+    bar.ax.tick_params(labelsize=7.5, length=2)
+    if percent or not log:
+        bar.ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
+    bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
+
+
+@redrawable
 def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: str,
              subtitle: str, source: str | pd.DataFrame, legend: str = "",
              code: str = "geo_code", value: str = "value", percent: bool = False,
@@ -884,41 +1123,14 @@ def tile_map(values: Mapping[str, float] | pd.Series | pd.DataFrame, *, title: s
     else:
         norm = Normalize(vmin=min(0.0, vmin), vmax=vmax if vmax > min(0.0, vmin) else vmin + 1)
     cmap = sns.color_palette(SEQUENTIAL, as_cmap=True)
-    missing = []
     n_rows = int(grid["row"].max()) + 1
-    for tile in grid.itertuples():
-        x, y = tile.col, n_rows - 1 - tile.row
-        v = data.get(tile.code, float("nan"))
-        if math.isnan(v):
-            missing.append(tile.code)
-            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=MISSING_FILL,
-                                   edgecolor="#9a9a9a", hatch="////", linewidth=0.6,
-                                   gid=f"tile-{tile.code}"))
-            ink, shown = MUTED, "no data"
-        else:
-            rgba = cmap(norm(v))
-            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, facecolor=rgba,
-                                   edgecolor="white", linewidth=0.6, gid=f"tile-{tile.code}"))
-            lum = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
-            ink = "white" if lum < 0.5 else INK
-            shown = fmt(v, True) if percent else _short(v)
-        ax.text(x + 0.5, y + 0.6, tile.code, ha="center", va="center", fontsize=9,
-                fontweight="bold", color=ink, gid=f"code-{tile.code}", parse_math=False)
-        ax.text(x + 0.5, y + 0.3, shown, ha="center", va="center", fontsize=6.5, color=ink,
-                parse_math=False)
+    missing = _draw_tiles(ax, grid, data, cmap, norm, percent)
     n_cols = int(grid["col"].max()) + 1
     ax.set_xlim(0, n_cols)
     ax.set_ylim(0, n_rows)
     ax.set_aspect("equal")
     ax.set_anchor("C")
-    bar_ax = ax.inset_axes([0.02, 0.80, 0.36, 0.04])
-    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(mappable, cax=bar_ax, orientation="horizontal")
-    bar.outline.set_visible(False)
-    bar.ax.tick_params(labelsize=7.5, length=2)
-    if percent or not log:
-        bar.ax.xaxis.set_major_formatter(formatting.TickFormatter(percent))
-    bar.ax.set_title(legend + (" (log scale)" if log else ""), fontsize=8, loc="left", pad=3)
+    _colour_bar(fig, ax, norm, cmap, legend, percent, log)
     reasons = dict(missing_reason or {})
     notes = [note] if note else []
     if missing:
@@ -964,26 +1176,57 @@ def _fallback_alt(fig) -> str:
     return " ".join(["Chart."] + [_sentence(t) for t in texts if t and t.strip()])
 
 
-def show(fig, *, alt: str | None = None) -> None:
-    """Display ``fig`` in a notebook as an embedded PNG that carries its alternative text
-    (``<img alt=...>``, which a plain figure output cannot), and release it."""
+def _png64(fig, dpi: int) -> str:
     import base64
-    import html
     import io
 
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _narrow(fig):
+    """The first narrow rendition of ``fig`` that fits (None: drawn by hand, or none fits;
+    the page then scales the wide chart down)."""
+    for size in PHONE_SIZES:
+        try:
+            return redraw(fig, size)
+        except ParoleError:
+            plt.close(plt.gcf())  # the rendition that did not fit
+    return None
+
+
+def picture_html(fig, alt: str) -> str:
+    """``fig`` as an embedded ``<picture>``: the chart at :data:`SHOW_DPI`, and on screens up
+    to :data:`PHONE_MAX_PX` wide its ``phone`` rendition (drawn again, text at least 12 px),
+    when its chart kind can draw one. ``alt`` is escaped here."""
+    import html
+
+    wide = _png64(fig, SHOW_DPI)
+    narrow = None if getattr(fig, _SIZE, "slide") in PHONE_SIZES else _narrow(fig)
+    source = ""
+    if narrow is not None:
+        source = (f'<source media="(max-width: {PHONE_MAX_PX}px)" '
+                  f'srcset="data:image/png;base64,{_png64(narrow, SAVE_DPI["phone"])}">')
+        plt.close(narrow)
+    return (f'<picture class="chart">{source}<img src="data:image/png;base64,{wide}" '
+            f'alt="{html.escape(alt, quote=True)}" style="max-width:100%;height:auto">'
+            "</picture>")
+
+
+def show(fig, *, alt: str | None = None) -> None:
+    """Display ``fig`` in a notebook as embedded PNGs that carry its alternative text
+    (``<img alt=...>``, which a plain figure output cannot), with a narrow rendition for
+    phones (:func:`picture_html`), and release it."""
     from IPython.display import HTML, display
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
     try:
         text = alt or alt_text(fig)
     except ValueError:
         text = _fallback_alt(fig)
-    alt = html.escape(text, quote=True)
+    page = picture_html(fig, text)
     plt.close(fig)
-    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{alt}" '
-                 f'style="max-width:100%;height:auto">'))
+    display(HTML(page))
 
 
 def save(fig, path: Path | str, *, alt_text: str | None = None,
@@ -995,8 +1238,6 @@ def save(fig, path: Path | str, *, alt_text: str | None = None,
     The PNG is written at :data:`SAVE_DPI` of the chart's size (``print``: 300 dpi) unless
     ``dpi`` is given; text stays text in the SVG (``svg.fonttype`` ``none``).
     """
-    from analysis.viz import downloads
-
     text = alt_text if alt_text is not None else globals()["alt_text"](fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1014,5 +1255,5 @@ def save(fig, path: Path | str, *, alt_text: str | None = None,
     written.append(alt)
     rows = data if data is not None else chart_data(fig)
     if rows is not None:
-        written.append(downloads.write_csv(downloads.csv_frame(rows), path.with_suffix(".csv")))
+        written.append(csvdata.write_csv(csvdata.csv_frame(rows), path.with_suffix(".csv")))
     return written

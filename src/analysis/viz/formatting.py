@@ -14,15 +14,20 @@ Rules (issue 11, item 4), each enforced here once so no chart or table can break
   is marked on the chart: :func:`flag_reason`.
 * Axis tick labels never round the gridline's value away (2.5 is "2.5", not "2"):
   :class:`TickFormatter`; dates and periods sit on a time axis: :func:`time_values`.
-* Trend titles are sentences a reader can repeat: :func:`trend_title`.
+* Trend titles are sentences a reader can repeat: :func:`shape_sentence` says the shape found by
+  the one trend rule (:func:`analysis.stats.trends.shape`): "rose 175% from 5,000 in FY2015 to a
+  peak of 13,730 in FY2018, then fell 21% to 10,819 in FY2020"; :func:`shape_method` is its
+  footnote. Titles and body text use the same sentence, so they round the same way.
 * Marks render in any browser font (no emoji): :data:`MARKS`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -119,6 +124,41 @@ def share(value: float, digits: int | None = None, *, status: str | None = None)
     if abs(value) * 100 < 1 and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text + "%"
+
+
+#: Shares below this are written in words ("about 2 in 10,000"), not as "0.021%".
+TINY_SHARE = 0.001
+
+
+def _per(high: float) -> int:
+    """The round base (10,000, 100,000, ...) at which ``high`` is at least 1."""
+    base = 10_000
+    while high * base < 1 and base < 10**9:
+        base *= 10
+    return base
+
+
+def share_words(value: float) -> str:
+    """A share for a sentence: a percentage (:func:`share`), or for a tiny share "about 2 in
+    10,000" (never "0.00000%")."""
+    if is_missing(value) or value == 0 or abs(float(value)) >= TINY_SHARE:
+        return share(value)
+    base = _per(abs(float(value)))
+    return f"about {round(float(value) * base):,} in {base:,}"
+
+
+def share_range_words(low: float, high: float, word: str = " and ") -> str:
+    """Two shares for a sentence: :func:`share_range`, or in words when both are tiny
+    ("between about 2 and 5 in 10,000" reads as "about 2 and 5 in 10,000" here)."""
+    if is_missing(low) or is_missing(high) or max(abs(low), abs(high)) >= TINY_SHARE:
+        return share_range(low, high, word)
+    nonzero = [abs(v) for v in (low, high) if v]
+    if not nonzero:
+        return share_range(low, high, word)
+    base = _per(min(nonzero))
+    if not low:
+        return f"0{word}about {round(high * base):,} in {base:,}"
+    return f"about {round(low * base):,}{word}{round(high * base):,} in {base:,}"
 
 
 def _decimals_needed(value: float) -> int:
@@ -242,8 +282,51 @@ def flagged_figures(rows: pd.DataFrame) -> pd.DataFrame:
 
     reasons = [flag_reason(s, n, m) for s, n, m in
                zip(column("status"), column("note"), column("measure"), strict=True)]
+    dips = _dips(rows)
+    reasons = [r or dips.get(i, "") for i, r in zip(rows.index, reasons, strict=True)]
     out = rows.assign(flag=reasons)
     return out[out["flag"] != ""]
+
+
+#: A figure below this share of both its neighbours is flagged as a dip to check.
+DIP_SHARE = 1 / 3
+#: ... and only when both neighbours are at least this (small counts swing by chance).
+DIP_MIN_NEIGHBOUR = 100
+DIP_REASON = ("far below the periods either side (less than a third of each); check against "
+              "the publisher's table")
+
+
+def _dips(rows: pd.DataFrame) -> dict[object, str]:
+    """Quarterly figures far below both neighbouring quarters of the same measure and place
+    (index -> reason): a drop to a sixth and back is more likely a misprint than a real
+    quarter. (Yearly figures are left alone: FY2020's fall in releases was real.)"""
+    if not {"period", "value"} <= set(rows.columns):
+        return {}
+    rows = rows[rows["period"].astype(str).str.fullmatch(r"FY\d{4}-Q\d")]
+    keys = [c for c in ("measure", "geo_code", "category", "form") if c in rows.columns]
+    found: dict[object, str] = {}
+    groups = rows.groupby(keys, dropna=False, sort=False) if keys else [(None, rows)]
+    for _, part in groups:
+        if part["period"].duplicated().any() or len(part) < 3:
+            continue
+        full = part[[not part_year(p, n) for p, n in zip(
+            part["period"], part["note"] if "note" in part.columns else [None] * len(part),
+            strict=True)]]
+        order = sorted(full.index, key=lambda i: _period_start(full.at[i, "period"]))
+        values = pd.to_numeric(full.loc[order, "value"], errors="coerce").to_numpy(float)
+        for j in range(1, len(order) - 1):
+            low, near = values[j], min(values[j - 1], values[j + 1])
+            if np.isfinite([low, near]).all() and near >= DIP_MIN_NEIGHBOUR and \
+                    low < DIP_SHARE * near:
+                found[order[j]] = DIP_REASON
+    return found
+
+
+def _period_start(label: object) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(periods_mod.parse(text(label)).start)
+    except Exception:  # noqa: BLE001 - a label that is not a period sorts as written
+        return pd.Timestamp.max
 
 
 # ---------------------------------------------------------------- axes
@@ -357,3 +440,91 @@ def trend_detail(result: pd.Series | dict, left_out: list[str] | None = None) ->
     if left_out:
         detail += f"; part-year {', '.join(left_out)} left out of the fit"
     return detail
+
+
+def change(pct: float) -> str:
+    """A percent change as titles and body text both write it: whole percent, sign as a
+    word elsewhere ("21%"); under 1% as "less than 1%"."""
+    a = abs(float(pct))
+    if a < 1:
+        return "less than 1%"
+    return f"{a:,.0f}%"
+
+
+_PEAK = {"rose": "a peak of ", "fell": "a low of ", "little change": ""}
+
+
+def _segment_words(seg, *, first: bool, more: bool) -> str:
+    """One segment in words (see :func:`shape_sentence`)."""
+    end = f"{_PEAK[seg.direction] if more else ''}{count(seg.last)} in {seg.end}"
+    if seg.direction == "little change":
+        where = f"from {count(seg.first)} in {seg.start} to {end}" if first else f"at {end}"
+        return f"changed little ({where})" if first else f"held about level, {where}"
+    rate = f" {change(seg.pct)}" if seg.pct is not None else ""
+    start = f" from {count(seg.first)} in {seg.start}" if first else ""
+    return f"{seg.direction}{rate}{start} to {end}"
+
+
+def shape_sentence(subject: str, found, place: str = "") -> str:
+    """The shape of a series (:class:`analysis.stats.trends.Shape`) as one sentence a reader
+    can repeat and check against the table, without a final full stop."""
+    where = f" in {place}" if place else ""
+    if found.status != "described" or not found.segments:
+        return f"{subject}{where}: too few full years to describe a trend ({found.reason})"
+    segs = found.segments
+    parts = [_segment_words(seg, first=i == 0, more=i < len(segs) - 1)
+             for i, seg in enumerate(segs)]
+    text = f"{subject}{where} " + parts[0] + "".join(f", then {p}" for p in parts[1:])
+    if any(seg.small for seg in segs if seg.direction != "little change"):
+        text += " (numbers too small to state a rate of change)"
+    elif found.swings:
+        text += ", with large swings in between"
+    return text
+
+
+def shape_method(found) -> str:
+    """The footnote that says how the shape was found, in plain words."""
+    knots = found.knots
+    turned = (f"it changed direction in {' and '.join(knots)}" if knots else
+              "it did not change direction")
+    return ("How this was worked out: the yearly figures were tested for a change of "
+            "direction with a segmented fit (straight segments on a log scale, joined at "
+            f"published figures; `ruptures`), and {turned}. Percent changes are between the "
+            "published figures named; none is given when a figure is below 50. Part-year "
+            "figures are left out.")
+
+
+def key_findings_html(items: list[str], heading: str = "Key findings") -> str:
+    """The short box a report opens with: ``items`` (sentences built from the same figures
+    as the charts and tables) as a list, escaped."""
+    import html
+
+    listed = "".join(f"<li>{html.escape(item)}</li>" for item in items if item)
+    return (f'<section class="key-findings" aria-label="{html.escape(heading)}">'
+            f"<h2>{html.escape(heading)}</h2><ul>{listed}</ul></section>")
+
+
+@functools.cache
+def _labels() -> dict[str, dict[str, str]]:
+    import yaml
+
+    text = (resources.files("analysis.viz") / "labels.yml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def label(code: object, kind: str = "categories") -> str:
+    """The plain name of a slug or code (``kind``: categories, subtypes or statuses), or the
+    code itself when it has none."""
+    shown = text(code)
+    return _labels().get(kind, {}).get(shown, shown)
+
+
+def plain(sentence: object) -> str:
+    """``sentence`` with every slug and code of :file:`labels.yml` replaced by its plain name
+    ("durations for 'humanitarian-parole'" -> "durations for 'humanitarian parole (I-131,
+    outside the US)'")."""
+    out = text(sentence)
+    names = {**_labels().get("categories", {}), **_labels().get("subtypes", {})}
+    for code in sorted(names, key=len, reverse=True):
+        out = re.sub(rf"(?<![\w/.-]){re.escape(code)}(?![\w-])", names[code], out)
+    return out

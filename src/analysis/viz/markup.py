@@ -20,7 +20,9 @@ _URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 
 
 def _escape(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+    # quotes stay quotes: Markdown text is never an attribute, and an entity such as
+    # &#x27; is escaped a second time by some Markdown renderers ("Children&#x27;s")
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def md_text(value: object) -> str:

@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from analysis.contract import catalog
+from analysis.contract import catalog, periods
 
 SYNTHETIC_LABEL = "SYNTHETIC"
 
@@ -30,6 +30,24 @@ def _common_prefix(texts: list[str]) -> str:
     return prefix.strip(" ,.;(")
 
 
+def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by when each row's period starts (``period_start``, else the parsed
+    ``period`` label), so "first to last" and "the latest release" never run backwards."""
+    if "period_start" in frame.columns and frame["period_start"].notna().all():
+        return frame.sort_values("period_start", kind="stable")
+    if "period" not in frame.columns:
+        return frame
+
+    def start(label) -> pd.Timestamp:
+        try:
+            return pd.Timestamp(periods.parse(str(label)).start)
+        except Exception:  # noqa: BLE001 - a label that is not a period keeps its place
+            return pd.Timestamp.max
+
+    return frame.assign(_when=[start(p) for p in frame["period"]]).sort_values(
+        "_when", kind="stable").drop(columns="_when")
+
+
 def _periods(frame: pd.DataFrame) -> str:
     """The range of periods (or publication dates) of exactly the rows given."""
     if "period" not in frame.columns or frame["period"].dropna().empty:
@@ -38,9 +56,7 @@ def _periods(frame: pd.DataFrame) -> str:
             return (f"as published {low:%Y-%m-%d}" if low == high else
                     f"as published {low:%Y-%m-%d} to {high:%Y-%m-%d}")
         return ""
-    order = frame.dropna(subset=["period"])
-    if "period_start" in order.columns:
-        order = order.sort_values("period_start", kind="stable")
+    order = _in_time_order(frame.dropna(subset=["period"]))
     labels = order["period"].astype(str).drop_duplicates().tolist()
     return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
@@ -93,8 +109,9 @@ def accessed_dates(data_dir=None) -> dict[str, str]:
         return {r.get("path", ""): r.get("retrieved", "") for r in csv.DictReader(handle)}
 
 
-def _address(group: pd.DataFrame) -> str:
-    """", URL" of a table's rows (the latest of several releases, saying how many)."""
+def _addresses(group: pd.DataFrame) -> str:
+    """", URL" of a table's rows in time order: the one address, or the latest release's
+    with how many there are."""
     urls: list[str] = []
     for citation, source_file, source in zip(
             group.get("citation", pd.Series("", index=group.index)),
@@ -146,9 +163,7 @@ def source_line(frame: pd.DataFrame, *, prefix: str = "Source: ", local: bool = 
         span = _periods(group)
         shown = span and span not in title and span.replace("-", " ") not in title
         text = (title or "unnamed source") + (f", {span}" if shown else "")
-        if "period_start" in group.columns:
-            group = group.sort_values("period_start", kind="stable")
-        text += _address(group) + _accessed(group["source_file"].dropna(), dates)
+        text += _addresses(_in_time_order(group)) + _accessed(group["source_file"].dropna(), dates)
         if local:
             files = sorted({str(f) for f in group["source_file"].dropna() if str(f)})
             if files:

@@ -20,6 +20,11 @@ def count(value) -> str:
     return "" if formatting.is_missing(value) else formatting.count(value)
 
 
+def count_or_unpublished(value) -> str:
+    """A count, or "not published" where the publisher gave no figure (never 0)."""
+    return "not published" if formatting.is_missing(value) else formatting.count(value)
+
+
 def percent(value) -> str:
     return "n/a" if formatting.is_missing(value) else formatting.share(value)
 
@@ -60,20 +65,56 @@ def _column_wise(shown: pd.DataFrame, formats: dict[str, Callable]) -> dict[str,
     return out
 
 
+#: Columns of notes: shown as numbered footnotes under the table, not as a wide column.
+NOTE_COLUMNS = ("notes", "note")
+
+
+def _period_format(table: pd.DataFrame, rows: pd.DataFrame) -> Callable[[object], str]:
+    note_columns = [c for c in NOTE_COLUMNS if c in table.columns]
+    labels = [formatting.text(p) for p in table["period"]]
+    partial = {label for i, label in enumerate(labels)
+               if any(formatting.part_year(label, table[c].iloc[i]) for c in note_columns)
+               or formatting.part_year(label)}
+    partial |= formatting.part_year_periods(rows) & set(labels)
+    return period_label(partial)
+
+
+def _footnotes(shown: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Notes columns replaced by footnote numbers ("1", "2"; one number per distinct note),
+    and the notes in number order."""
+    notes: list[str] = []
+    for column in [c for c in NOTE_COLUMNS if c in shown.columns]:
+        marks = []
+        for value in shown[column]:
+            note = formatting.text(value)
+            if not note:
+                marks.append("")
+                continue
+            if note not in notes:
+                notes.append(note)
+            marks.append(f"[{notes.index(note) + 1}]")
+        shown[column] = marks
+    return shown, notes
+
+
+def _wrapped(body: str, notes: list[str], caption: str) -> str:
+    """The table in its own scrolling box (first column fixed; the page never widens), its
+    footnotes numbered under it."""
+    listed = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f'<div class="table-scroll" role="region" tabindex="0" '
+            f'aria-label="{html.escape(caption, quote=True)}">{body}</div>'
+            + (f'<ol class="table-notes">{listed}</ol>' if notes else ""))
+
+
 def to_html(table: pd.DataFrame, rows: pd.DataFrame, *, columns: dict[str, str],
             formats: dict[str, Callable] | None = None, keep_empty: bool = False) -> str:
-    """``table``'s ``columns`` (renamed to their headings, formatted) and the source line of
-    the ``rows`` it was computed from. A ``period`` column marks part-year periods."""
+    """``table``'s ``columns`` (renamed to their headings, formatted) in a scrolling box,
+    notes as numbered footnotes under it, and the source line of the ``rows`` it was
+    computed from. A ``period`` column marks part-year periods."""
     shown = table[[c for c in columns if c in table.columns]].copy()
     formats = dict(formats or {})
     if "period" in shown.columns and "period" not in formats:
-        note_columns = [c for c in ("notes", "note") if c in table.columns]
-        labels = [formatting.text(p) for p in table["period"]]
-        partial = {label for i, label in enumerate(labels)
-                   if any(formatting.part_year(label, table[c].iloc[i]) for c in note_columns)
-                   or formatting.part_year(label)}
-        partial |= formatting.part_year_periods(rows) & set(labels)
-        formats["period"] = period_label(partial)
+        formats["period"] = _period_format(table, rows)
     written = _column_wise(shown, formats)
     for column in shown.columns:
         if column in written:
@@ -85,6 +126,9 @@ def to_html(table: pd.DataFrame, rows: pd.DataFrame, *, columns: dict[str, str],
     if not keep_empty:
         empty = [c for c in shown.columns if (shown[c] == "").all()]
         shown = shown.drop(columns=empty)
+    shown, notes = _footnotes(shown)
     shown = shown.rename(columns=columns)
     body = shown.to_html(index=False, border=0, classes="parole-table", escape=True, na_rep="")
-    return body + f'<p class="source-line"><em>{html.escape(source_line(rows))}</em></p>'
+    caption = ", ".join(str(c) for c in shown.columns[:3])
+    return (_wrapped(body, notes, f"Table: {caption}")
+            + f'<p class="source-line"><em>{html.escape(source_line(rows))}</em></p>')
