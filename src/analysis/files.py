@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import config
 from analysis.errors import ParoleError
 
 
@@ -37,7 +38,7 @@ def fault_point(step: str) -> None:
     process; ``PAROLE_FAULT=enospc:STEP`` raises "No space left on device" and ``erofs:STEP``
     "Read-only file system". ``STEP`` may end in ``*`` to match every step with that prefix.
     Does nothing when the variable is unset."""
-    spec = os.environ.get("PAROLE_FAULT")
+    spec = config.fault()
     if not spec:
         return
     action, _, pattern = spec.partition(":")

@@ -264,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from analysis.cli import chart as chart_cli
     from analysis.cli.claims import register_cli as register_claims_cli
+    from analysis.cli.init import register_cli as register_init_cli
     from analysis.contract import codebook
     from analysis.ingest import fetch, inspection
     from analysis.reports import freshness
@@ -271,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.register_cli(sub)
     chart_cli.register_cli(sub)
     register_claims_cli(sub)  # `parole check` and `parole claims extract`
+    register_init_cli(sub)  # `parole init`
     inspection.register_cli(sub)  # `parole inspect`
     codebook.register_cli(sub)  # `parole codebook`
     freshness.register_cli(sub)  # `parole freshness`
