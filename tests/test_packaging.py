@@ -17,18 +17,14 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 
 
-def _matches(path: PurePosixPath, patterns: list[str]) -> bool:
-    return any(path.match(p) and len(path.parts) == len(PurePosixPath(p).parts)
-               for p in patterns)
-
-
 def test_every_data_file_beside_the_code_is_package_data():
     package = ROOT / "src" / "analysis"
-    data = [PurePosixPath(p.relative_to(package).as_posix()) for p in package.rglob("*")
-            if p.is_file() and p.suffix not in (".py", ".pyc")]
-    assert PurePosixPath("ingest/sources/sources.yml") in data
-    missing = [str(p) for p in data if not _matches(p, SETUPTOOLS["package-data"]["analysis"])]
-    assert missing == []
+    data = {p for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert package / "ingest" / "sources" / "sources.yml" in data
+    shipped = {p for pattern in SETUPTOOLS["package-data"]["analysis"]
+               for p in package.glob(pattern)}
+    assert sorted(str(p.relative_to(package)) for p in data - shipped) == []
 
 
 def test_the_bundled_project_is_installed_as_data_files():
