@@ -1,6 +1,7 @@
 """Where things live and how the environment changes it: one module owns every default path
-and name, and every environment variable the package reads (the ``PAROLE_*`` settings below;
-nothing else calls ``os.environ``).
+and name, and the environment variables the package reads (the ``PAROLE_*`` settings below,
+through :func:`setting`). Still read in their own modules, to move here: ``PAROLE_DEBUG``
+(cli), ``PAROLE_LIMIT_<NAME>`` (limits), ``PAROLE_LARGE_CASES_BYTES`` (case_records).
 
 Settings (all optional):
 
@@ -176,11 +177,6 @@ def setting(name: str, default: str = "") -> str:
     return os.environ.get(name) or default
 
 
-def debug() -> bool:
-    """``PAROLE_DEBUG`` set to anything but ``0``."""
-    return setting("PAROLE_DEBUG") not in ("", "0")
-
-
 def engine() -> str:
     """``PAROLE_ENGINE`` (lower case), else ``duckdb``."""
     return setting("PAROLE_ENGINE").strip().lower() or "duckdb"
@@ -198,17 +194,6 @@ def lock_timeout(default: float) -> float:
     except ValueError:
         raise ParoleError(f"PAROLE_LOCK_TIMEOUT={value!r}: expected a number of seconds") \
             from None
-
-
-def large_cases_bytes(default: int) -> int:
-    """``PAROLE_LARGE_CASES_BYTES``, else ``default``."""
-    return int(setting("PAROLE_LARGE_CASES_BYTES") or default)
-
-
-def limit_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Every ``PAROLE_LIMIT_<NAME>`` that is set, as {variable: text}."""
-    environ = os.environ if environ is None else environ
-    return {k: v for k, v in environ.items() if k.startswith("PAROLE_LIMIT_") and v}
 
 
 def fault() -> str:

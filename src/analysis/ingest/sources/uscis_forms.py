@@ -21,7 +21,6 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from importlib import resources
 
 from analysis.contract.periods import (  # noqa: F401 (used by the USCIS adapters as uf.*)
@@ -290,6 +289,3 @@ def note_applies(note: str, form: str | None, description: str) -> bool:
 MONTH_RE = MONTH_PATTERN
 month_number = month_of_name
 
-
-def is_date_cell(cell: object) -> bool:
-    return isinstance(cell, date | datetime)
