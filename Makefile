@@ -14,7 +14,7 @@ LOCK_PLATFORM ?= x86_64-unknown-linux-gnu
 PIP_QUIET     ?= -qq
 
 .DEFAULT_GOAL := help
-.PHONY: help report ingest test check wheel-check lint lab kernel bench lock chromium clean distclean
+.PHONY: help report ingest test check wheel-check lint complexity lab kernel bench lock chromium clean distclean
 
 help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
@@ -89,6 +89,9 @@ wheel-check: $(STAMP) ## build the wheel, install it outside the checkout, inges
 
 lint: $(STAMP) ## run ruff on the code and tests
 	$(BIN)/ruff check src tests benchmarks
+
+complexity: $(STAMP) ## list functions over the size limits (complexity 12, 50 statements)
+	$(BIN)/ruff check src --select C901,PLR0915 --config 'lint.mccabe.max-complexity=12'
 
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the parole-stats kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
