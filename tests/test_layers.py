@@ -7,6 +7,7 @@ or round a circle (imports inside functions included); no module imports another
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,22 @@ def layer_of(module: str) -> str:
     return "base"
 
 
+@functools.cache
+def modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__"): p
+            for p in sorted(SRC.rglob("*.py"))}
+
+
+@functools.cache
+def nodes(module: str) -> tuple[ast.AST, ...]:
+    """Every node of ``module``'s syntax tree (parsed once per test session)."""
+    return tuple(ast.walk(ast.parse(modules()[module].read_text(encoding="utf-8"))))
+
+
 def imports() -> list[tuple[str, str]]:
     found = []
-    for path in sorted(SRC.rglob("*.py")):
-        module = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
-        module = module.removesuffix(".__init__")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for module in modules():
+        for node in nodes(module):
             if isinstance(node, ast.ImportFrom) and node.module and \
                     node.module.split(".")[0] == "analysis":
                 names = ([f"analysis.{a.name}" for a in node.names]
@@ -116,19 +127,14 @@ PRIVATE_BEING_FIXED: set[tuple[str, str, str]] = {
 }
 
 
-def modules() -> dict[str, Path]:
-    return {".".join(p.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__"): p
-            for p in sorted(SRC.rglob("*.py"))}
-
-
 def module_graph() -> tuple[dict[str, set[str]], set[tuple[str, str, str]]]:
     """Which module imports which (``from package import module`` names the module), and every
     private name imported from another module: (importer, module, name)."""
     known = modules()
     graph: dict[str, set[str]] = {m: set() for m in known}
     private: set[tuple[str, str, str]] = set()
-    for module, path in known.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for module in known:
+        for node in nodes(module):
             if isinstance(node, ast.ImportFrom) and node.module in known:
                 for alias in node.names:
                     target = f"{node.module}.{alias.name}"
