@@ -109,27 +109,6 @@ class _Table:
     extent: dict[object, str]  # header -> the header cells' text (with a second header row)
 
 
-def _find_table(grid: reading.Grid) -> _Table | None:
-    """The first row of ``grid`` (within the first 10 non-blank rows) that is the header of a
-    known layout, with the data rows below it; None when no row is."""
-    seen = 0
-    for r in range(len(grid.rows)):
-        if grid.is_blank(r):
-            continue
-        seen += 1
-        if seen > 10:
-            return None
-        header = _header_cells(grid, r)
-        layout = _layout(header)
-        if layout is None:
-            continue
-        extent = {h: reading.text(h) for h in header}
-        first = _after_second_header(grid, r + 1, header, extent)
-        rows = _data_rows(grid, first, header)
-        return _Table(header, rows, layout, grid.where(r), extent)
-    return None
-
-
 def _header_cells(grid: reading.Grid, r: int) -> list:
     """Row ``r``'s cells as header texts (dates kept as dates), trailing blanks dropped."""
     cells = list(grid.rows[r])
@@ -172,6 +151,27 @@ def _data_rows(grid: reading.Grid, first: int, header: list) -> list[_Row]:
             row.cells[("column", name)] = reading.column_letter(c)
         rows.append(row)
     return rows
+
+
+def _find_table(grid: reading.Grid) -> _Table | None:
+    """The first row of ``grid`` (within the first 10 non-blank rows) that is the header of a
+    known layout, with the data rows below it; None when no row is."""
+    seen = 0
+    for r in range(len(grid.rows)):
+        if grid.is_blank(r):
+            continue
+        seen += 1
+        if seen > 10:
+            return None
+        header = _header_cells(grid, r)
+        layout = _layout(header)
+        if layout is None:
+            continue
+        extent = {h: reading.text(h) for h in header}
+        first = _after_second_header(grid, r + 1, header, extent)
+        rows = _data_rows(grid, first, header)
+        return _Table(header, rows, layout, grid.where(r), extent)
+    return None
 
 
 def _read_html(path: Path) -> _Table:
