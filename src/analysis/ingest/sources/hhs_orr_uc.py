@@ -109,50 +109,6 @@ class _Table:
     extent: dict[object, str]  # header -> the header cells' text (with a second header row)
 
 
-def _header_cells(grid: reading.Grid, r: int) -> list:
-    """Row ``r``'s cells as header texts (dates kept as dates), trailing blanks dropped."""
-    cells = list(grid.rows[r])
-    while cells and (cells[-1] is None or reading.text(cells[-1]) == ""):
-        cells.pop()
-    return [c if isinstance(c, datetime) else reading.text(c) for c in cells]
-
-
-def _after_second_header(grid: reading.Grid, first: int, header: list,
-                         extent: dict[object, str]) -> int:
-    """The first data row: ``first``, or the row after it when ``first`` is a second header row
-    (the date ranges under "... in FY16": no row title, text cells), whose texts are added to
-    ``extent``."""
-    if first < len(grid.rows) and not grid.text(first, 0) and any(grid.texts(first)) and \
-            all(not re.fullmatch(r"[\d,.\s]*", t) for t in grid.texts(first) if t):
-        for c, sub in enumerate(grid.texts(first)):
-            if sub and c < len(header):
-                extent[header[c]] = f"{extent[header[c]]} {sub}".strip()
-        return first + 1
-    return first
-
-
-def _data_rows(grid: reading.Grid, first: int, header: list) -> list[_Row]:
-    """The non-blank rows from ``first`` on, each cell under its header (with its cell and
-    column letters); a row with more filled cells than the header is refused."""
-    rows = []
-    for i in range(first, len(grid.rows)):
-        if grid.is_blank(i):
-            continue
-        values = list(grid.rows[i])
-        extra = [v for v in values[len(header):] if reading.text(v)]
-        if extra:
-            raise InputError(grid.path, f"{len(header) + len(extra)} filled cells where the "
-                             f"header has {len(header)}", locator=grid.where(i))
-        values += [None] * (len(header) - len(values))
-        row = _Row(grid.where(i), {})
-        for c, name in enumerate(header):
-            row.cells[name] = values[c]
-            row.cells[("cell", name)] = f"{reading.column_letter(c)}{i + 1}"
-            row.cells[("column", name)] = reading.column_letter(c)
-        rows.append(row)
-    return rows
-
-
 def _find_table(grid: reading.Grid) -> _Table | None:
     """The first row of ``grid`` (within the first 10 non-blank rows) that is the header of a
     known layout, with the data rows below it; None when no row is."""
@@ -163,13 +119,38 @@ def _find_table(grid: reading.Grid) -> _Table | None:
         seen += 1
         if seen > 10:
             return None
-        header = _header_cells(grid, r)
+        cells = list(grid.rows[r])
+        while cells and (cells[-1] is None or reading.text(cells[-1]) == ""):
+            cells.pop()
+        header = [c if isinstance(c, datetime) else reading.text(c) for c in cells]
         layout = _layout(header)
         if layout is None:
             continue
+        first = r + 1
         extent = {h: reading.text(h) for h in header}
-        first = _after_second_header(grid, r + 1, header, extent)
-        rows = _data_rows(grid, first, header)
+        # a second header row (the date ranges under "... in FY16"): no row title, text cells
+        if first < len(grid.rows) and not grid.text(first, 0) and any(grid.texts(first)) and \
+                all(not re.fullmatch(r"[\d,.\s]*", t) for t in grid.texts(first) if t):
+            for c, sub in enumerate(grid.texts(first)):
+                if sub and c < len(header):
+                    extent[header[c]] = f"{extent[header[c]]} {sub}".strip()
+            first += 1
+        rows = []
+        for i in range(first, len(grid.rows)):
+            if grid.is_blank(i):
+                continue
+            values = list(grid.rows[i])
+            extra = [v for v in values[len(header):] if reading.text(v)]
+            if extra:
+                raise InputError(grid.path, f"{len(header) + len(extra)} filled cells where the "
+                                 f"header has {len(header)}", locator=grid.where(i))
+            values += [None] * (len(header) - len(values))
+            row = _Row(grid.where(i), {})
+            for c, name in enumerate(header):
+                row.cells[name] = values[c]
+                row.cells[("cell", name)] = f"{reading.column_letter(c)}{i + 1}"
+                row.cells[("column", name)] = reading.column_letter(c)
+            rows.append(row)
         return _Table(header, rows, layout, grid.where(r), extent)
     return None
 
@@ -364,7 +345,19 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
     columns = [c for c in columns if c not in (None, "")]
     short_rows = _short_rows(ctx, rows, state_column, columns) if fy is None else {}
     for column in columns:
-        year, part = _column_year(ctx, column, fy, extent, saved)
+        if column in (None, ""):
+            continue
+        if fy is not None:
+            year, part = fy, None
+        else:
+            year, part = _fy_of_column(column, (extent or {}).get(column))
+        fy_end = periods.fiscal_year(year).end
+        if part is None and saved is not None and saved.date() < fy_end:
+            part = (f"part-year figure: FY{year} had not ended when the workbook was saved "
+                    f"({saved:%Y-%m-%d}), so the column covers at most October {year - 1} to "
+                    f"{saved:%B %Y}, although its header names the whole year")
+        if part:
+            ctx.result.notes.append(f"FY{year} ({reading.text(column)!r}): {part}")
         short = re.sub(r"\s+", " ", reading.text(column))
         if len(short) > 40:
             short = f"FY{year}"
@@ -373,7 +366,16 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
             letter = row.cells.get(("column", column))
             place = f"column {letter}" if letter else f"column {column}"
             locator = f"{row.where}, {place} ({name}, {short})"
-            level, code, geo_name = _place_of(ctx, name, row, state_column)
+            if _norm(name) in TOTAL_NAMES:
+                level, code, geo_name = "nation", "US", "United States (published total)"
+            else:
+                try:
+                    code = geo.state_code(name)
+                except geo.GeographyError as exc:
+                    raise InputError(ctx.path, str(exc), locator=f"{row.where}, column "
+                                     f"{state_column}", expected="a US state or territory name"
+                                     ) from None
+                level, geo_name = "state", geo.state_name(code)
             if (code, column) in seen:
                 ctx.result.rejected.append(Rejection(
                     locator, f"duplicate row: {geo_name} already given at {seen[code, column]}",
@@ -383,60 +385,20 @@ def _states(ctx: _Context, header: list, rows: list[_Row], columns: Iterable,
             parsed = _value(ctx, row.cells[column], locator)
             if parsed is None:
                 continue
+            notes = [part] if part else []
+            if row.cells[column] is None or reading.text(row.cells[column]) == "":
+                notes.append("blank in the file")
+            if id(row) in short_rows:
+                notes.append(short_rows[id(row)])
+            note = "; ".join(notes) or None
             records.append({
                 "source": SOURCE, "form": None, **RELEASED, "geo_level": level,
                 "geo_code": code, "geo_name": geo_name, "period": f"FY{year}",
                 "value": parsed[0], "status": parsed[1], "source_file": ctx.source_file,
                 "source_locator": locator,
                 "citation": f"{ctx.citation}; released to sponsors by state, FY{year}",
-                "note": _state_note(part, row, column, short_rows)})
-    _keep_states(ctx, counts_frame(records))
-
-
-def _column_year(ctx: _Context, column: object, fy: int | None, extent: dict | None,
-                 saved: datetime | None) -> tuple[int, str | None]:
-    """The fiscal year a count column covers and its part-year note, if any (also added to the
-    file's notes); ``fy`` when the file gives one year."""
-    if fy is not None:
-        year, part = fy, None
-    else:
-        year, part = _fy_of_column(column, (extent or {}).get(column))
-    if part is None and saved is not None and saved.date() < periods.fiscal_year(year).end:
-        part = (f"part-year figure: FY{year} had not ended when the workbook was saved "
-                f"({saved:%Y-%m-%d}), so the column covers at most October {year - 1} to "
-                f"{saved:%B %Y}, although its header names the whole year")
-    if part:
-        ctx.result.notes.append(f"FY{year} ({reading.text(column)!r}): {part}")
-    return year, part
-
-
-def _place_of(ctx: _Context, name: str, row: _Row, state_column: object
-              ) -> tuple[str, str, str]:
-    """(geo_level, geo_code, geo_name) of a row: the TOTAL row is the nation."""
-    if _norm(name) in TOTAL_NAMES:
-        return "nation", "US", "United States (published total)"
-    try:
-        code = geo.state_code(name)
-    except geo.GeographyError as exc:
-        raise InputError(ctx.path, str(exc), locator=f"{row.where}, column {state_column}",
-                         expected="a US state or territory name") from None
-    return "state", code, geo.state_name(code)
-
-
-def _state_note(part: str | None, row: _Row, column: object,
-                short_rows: dict[int, str]) -> str | None:
-    """A figure's note: part year, blank in the file, in a row one cell short."""
-    notes = [part] if part else []
-    if row.cells[column] is None or reading.text(row.cells[column]) == "":
-        notes.append("blank in the file")
-    if id(row) in short_rows:
-        notes.append(short_rows[id(row)])
-    return "; ".join(notes) or None
-
-
-def _keep_states(ctx: _Context, frame: pd.DataFrame) -> None:
-    """The counts table, with the states reconciled against the TOTAL row (differences kept as
-    published and named in the notes)."""
+                "note": note})
+    frame = counts_frame(records)
     ctx.result.tables["counts"] = frame
     ctx.result.reconciliation.extend(reconcile_states(frame))
     for check in ctx.result.reconciliation:
