@@ -14,7 +14,8 @@ LOCK_PLATFORM ?= x86_64-unknown-linux-gnu
 PIP_QUIET     ?= -qq
 
 .DEFAULT_GOAL := help
-.PHONY: help report ingest test check wheel-check lint complexity lab kernel bench lock chromium clean distclean
+.PHONY: help report ingest test lint lab kernel bench lock chromium clean distclean
+.PHONY: check wheel-check complexity
 
 help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
