@@ -15,7 +15,6 @@ PIP_QUIET     ?= -qq
 
 .DEFAULT_GOAL := help
 .PHONY: help report ingest test lint lab kernel bench lock chromium clean distclean
-.PHONY: check wheel-check complexity
 
 help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
@@ -59,8 +58,12 @@ report: ingest ## ingest the bundled data and render the default reports
 test: $(STAMP) lint ## run the linter and the whole test suite (slow tests included)
 	$(BIN)/python -m pytest
 
+.PHONY: check complexity wheel-check
 check: $(STAMP) lint ## the quick loop: the linter and every test not marked slow, in parallel
 	$(BIN)/python -m pytest -m "not slow" -n auto -q
+
+complexity: $(STAMP) ## list functions over the size limits (complexity 12, 50 statements)
+	$(BIN)/ruff check src --select C901,PLR0915 --config 'lint.mccabe.max-complexity=12'
 
 # The wheel as a user gets it: built from the checkout's files with the locked build tools,
 # installed (without dependencies) into a new virtual environment outside the checkout that
@@ -90,9 +93,6 @@ wheel-check: $(STAMP) ## build the wheel, install it outside the checkout, inges
 
 lint: $(STAMP) ## run ruff on the code and tests
 	$(BIN)/ruff check src tests benchmarks
-
-complexity: $(STAMP) ## list functions over the size limits (complexity 12, 50 statements)
-	$(BIN)/ruff check src --select C901,PLR0915 --config 'lint.mccabe.max-complexity=12'
 
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the parole-stats kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
