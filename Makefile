@@ -67,8 +67,8 @@ complexity: $(STAMP) ## list functions over the size limits (complexity 12, 50 s
 
 # The wheel as a user gets it: built from the checkout's files with the locked build tools,
 # installed (without dependencies) into a new virtual environment outside the checkout that
-# reads the locked dependencies of $(VENV) (and nbconvert's templates), then `parole init`, `parole ingest` and one report
-# run in an empty folder.
+# reads the locked dependencies of $(VENV) (and nbconvert's templates); then `parole init`,
+# `parole ingest` and one report run in an empty folder.
 wheel-check: $(STAMP) ## build the wheel, install it outside the checkout, ingest and render there
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir "$$tmp/src" "$$tmp/project"; \
