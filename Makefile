@@ -22,7 +22,7 @@ help: ## show this help
 	@echo "parole-stats: public US parole statistics as traceable numbers, reports and charts"
 	@echo
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
@@ -63,8 +63,41 @@ ingest: $(STAMP) ## verify and parse data/raw into data/processed (Parquet)
 report: ingest ## ingest the bundled data and render the default reports
 	$(BIN)/parole report --default
 
-test: $(STAMP) lint ## run the linter and the test suite
+test: $(STAMP) lint ## run the linter and the whole test suite (slow tests included)
 	$(BIN)/python -m pytest
+
+.PHONY: check complexity wheel-check
+check: $(STAMP) lint ## the quick loop: the linter and every test not marked slow, in parallel
+	$(BIN)/python -m pytest -m "not slow" -n auto -q
+
+complexity: $(STAMP) ## list functions over the size limits (complexity 12, 50 statements)
+	$(BIN)/ruff check src --select C901,PLR0915 --config 'lint.mccabe.max-complexity=12'
+
+# The wheel as a user gets it: built from the checkout's files with the locked build tools,
+# installed (without dependencies) into a new virtual environment outside the checkout that
+# reads the locked dependencies of $(VENV) (and nbconvert's templates); then `parole init`,
+# `parole ingest` and one report run in an empty folder.
+wheel-check: $(STAMP) ## build the wheel, install it outside the checkout, ingest and render there
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/src" "$$tmp/project"; \
+	git ls-files -co --exclude-standard -z | xargs -0 tar -cf - | tar -xf - -C "$$tmp/src"; \
+	$(BIN)/python -m pip wheel $(PIP_QUIET) --no-deps --no-build-isolation -w "$$tmp/dist" \
+	  "$$tmp/src"; \
+	$(BIN)/python -m venv --without-pip "$$tmp/venv"; \
+	$(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))' > \
+	  "$$("$$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/locked.pth"; \
+	$(BIN)/python -m pip --python "$$tmp/venv/bin/python" install $(PIP_QUIET) --no-deps \
+	  "$$tmp"/dist/*.whl; \
+	mkdir -p "$$tmp/venv/share/jupyter"; \
+	ln -s "$(abspath $(VENV))/share/jupyter/nbconvert" "$$tmp/venv/share/jupyter/nbconvert"; \
+	cd "$$tmp/project"; \
+	env -u PYTHONPATH "$$tmp/venv/bin/python" -c 'import analysis, sys; \
+	  assert analysis.__file__.startswith(sys.prefix), analysis.__file__'; \
+	env -u PYTHONPATH -u PAROLE_STATS_ROOT "$$tmp/venv/bin/parole" init .; \
+	env -u PYTHONPATH -u PAROLE_STATS_ROOT "$$tmp/venv/bin/parole" ingest -q; \
+	env -u PYTHONPATH -u PAROLE_STATS_ROOT "$$tmp/venv/bin/parole" report national_overview -q; \
+	test -s reports/national_overview/*.html && test -s reports/index.html; \
+	echo "wheel-check: the installed wheel ingested the bundled data and rendered a report"
 
 lint: $(STAMP) ## run ruff on the code and tests
 	$(BIN)/ruff check src tests benchmarks

@@ -23,6 +23,14 @@ def project_root() -> Path:
     return ROOT
 
 
+def pytest_collection_modifyitems(items):
+    """Tests on the real sample files (the ``shared_data`` fixture) read whole publisher
+    workbooks: they are ``slow`` (run by `make test` and CI, left out of `make check`)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real sample files beside the repository; tests skip when they are absent."""

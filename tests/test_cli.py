@@ -21,6 +21,7 @@ def test_sources_lists_ids(capsys):
     assert "uscis-all-forms" in out and "hhs-orr-uc" in out
 
 
+@pytest.mark.slow  # a new Python process importing the package
 def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "analysis.cli", "--version"],
                             capture_output=True, text=True, check=False)

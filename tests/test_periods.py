@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -81,3 +82,31 @@ def test_part_year_is_one_rule_for_charts_claims_and_freshness():
     assert periods.part_year("FY2024-YTD-Q2")
     assert periods.part_year("FY2030", as_of=date(2026, 11, 24))  # not ended yet
     assert not periods.part_year("FY2019", "published total", as_of=date(2026, 11, 24))
+
+
+@pytest.mark.parametrize(("text", "year", "expected"), [
+    ("October 1, 2023", None, date(2023, 10, 1)),
+    ("Oct. 1 2023", None, date(2023, 10, 1)),
+    ("Sept. 30, 2023", None, date(2023, 9, 30)),
+    ("1st October 2023", None, date(2023, 10, 1)),
+    ("2023-10-01", None, date(2023, 10, 1)),
+    ("10/1/2023", None, date(2023, 10, 1)),  # month first, as US publishers write it
+    ("October 1", 2022, date(2022, 10, 1)),
+])
+def test_dates_in_words(text, year, expected):
+    assert periods.parse_date(text, year) == expected
+
+
+@pytest.mark.parametrize("text", ["February 30, 2023", "October 1", "hello", ""])
+def test_what_is_not_a_whole_possible_date_is_refused(text):
+    with pytest.raises(ValueError, match="is not a date"):
+        periods.parse_date(text)
+
+
+def test_month_names_and_date_ranges():
+    assert [periods.month_of_name(n) for n in ("Sept.", "october", "MAY", "Foo")] == \
+        [9, 10, 5, None]
+    start, end, _ = periods.date_range("Data for October 1 - December 31, 2023 (Q1)")
+    assert (start, end) == (date(2023, 10, 1), date(2023, 12, 31))
+    assert periods.date_range("no dates here") is None
+    assert re.fullmatch(periods.MONTH_PATTERN, "sept", re.I)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 
 import pytest
 
@@ -69,11 +68,6 @@ def test_catalog_loads_a_record():
 def test_catalog_refuses_bad_records(text, message):
     with pytest.raises(ParoleError, match=message):
         sources.load_catalog(text, origin="x.yml")
-
-
-def test_catalog_is_package_data(project_root):
-    config = tomllib.loads((project_root / "pyproject.toml").read_text())
-    assert "sources/*.yml" in config["tool"]["setuptools"]["package-data"]["analysis"]
 
 
 def test_sources_command_prints_each_record(capsys):

@@ -93,6 +93,7 @@ KILL_STEPS_OLD = ["generation:created", "generation:counts", "generation:process
                   "generation:report", "publish:rename", "publish:links", "publish:switch"]
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 @pytest.mark.parametrize("step", KILL_STEPS_OLD + ["published"])
 def test_kill_9_at_each_write_step(data, step):
     before = visible(data)
@@ -109,6 +110,7 @@ def test_kill_9_at_each_write_step(data, step):
     visible(data)
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 @pytest.mark.parametrize(("fault", "step", "message"), [
     ("enospc", "generation:cases", "No space left on device"),
     ("enospc", "write:counts.parquet", "No space left on device"),
@@ -131,6 +133,7 @@ def test_full_or_read_only_disk_keeps_the_old_generation(data, monkeypatch, caps
     assert leftovers(data) == []
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_debug_shows_the_traceback(data, monkeypatch, capsys):
     monkeypatch.setenv("PAROLE_FAULT", "enospc:generation:report")
     assert cli.main(["ingest", "--data-dir", str(data), "-q", "--debug"]) == 2
@@ -138,6 +141,7 @@ def test_debug_shows_the_traceback(data, monkeypatch, capsys):
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("parole: error:")
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_two_ingests_at_once_both_finish_and_leave_one_generation(data):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONWARNINGS": "ignore"}
     env.pop("PAROLE_FAULT", None)
@@ -150,6 +154,7 @@ def test_two_ingests_at_once_both_finish_and_leave_one_generation(data):
     assert leftovers(data) == []
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_a_held_lock_is_waited_for_then_refused_naming_the_holder(data, capsys, monkeypatch):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from analysis.ingest import storage\n"
@@ -174,6 +179,7 @@ def test_a_held_lock_is_waited_for_then_refused_naming_the_holder(data, capsys, 
         holder.wait()
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_eight_parallel_adds_all_reach_the_manifest(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -196,6 +202,7 @@ def test_eight_parallel_adds_all_reach_the_manifest(tmp_path):
     assert {e.sha256 for e in rows} == {manifest.sha256(f) for f in files}
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_kill_during_add_leaves_no_half_registration(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -210,6 +217,7 @@ def test_kill_during_add_leaves_no_half_registration(tmp_path):
     assert [e.path for e in manifest.read(data)] == ["case-records/f.csv"]
 
 
+@pytest.mark.slow  # fault injection or concurrent subprocesses
 def test_full_disk_during_add_leaves_data_raw_as_it_was(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
     data.mkdir()

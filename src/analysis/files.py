@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis import config
 from analysis.errors import ParoleError
 
 if TYPE_CHECKING:  # pandas is imported by the callers that write tables, not at start-up
@@ -39,7 +40,7 @@ def fault_point(step: str) -> None:
     process; ``PAROLE_FAULT=enospc:STEP`` raises "No space left on device" and ``erofs:STEP``
     "Read-only file system". ``STEP`` may end in ``*`` to match every step with that prefix.
     Does nothing when the variable is unset."""
-    spec = os.environ.get("PAROLE_FAULT")
+    spec = config.fault()
     if not spec:
         return
     action, _, pattern = spec.partition(":")
@@ -58,14 +59,16 @@ def fault_point(step: str) -> None:
 # # atomic writes
 
 
-def _file_mode() -> int:
+def file_mode() -> int:
     """0666 minus the process umask (0644 under the usual 022), as ``open()`` would give."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, flush it to disk and rename it
+    over ``path`` in one step; a failure leaves the previous file as it was."""
     path = Path(path)
     tmp: Path | None = None
     try:
@@ -73,7 +76,7 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
-        os.chmod(tmp, _file_mode())
+        os.chmod(tmp, file_mode())
         write(tmp)
         fault_point(f"write:{path.name}")
         with open(tmp, "rb") as handle:
@@ -92,11 +95,11 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
     """Write ``df`` to Parquet at ``path`` atomically."""
-    return _atomic(Path(path), lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
+    return atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 def write_text(text: str, path: Path | str) -> Path:
-    return _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_json(obj: object, path: Path | str) -> Path:
@@ -105,10 +108,11 @@ def write_json(obj: object, path: Path | str) -> Path:
 
 def copy_file(src: Path | str, dest: Path | str) -> Path:
     """Copy ``src`` to ``dest`` atomically, in blocks (never the whole file in memory)."""
-    return _atomic(Path(dest), lambda tmp: shutil.copyfile(src, tmp))
+    return atomic_write(Path(dest), lambda tmp: shutil.copyfile(src, tmp))
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename inside it) to disk."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory handles
@@ -119,3 +123,7 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# the former private names, until ingest.storage and case_records import the public ones
+_atomic, _file_mode, _fsync_dir = atomic_write, file_mode, fsync_dir

@@ -65,6 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                        "release due, stale flag"),
     "cite": ("analysis.cli.docs", "print BibTeX or CSL-JSON for a source, a raw file or a "
                                   "figure's table"),
+    "init": ("analysis.cli.init", "make a project folder from the bundled notebooks and data"),
 }
 
 

@@ -325,36 +325,17 @@ def _region_data() -> dict:
 
 
 def _build(name: str, spec: dict, specs: dict, seen: tuple[str, ...] = ()) -> Region:
+    """Region ``name`` from its record in regions.yml: its own members, then those of the
+    regions it unites (checked: same level, no region defined in terms of itself)."""
     if name in seen:
         raise GeographyError(f"regions.yml: region {name!r} is defined in terms of itself")
     for key in ("citation", "level"):
         if not spec.get(key):
             raise GeographyError(f"regions.yml: region {name!r} has no {key}")
     level = spec["level"]
-    members: dict[str, str] = {}
-    if level == "state":
-        for code in spec.get("states", []):
-            usps = state_code(code)
-            members[usps] = us.states.lookup(usps, field="abbr").name
-    elif level == "county":
-        for fips, label in (spec.get("counties") or {}).items():
-            fips = str(fips).zfill(5)
-            official = county_name(fips)
-            if _COUNTY_WORDS.sub("", _norm(official)).strip() != _norm(label):
-                raise GeographyError(f"regions.yml: region {name!r} lists {fips} as {label!r}, "
-                                     f"but {fips} is {official}")
-            members[fips] = official
-    else:
-        raise GeographyError(f"regions.yml: region {name!r} has level {level!r} "
-                             "(expected state or county)")
+    members = _own_members(name, level, spec)
     for part in spec.get("union", []):
-        if part not in specs:
-            raise GeographyError(f"regions.yml: region {name!r} unites unknown region {part!r}")
-        other = _build(part, specs[part], specs, (*seen, name))
-        if other.level != level:
-            raise GeographyError(f"regions.yml: region {name!r} ({level}) unites {part!r} "
-                                 f"({other.level})")
-        members.update(zip(other.members, other.member_names, strict=True))
+        members.update(_united_members(name, level, part, specs, (*seen, name)))
     if not members:
         raise GeographyError(f"regions.yml: region {name!r} has no members")
     ordered = sorted(members)
@@ -363,6 +344,38 @@ def _build(name: str, spec: dict, specs: dict, seen: tuple[str, ...] = ()) -> Re
                   note=" ".join(str(spec.get("note", "")).split()),
                   title=spec.get("title", name),
                   member_names=tuple(members[m] for m in ordered))
+
+
+def _own_members(name: str, level: str, spec: dict) -> dict[str, str]:
+    """The states (USPS code -> name) or counties (FIPS -> official name) a region lists
+    itself; a county's label must match its official name."""
+    if level == "state":
+        return {state_code(code): us.states.lookup(state_code(code), field="abbr").name
+                for code in spec.get("states", [])}
+    if level != "county":
+        raise GeographyError(f"regions.yml: region {name!r} has level {level!r} "
+                             "(expected state or county)")
+    members = {}
+    for fips, label in (spec.get("counties") or {}).items():
+        fips = str(fips).zfill(5)
+        official = county_name(fips)
+        if _COUNTY_WORDS.sub("", _norm(official)).strip() != _norm(label):
+            raise GeographyError(f"regions.yml: region {name!r} lists {fips} as {label!r}, "
+                                 f"but {fips} is {official}")
+        members[fips] = official
+    return members
+
+
+def _united_members(name: str, level: str, part: str, specs: dict,
+                    seen: tuple[str, ...]) -> dict[str, str]:
+    """The members of region ``part``, which region ``name`` unites (same level required)."""
+    if part not in specs:
+        raise GeographyError(f"regions.yml: region {name!r} unites unknown region {part!r}")
+    other = _build(part, specs[part], specs, seen)
+    if other.level != level:
+        raise GeographyError(f"regions.yml: region {name!r} ({level}) unites {part!r} "
+                             f"({other.level})")
+    return dict(zip(other.members, other.member_names, strict=True))
 
 
 @functools.cache

@@ -230,3 +230,59 @@ def part_year(period: str, note: object = None, *, as_of: date | None = None) ->
     except ValueError:
         return False
     return parsed.end > (as_of or _today())
+
+
+# -- dates and month names written in words (title lines, file names, articles) ------------
+# The one place month names are spelled; dates are read by dateparser (English, month first).
+
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december")
+#: every spelling of a month a publisher uses (names and abbreviations, lower case) -> 1..12
+MONTHS: dict[str, int] = {
+    **{name: number for number, name in enumerate(MONTH_NAMES, start=1)},
+    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, start=1)},
+    "sept": 9,
+}
+#: a regular-expression alternation of :data:`MONTHS`, longest first ("sept" before "sep");
+#: compile it with ``re.IGNORECASE``
+MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_WORDS = (rf"(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*(?:\d{{4}})?"
+               r"|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?|\d{1,2}/\d{1,2}/\d{4})")
+#: a range of two dates in a line ("October 1, 2023 - December 31, 2023", "Oct. 1 to Dec. 31,
+#: 2023", "10/1/2023 through 12/31/2023")
+DATE_RANGE = re.compile(rf"(?P<d1>{_DATE_WORDS})\s*(?:[-\u2013\u2014]+|to|through)\s*"
+                        rf"(?P<d2>{_DATE_WORDS})", re.IGNORECASE)
+
+
+def month_of_name(name: str) -> int | None:
+    """The month (1 to 12) a name or abbreviation spells ("Sept.", "october"), else None."""
+    return MONTHS.get(name.strip().lower().rstrip("."))
+
+
+def parse_date(text: str, year: int | None = None) -> date:
+    """A date written in words or numbers ("October 1, 2023", "Oct. 1 2023", "1st October
+    2023", "2023-10-01", "10/1/2023": month before day), read by dateparser. ``year``
+    completes a date written without one ("October 1"). Raises ValueError for anything that is
+    not a whole, possible date."""
+    import dateparser
+
+    settings = {"DATE_ORDER": "MDY", "PREFER_DAY_OF_MONTH": "first",
+                "REQUIRE_PARTS": ["day", "month"] + ([] if year else ["year"])}
+    if year:
+        settings["RELATIVE_BASE"] = pd.Timestamp(year=year, month=1, day=1).to_pydatetime()
+    value = text.strip().rstrip(",")
+    found = dateparser.parse(value, languages=["en"], settings=settings) if value else None
+    if found is None:
+        raise ValueError(f"{text!r} is not a date")
+    return found.date()
+
+
+def date_range(text: str) -> tuple[date, date, re.Match[str]] | None:
+    """The first :data:`DATE_RANGE` in ``text`` as dates (the end's year completes a start
+    written without one), with the match; None when there is none. Raises ValueError for an
+    impossible date."""
+    m = DATE_RANGE.search(text)
+    if not m:
+        return None
+    end = parse_date(m["d2"])
+    return parse_date(m["d1"], end.year), end, m

@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa  # noqa: E402
 from pandera.errors import SchemaErrors  # noqa: E402
 
+from analysis.contract.catalog import SOURCES
 from analysis.contract.periods import PERIOD_PATTERN
 from analysis.errors import InputError
 
@@ -68,9 +69,9 @@ OUTCOME_MEANINGS: dict[str, str] = {
 }
 OUTCOMES = tuple(OUTCOME_MEANINGS)
 
-SOURCE_IDS = ("a source id (slug; `parole sources` lists them): `published`, `uscis-all-forms`, "
-              "`uscis-monthly`, `uscis-field-office`, `uscis-processing-times`, `hhs-orr-uc`, "
-              "`ohss-monthly`, `chnv-crowdsourced`, `case-records`")
+#: the allowed source ids, in words: every record of sources.yml, in its order
+SOURCE_IDS = ("a source id (slug; `parole sources` lists them): "
+              + ", ".join(f"`{source}`" for source in SOURCES))
 SLUG_TEXT = "a slug: lower-case letters and digits joined by `-`"
 PERIODS = ("`FY2023` (fiscal year), `FY2023-Q2` (fiscal quarter), `FY2023-YTD-Q2` (fiscal year "
            "to date through Q2), `FY2024-YTD-2024-07` (fiscal year to date through a month that "
@@ -146,12 +147,45 @@ def _status() -> pa.Column:
     return _col(str, "what kind of figure the publisher printed; decides whether there is a "
                      "value", checks=pa.Check.isin(STATUSES), allowed=STATUS_MEANINGS)
 
+
+def _source() -> pa.Column:
+    return _slug("source id of the publication", allowed=SOURCE_IDS)
+
+
+def _form(more: str = "") -> pa.Column:
+    return _col(str, "form number (`I-131`, `N-400`)" + more, nullable=True)
+
+
+def _period(*, nullable: bool = False, empty_when: str = "") -> pa.Column:
+    return _col(str, "the period the figure covers" + (f"; empty {empty_when}" if empty_when
+                                                       else ""),
+                nullable=nullable, checks=pa.Check.str_matches(PERIOD_PATTERN), allowed=PERIODS)
+
+
+def _period_bounds() -> dict[str, pa.Column]:
+    return {"period_start": _col("datetime64[ns]", "first day of the period covered",
+                                 unit="date"),
+            "period_end": _col("datetime64[ns]", "last day of the period covered", unit="date")}
+
+
+def _note(about: str = "figure") -> pa.Column:
+    return _opt_text(f"the publisher's or compiler's caveat for this {about}")
+
+
+def _period_in_order() -> pa.Check:
+    return pa.Check(lambda df: df["period_start"] <= df["period_end"],
+                    error="period_start after period_end")
+
+
+def _geo_in_form() -> pa.Check:
+    return pa.Check(_geo_code_matches_level,
+                    error="geo_code does not fit geo_level (US, USPS code, 5-digit FIPS)")
+
 COUNTS = pa.DataFrameSchema(
     {
-        "source": _slug("source id of the publication", allowed=SOURCE_IDS),
-        "form": _col(str, "form number as published, without footnote digits (`I-131`, "
-                          "`N-400`); empty where no form applies (HHS ORR, DHS OHSS)",
-                     nullable=True),
+        "source": _source(),
+        "form": _form(" as published, without footnote digits; empty where no form applies "
+                      "(HHS ORR, DHS OHSS)"),
         "category": _slug("what is counted, as a stable slug across the publisher's renamings "
                           "(`humanitarian-parole`, `parole-in-place`, `advance-parole`, "
                           "`initial-parole-outside-us`, `uc-released-to-sponsors`, "
@@ -159,10 +193,8 @@ COUNTS = pa.DataFrameSchema(
         "measure": _slug("what happened to what is counted: `received`, `approved`, `denied`, "
                          "`completed`, `pending`, `released`, `paroled`, ...", allowed=SLUG_TEXT),
         **_geo(),
-        "period": _col(str, "the period the number covers",
-                       checks=pa.Check.str_matches(PERIOD_PATTERN), allowed=PERIODS),
-        "period_start": _col("datetime64[ns]", "first day of the period", unit="date"),
-        "period_end": _col("datetime64[ns]", "last day of the period", unit="date"),
+        "period": _period(),
+        **_period_bounds(),
         "fiscal_year": _col("int64", "US federal fiscal year the period falls in (FY2023 runs "
                                      "from 1 October 2022 to 30 September 2023)",
                             checks=pa.Check.in_range(1990, 2100), unit="fiscal year",
@@ -175,7 +207,7 @@ COUNTS = pa.DataFrameSchema(
                            "as published", allowed=f"0 to {MAX_COUNT:,.0f}"),
         "status": _status(),
         **_provenance(),
-        "note": _opt_text("the publisher's or compiler's caveat for this number (part year, "
+        "note": _opt_text("the publisher's or compiler's caveat for this figure (part year, "
                           "flagged figure, rounding, renamed row)"),
         "origin": _col(str, "how the number reached the table: read by machine from the "
                             "publisher's own file, or transcribed by hand into the bundled "
@@ -184,10 +216,8 @@ COUNTS = pa.DataFrameSchema(
                        checks=pa.Check.isin(tuple(ORIGINS)), allowed=ORIGINS),
     },
     checks=[
-        pa.Check(lambda df: df["period_start"] <= df["period_end"],
-                 error="period_start after period_end"),
-        pa.Check(_geo_code_matches_level,
-                 error="geo_code does not fit geo_level (US, USPS code, 5-digit FIPS)"),
+        _period_in_order(),
+        _geo_in_form(),
         pa.Check(lambda df: _value_matches_status(df, "value"),
                  error="value must be a number exactly when status is "
                        + "/".join(VALUED_STATUSES) + " (and 0 when status is zero)"),
@@ -202,16 +232,14 @@ COUNTS = pa.DataFrameSchema(
 
 PROCESSING_TIMES = pa.DataFrameSchema(
     {
-        "source": _slug("source id of the publication", allowed=SOURCE_IDS),
-        "form": _col(str, "form number (`I-131`)", nullable=True),
+        "source": _source(),
+        "form": _form(),
         "subtype": _col(str, "form subtype or category as published (`141B-OTH`, "
                              "`humanitarian-parole`)", nullable=True),
         **_geo(),
         "as_of": _col("datetime64[ns]", "date the figure was published (page captures); empty "
                                         "for period figures", nullable=True, unit="date"),
-        "period": _col(str, "the period the figure covers; empty for page captures",
-                       nullable=True, checks=pa.Check.str_matches(PERIOD_PATTERN),
-                       allowed=PERIODS),
+        "period": _period(nullable=True, empty_when="for page captures"),
         "statistic": _slug("which statistic the publisher gives, never assumed: `median` "
                            "(quarterly report), `p80` (80% of cases completed within), "
                            "`average` (monthly Report to Congress), the two published "
@@ -222,13 +250,12 @@ PROCESSING_TIMES = pa.DataFrameSchema(
                        unit="months", allowed=f"0 to {MAX_MONTHS:g}"),
         "status": _status(),
         **_provenance(),
-        "note": _opt_text("the publisher's or compiler's caveat for this figure"),
+        "note": _note(),
     },
     checks=[
         pa.Check(lambda df: df["as_of"].notna() | df["period"].notna(),
                  error="each row needs as_of or period"),
-        pa.Check(_geo_code_matches_level,
-                 error="geo_code does not fit geo_level (US, USPS code, 5-digit FIPS)"),
+        _geo_in_form(),
         pa.Check(lambda df: _value_matches_status(df, "months"),
                  error="months must be a number exactly when status is "
                        + "/".join(VALUED_STATUSES)),
@@ -244,7 +271,7 @@ CASES = pa.DataFrameSchema(
         "case_id": _text("the record's identifier (receipt number, case number)"),
         "source": _slug("source id (`case-records`, or `synthetic` for generated records)",
                         allowed=SLUG_TEXT),
-        "form": _col(str, "form number (`I-131`)", nullable=True),
+        "form": _form(),
         "category": _col(str, "program or category as recorded", nullable=True),
         "basis": _col(str, "parole basis as recorded (`medical`, `family-reunification`, ...)",
                       nullable=True),
@@ -302,17 +329,15 @@ PUBLISHED_FIGURES = pa.DataFrameSchema(
                                       error="a finite number"),
                       allowed="a finite number"),
         "unit": _text("the figure's unit (`requests`, `share of adjudicated`, `years`, ...)"),
-        "period_start": _col("datetime64[ns]", "first day of the period covered", unit="date"),
-        "period_end": _col("datetime64[ns]", "last day of the period covered", unit="date"),
+        **_period_bounds(),
         "geography": _text("the place covered (`US`, ...)"),
         "population": _text("who is counted"),
         "publisher": _text("who published the figure (GAO, CRS, TRAC, a newspaper)"),
         "published": _col(str, "publication date", nullable=True, unit="date (YYYY-MM-DD)"),
-        "note": _col(str, "the compiler's caveat", nullable=True),
+        "note": _note(),
         **_provenance(),
     },
-    checks=[pa.Check(lambda df: df["period_start"] <= df["period_end"],
-                     error="period_start after period_end")],
+    checks=[_period_in_order()],
     strict=True,
     coerce=True,
     name="published_figures",

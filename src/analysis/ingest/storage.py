@@ -64,14 +64,7 @@ LOCK_TIMEOUT = 600.0
 
 
 def lock_timeout() -> float:
-    value = os.environ.get("PAROLE_LOCK_TIMEOUT")
-    if not value:
-        return LOCK_TIMEOUT
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        raise ParoleError(f"PAROLE_LOCK_TIMEOUT={value!r}: expected a number of seconds") \
-            from None
+    return config.lock_timeout(LOCK_TIMEOUT)
 
 
 @contextmanager

@@ -90,7 +90,9 @@ DUCKDB_CONFIG: dict[str, Any] = {}
 
 def default_engine() -> str:
     """``PAROLE_ENGINE`` from the environment, else ``duckdb``."""
-    return os.environ.get("PAROLE_ENGINE", "duckdb").strip().lower() or "duckdb"
+    from analysis import config
+
+    return config.engine()
 
 
 def _engine(engine: str | None) -> str:

@@ -21,9 +21,15 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from importlib import resources
 
+from analysis.contract.periods import (  # noqa: F401 (used by the USCIS adapters as uf.*)
+    DATE_RANGE,
+    MONTH_PATTERN,
+    date_range,
+    month_of_name,
+    parse_date,
+)
 from analysis.ingest.sources.reading import slug, text
 
 #: a USCIS (or DOS) form number: I-131, I-129F, N-400, DS-230, G-325A, I-129CW
@@ -279,50 +285,7 @@ def note_applies(note: str, form: str | None, description: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # dates written in title lines
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december")
-MONTH_RE = "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
-_DATE = (rf"(?:(?:{MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*(?:\d{{4}})?"
-         r"|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?|\d{1,2}/\d{1,2}/\d{4})")
-DATE_RANGE = re.compile(rf"(?P<d1>{_DATE})\s*(?:[-\u2013\u2014]+|to|through)\s*(?P<d2>{_DATE})",
-                        re.IGNORECASE)
+# The one definition is contract.periods; these names are kept for the USCIS adapters.
+MONTH_RE = MONTH_PATTERN
+month_number = month_of_name
 
-
-def parse_date(value: str, year: int | None = None) -> date:
-    """A date written as "October 1, 2023", "Oct. 1 2023", "2023-10-01" or "10/1/2023"
-    (``year`` completes "October 1" when the range states the year only once)."""
-    value = value.strip().rstrip(",")
-    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:T[\d:]+)?", value):
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value):
-        return date(int(m[3]), int(m[1]), int(m[2]))
-    m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})?", value)
-    if not m:
-        raise ValueError(f"{value!r} is not a date")
-    month = month_number(m[1])
-    found = int(m[3]) if m[3] else year
-    if month is None or found is None:
-        raise ValueError(f"{value!r} is not a date")
-    return date(found, month, int(m[2]))
-
-
-def month_number(name: str) -> int | None:
-    name = name.lower().rstrip(".")
-    for i, full in enumerate(MONTHS, start=1):
-        if full.startswith(name) and len(name) >= 3:
-            return i
-    return None
-
-
-def date_range(value: str) -> tuple[date, date, re.Match[str]] | None:
-    """The first date range in a line, as dates (raises ValueError for an impossible date)."""
-    m = DATE_RANGE.search(value)
-    if not m:
-        return None
-    end = parse_date(m["d2"])
-    start = parse_date(m["d1"], end.year)
-    return start, end, m
-
-
-def is_date_cell(cell: object) -> bool:
-    return isinstance(cell, date | datetime)
