@@ -147,10 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     try:  # settings, imports and option values fail in one line too
         debug = env_flag("PAROLE_DEBUG") or debug
+        from analysis import limits
+
+        limits.limits_from_env()  # a bad PAROLE_LIMIT_* is one line, whatever the command
         args = build_parser(argv).parse_args(argv)
         if args.limits:
-            from analysis import limits
-
             limits.configure(args.limits)
         return args.func(args)
     except ParoleError as exc:
