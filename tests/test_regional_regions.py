@@ -37,12 +37,13 @@ def test_southern_california_counts_los_angeles_and_bounds_the_rest(ingested):
     assert cov.listed["geo_code"].tolist() == ["06037"]
     assert cov.total_listed == 325  # Los Angeles County, FY2021, as published
     assert len(cov.unlisted) == 9 and cov.threshold == 50
-    # nine unlisted counties below 50 each could hold 441, but California's published
-    # FY2021 total (705) less its listed counties (Los Angeles 325, Alameda 53) leaves 327
-    assert cov.upper_bound == 325 + (705 - 325 - 53)
+    # nine unlisted counties below 50 each could hold 9 x 49 = 441; California's FY2021 total
+    # is now the full-year 10,770 (the part-year 705 that matched the county table's window was
+    # revised by the full-year table), which leaves 10,770 - 325 - 53 and so bounds nothing
+    assert cov.upper_bound == 325 + 9 * 49
     text = regional.coverage_markdown([cov], params)
     assert "1 of the 10 counties has a published figure" in text
-    assert "Kern County" in text and "at most 652" in text
+    assert "Kern County" in text and "at most 766" in text
 
 
 def test_san_joaquin_valley_is_rendered_with_a_clear_statement(ingested):
@@ -60,8 +61,8 @@ def test_san_joaquin_valley_is_rendered_with_a_clear_statement(ingested):
     text = regional.coverage_markdown(regional.county_coverage(counts, params), params)
     assert "none of the 8 counties of San Joaquin Valley (8 counties) is listed" in text
     assert "fewer than 50" in text
-    # 8 x 49 = 392 by the threshold, but the state total leaves only 705 - 325 - 53
-    assert "at most 327" in text
+    # 8 x 49 = 392 by the threshold (the full-year state total leaves 10,392: no tighter)
+    assert "at most 392" in text
 
 
 def test_county_region_outside_the_county_years_says_none_exist(ingested):
@@ -128,7 +129,7 @@ def test_southern_california_report_renders_with_data_downloads(ingested, tmp_pa
     done = reports.render("regional_report", {"geo": "Southern California"},
                           data_dir=ingested, reports_dir=tmp_path)
     page = done.html.read_text(encoding="utf-8")
-    assert "Los Angeles County" in page and "at most 652" in page
+    assert "Los Angeles County" in page and "at most 766" in page
     links = [part.split('"')[0] for part in page.split('href="')[1:]
              if part.split('"')[0].endswith(".csv")]
     assert links and all("/" not in href for href in links)  # relative, beside the HTML

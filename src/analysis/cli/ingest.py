@@ -7,6 +7,7 @@ Only argparse and printing live here; the work is done by plain functions of
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from analysis import config
@@ -53,7 +54,11 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if getattr(args, "mapping", None):  # a column mapping registered beside the case file
         from analysis.ingest.sources import case_records
 
-        side = case_records.register_mapping(args.mapping, entry, data_dir=args.data_dir)
+        name, text = case_records.mapping_side_file(args.mapping, entry)
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+            side, _ = manifest.add(Path(tmp) / name, entry.source, data_dir=args.data_dir,
+                                   url="", citation=entry.citation, retrieved=None, name=name)
         print(f"column mapping registered as data/raw/{side.path}")
     return 0
 

@@ -258,21 +258,15 @@ def builtin_mappings() -> dict[str, Mapping]:
     return found
 
 
-def register_mapping(spec: str | Path, entry: Any, *, data_dir: Any = None) -> Any:
-    """Register the mapping ``spec`` (a YAML file, or a built-in by name) beside the case
-    file of manifest ``entry`` as ``<name>.mapping.yml`` (checked first); returns its entry."""
-    from analysis.ingest import manifest
-
-    mapping = load_mapping(spec)  # refuses a broken mapping before anything is registered
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / (Path(entry.path).name + MAPPING_SUFFIX)
-        body = (Path(spec).read_text(encoding="utf-8") if Path(spec).is_file()
-                else f"use: {mapping.name}\n")
-        # the first line names the case file, so two files may share one mapping
-        target.write_text(f"# column mapping for {entry.path}\n{body}", encoding="utf-8")
-        side, _ = manifest.add(target, entry.source, data_dir=data_dir, url="",
-                               citation=entry.citation, retrieved=None, name=target.name)
-    return side
+def mapping_side_file(spec: str | Path, entry: Any) -> tuple[str, str]:
+    """The file to register beside the case file of manifest ``entry`` for the mapping
+    ``spec`` (a YAML file, or a built-in by name): ``(name, text)``, named
+    ``<file>.mapping.yml``. A broken mapping is refused here, before anything is registered."""
+    mapping = load_mapping(spec)
+    body = (Path(spec).read_text(encoding="utf-8") if Path(spec).is_file()
+            else f"use: {mapping.name}\n")
+    # the first line names the case file, so two files may share one mapping
+    return Path(entry.path).name + MAPPING_SUFFIX, f"# column mapping for {entry.path}\n{body}"
 
 
 def mapping_for(path: Path, headers: list[str], mapping: Mapping | str | Path | None = None
