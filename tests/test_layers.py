@@ -102,29 +102,13 @@ def test_the_checker_catches_wrong_imports():
 
 # -- import circles and private names ---------------------------------------------------------
 
-#: circles other branches are removing (issue 23); when they land, empty this set: the strict
-#: xfail below then turns into a plain test that fails on any circle
+#: the one circle left (issue 23): claims.model validates a claim's metric against
+#: claims.checker.METRICS, imported lazily; empty this set when the registry moves below both
 CYCLES_BEING_FIXED: set[frozenset[str]] = {
     frozenset({"analysis.claims.checker", "analysis.claims.model", "analysis.claims.nearest"}),
-    frozenset({"analysis.ingest.sources.uscis_all_forms", "analysis.ingest.sources.uscis_monthly"}),
-    frozenset({"analysis.viz.charts", "analysis.viz.downloads"}),
 }
-#: (importer, module, name) being removed by other branches; empty it when they land
-PRIVATE_BEING_FIXED: set[tuple[str, str, str]] = {
-    ("analysis.claims.infer", "analysis.claims.extract", "_found_in"),
-    ("analysis.ingest.sources.case_records", "analysis.ingest.storage", "_atomic"),
-    ("analysis.ingest.sources.reading", "analysis.limits", "_limit"),
-    ("analysis.ingest.sources.uscis_monthly", "analysis.ingest.sources.uscis_all_forms",
-     "_NUMERIC"),
-    ("analysis.ingest.sources.uscis_monthly", "analysis.ingest.sources.uscis_all_forms", "_cell"),
-    ("analysis.ingest.sources.uscis_monthly", "analysis.ingest.sources.uscis_all_forms", "_join"),
-    ("analysis.ingest.sources.uscis_monthly", "analysis.ingest.sources.uscis_all_forms",
-     "_processing_time"),
-    ("analysis.ingest.storage", "analysis.files", "_atomic"),
-    ("analysis.ingest.storage", "analysis.files", "_file_mode"),
-    ("analysis.ingest.storage", "analysis.files", "_fsync_dir"),
-    ("analysis.stats.trends", "analysis.stats.shares", "_method"),
-}
+#: (importer, module, name) still imported privately across modules: none
+PRIVATE_BEING_FIXED: set[tuple[str, str, str]] = set()
 
 
 def module_graph() -> tuple[dict[str, set[str]], set[tuple[str, str, str]]]:

@@ -97,7 +97,7 @@ def set_limits(**changes: int) -> Limits:
     return LIMITS
 
 
-def _limit(path: Path | str, what: str, found: object, name: str, limit: object) -> InputError:
+def limit_error(path: Path | str, what: str, found: object, name: str, limit: object) -> InputError:
     return InputError(path, f"{what} is {found}, over the limit {name}={limit} (raise it with "
                             f"PAROLE_LIMIT_{name.upper()} or `parole --limit {name}=N`)")
 
@@ -197,7 +197,7 @@ def load_yaml(text: str | bytes, origin: str | Path) -> Any:
         except UnicodeDecodeError:
             raise InputError(origin, "not UTF-8 text", expected="a YAML text file") from None
     if len(text) > LIMITS.max_yaml_bytes:
-        raise _limit(origin, "the YAML document's size", f"{len(text):,} characters",
+        raise limit_error(origin, "the YAML document's size", f"{len(text):,} characters",
                      "max_yaml_bytes", f"{LIMITS.max_yaml_bytes:,}")
     if "\x00" in text:
         raise InputError(origin, "binary content", expected="a YAML text file")
@@ -210,7 +210,7 @@ def load_yaml(text: str | bytes, origin: str | Path) -> Any:
         return loader.construct_document(node)
     except _YamlLimit as exc:
         what, found, name, limit = exc.args_
-        error = _limit(origin, what, found, name, limit)
+        error = limit_error(origin, what, found, name, limit)
         where = _yaml_where(exc.mark)
         raise InputError(origin, error.problem, locator=where) from None
     except yaml.MarkedYAMLError as exc:
@@ -236,7 +236,7 @@ def read_yaml(path: Path | str, *, what: str = "YAML file") -> Any:
             raise InputError(path, f"no such {what}")
         size = path.stat().st_size
         if size > LIMITS.max_yaml_bytes:
-            raise _limit(path, "file size", f"{size:,} bytes", "max_yaml_bytes",
+            raise limit_error(path, "file size", f"{size:,} bytes", "max_yaml_bytes",
                          f"{LIMITS.max_yaml_bytes:,}")
         raw = path.read_bytes()
     except OSError as exc:

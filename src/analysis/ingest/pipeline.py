@@ -182,7 +182,7 @@ def _chunked_writer(source: str, path: Path):
         return None
     size = path.stat().st_size
     if size > limits.LIMITS.max_stream_bytes:
-        raise reading._limit(path, "file size", f"{size:,} bytes", "max_stream_bytes",
+        raise reading.limit_error(path, "file size", f"{size:,} bytes", "max_stream_bytes",
                              f"{limits.LIMITS.max_stream_bytes:,}")
     return writer
 

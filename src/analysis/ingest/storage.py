@@ -41,11 +41,11 @@ from analysis.contract.store import (  # noqa: F401 (readers' functions, used he
 from analysis.errors import ParoleError
 from analysis.files import (  # noqa: F401 (ingestion writes through these)
     WriteError,
-    _atomic,
-    _file_mode,
-    _fsync_dir,
+    atomic_write,
     copy_file,
     fault_point,
+    file_mode,
+    fsync_dir,
     write_json,
     write_parquet,
     write_text,
@@ -81,7 +81,7 @@ def lock(data_dir: Path | str, purpose: str, *, timeout: float | None = None,
     path = data_dir / LOCK_NAME
     info = data_dir / (LOCK_NAME + ".holder")
     wait = lock_timeout() if timeout is None else timeout
-    handle = FileLock(str(path), mode=_file_mode())
+    handle = FileLock(str(path), mode=file_mode())
     try:
         try:
             handle.acquire(timeout=0)
@@ -146,10 +146,10 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str], *,
     processed = config.processed_dir(data_dir)
     final = incoming.with_name(incoming.name.removeprefix(INCOMING))
     try:
-        _fsync_dir(incoming)
+        fsync_dir(incoming)
         fault_point("publish:rename")
         os.rename(incoming, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         fault_point("publish:links")
         for name in names:
             _stable_link(processed, name)
@@ -158,7 +158,7 @@ def publish(data_dir: Path | str, incoming: Path, names: list[str], *,
         pointer = processed / f".{CURRENT}.{secrets.token_hex(4)}.tmp"
         os.symlink(Path(GENERATIONS) / final.name, pointer)
         os.replace(pointer, processed / CURRENT)  # the one step that switches generations
-        _fsync_dir(processed)
+        fsync_dir(processed)
         fault_point("published")
     except OSError as exc:
         raise WriteError(f"{processed}: cannot switch to the new tables "

@@ -64,7 +64,7 @@ COLUMNS = ["group", "numerator", "denominator", "estimate", "lower", "upper", "e
 
 
 
-def _method(method: str) -> str:
+def interval_method(method: str) -> str:
     key = str(method).lower()
     if key not in METHODS:
         raise ParoleError(f"unknown interval method {method!r}; expected wilson or "
@@ -94,7 +94,7 @@ def interval(count: Any, nobs: Any, *, method: str = "wilson",
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.2189, 0.3958)
     """
-    name = METHODS[_method(method).replace("clopper-pearson", "beta")]
+    name = METHODS[interval_method(method).replace("clopper-pearson", "beta")]
     count = np.asarray(count, dtype=float)
     nobs = np.asarray(nobs, dtype=float)
     ok = nobs > 0
@@ -149,7 +149,7 @@ def _share_rows(groups: pd.DataFrame, *, total: float | None, method: str, alpha
     columns give each group's own denominator bounds).
     """
     rows: list[dict[str, Any]] = []
-    meth = _method(method)
+    meth = interval_method(method)
     bad_groups = groups.loc[groups["bad"].astype(bool), "group"].tolist()
     sum_lo, sum_hi = float(groups["lo"].sum()), float(groups["hi"].sum())
     for rec in groups.to_dict("records"):

@@ -53,7 +53,7 @@ from analysis.contract import periods
 from analysis.contract.schemas import VALUED_STATUSES
 from analysis.errors import ParoleError
 from analysis.stats import compact
-from analysis.stats.shares import _method, interval, shares_over_time
+from analysis.stats.shares import interval, interval_method, shares_over_time
 from analysis.stats.synthetic import LABEL, is_synthetic, mark
 
 FAMILIES = ("quasi-poisson", "poisson", "negative-binomial")
@@ -379,7 +379,7 @@ def outcome_shares(cases: Any, *, freq: str = "FY", by: str | None = None,
     """
     if freq not in ("FY", "quarter"):
         raise ParoleError(f"freq={freq!r}: expected FY or quarter")
-    meth = _method(method)
+    meth = interval_method(method)
     table = compact.outcome_counts(cases, by, where=where, engine=engine)
     table["period"] = [periods.label(fy, None if freq == "FY" else q)
                        for fy, q in zip(table["fiscal_year"], table["quarter"], strict=True)]

@@ -32,7 +32,7 @@ from typing import Any
 
 from analysis import limits
 from analysis.errors import InputError
-from analysis.limits import _limit
+from analysis.limits import limit_error
 
 # ---------------------------------------------------------------------------------------------
 # text helpers shared by every adapter
@@ -170,7 +170,7 @@ def check_size(path: Path) -> int:
     if size == 0:
         raise InputError(path, "empty file")
     if size > limits.LIMITS.max_bytes:
-        raise _limit(path, "file size", f"{size:,} bytes", "max_bytes",
+        raise limit_error(path, "file size", f"{size:,} bytes", "max_bytes",
                      f"{limits.LIMITS.max_bytes:,}")
     return size
 
@@ -214,13 +214,13 @@ def read_csv(path: Path) -> Grid:
     try:
         for row in reader:
             if len(row) > limits.LIMITS.max_cols:
-                raise _limit(path, f"line {last + 1} has {len(row)} cells; that", len(row),
+                raise limit_error(path, f"line {last + 1} has {len(row)} cells; that", len(row),
                              "max_cols", limits.LIMITS.max_cols)
             rows.append(row)
             lines.append(last + 1)
             last = reader.line_num
             if len(rows) > limits.LIMITS.max_rows:
-                raise _limit(path, "the number of rows", f"over {limits.LIMITS.max_rows:,}",
+                raise limit_error(path, "the number of rows", f"over {limits.LIMITS.max_rows:,}",
                              "max_rows", f"{limits.LIMITS.max_rows:,}")
     except csv.Error as exc:
         where = f"line {last + 1}"
@@ -248,16 +248,16 @@ def check_workbook(path: Path) -> None:
         raise InputError(path, f"not a readable XLSX workbook ({exc}); the file may be "
                                "truncated", expected="an .xlsx file") from None
     if len(members) > limits.LIMITS.max_parts:
-        raise _limit(path, "the number of workbook parts", len(members), "max_parts",
+        raise limit_error(path, "the number of workbook parts", len(members), "max_parts",
                      limits.LIMITS.max_parts)
     total = sum(m.file_size for m in members)
     if total > limits.LIMITS.max_uncompressed_bytes:
-        raise _limit(path, "the unzipped size", f"{total:,} bytes", "max_uncompressed_bytes",
+        raise limit_error(path, "the unzipped size", f"{total:,} bytes", "max_uncompressed_bytes",
                      f"{limits.LIMITS.max_uncompressed_bytes:,}")
     for m in members:
         if m.file_size > 1_000_000 and m.compress_size and \
                 m.file_size / m.compress_size > limits.LIMITS.max_compression_ratio:
-            raise _limit(path, f"part {m.filename}'s compression ratio",
+            raise limit_error(path, f"part {m.filename}'s compression ratio",
                          round(m.file_size / m.compress_size), "max_compression_ratio",
                          limits.LIMITS.max_compression_ratio)
     names = {m.filename for m in members}
@@ -288,7 +288,7 @@ def _sheet_rows(path: Path, sheet: Any, name: str) -> list[list[Any]]:
         while cells and cells[-1] is None:
             cells.pop()
         if len(cells) > limits.LIMITS.max_cols:
-            raise _limit(path, f"sheet {name}, row {number} has {len(cells)} cells; that",
+            raise limit_error(path, f"sheet {name}, row {number} has {len(cells)} cells; that",
                          len(cells), "max_cols", limits.LIMITS.max_cols)
         for c, value in enumerate(cells):
             if isinstance(value, str) and len(value) > limits.LIMITS.max_cell_chars:
@@ -297,7 +297,7 @@ def _sheet_rows(path: Path, sheet: Any, name: str) -> list[list[Any]]:
                                  locator=f"sheet {name}, row {number}, column {column_letter(c)}")
         rows.append(cells)
         if len(rows) > limits.LIMITS.max_rows:
-            raise _limit(path, f"the number of rows of sheet {name}",
+            raise limit_error(path, f"the number of rows of sheet {name}",
                          f"over {limits.LIMITS.max_rows:,}",
                          "max_rows", f"{limits.LIMITS.max_rows:,}")
     while rows and not rows[-1]:
@@ -428,7 +428,7 @@ def _check_depth(path: Path | str, content: str, locator: str | None) -> None:
         elif ch in "[{":
             depth += 1
             if depth > limits.LIMITS.max_json_depth:
-                raise _limit(path, "JSON nesting" + (f" at {locator}" if locator else ""),
+                raise limit_error(path, "JSON nesting" + (f" at {locator}" if locator else ""),
                              f"deeper than {limits.LIMITS.max_json_depth}", "max_json_depth",
                              limits.LIMITS.max_json_depth)
         elif ch in "]}":
@@ -517,7 +517,7 @@ class _TableParser:
             self._close_cell()
             self.rows.append([])
             if len(self.rows) > limits.LIMITS.max_rows:
-                raise _limit(self.path, "the number of table rows",
+                raise limit_error(self.path, "the number of table rows",
                              f"over {limits.LIMITS.max_rows:,}", "max_rows",
                              f"{limits.LIMITS.max_rows:,}")
         elif self._depth == 1 and tag in ("td", "th"):
@@ -577,9 +577,9 @@ def _expand_spans(path: Path, rows: list[list[tuple[str, int, int]]]) -> list[li
                 continue
             value, rowspan, colspan = queue.pop(0)
             if col + colspan > limits.LIMITS.max_cols:
-                raise _limit(path, f"table 1, row {number} has over {limits.LIMITS.max_cols:,} "
-                                   "cells (spans counted); that", col + colspan, "max_cols",
-                             limits.LIMITS.max_cols)
+                most = limits.LIMITS.max_cols
+                raise limit_error(path, f"table 1, row {number} has over {most:,} cells (spans "
+                                  "counted); that", col + colspan, "max_cols", most)
             for offset in range(colspan):
                 out.append(value)
                 if rowspan > 1:
